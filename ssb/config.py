@@ -1,0 +1,267 @@
+"""Typed configuration: frozen dataclasses loaded from TOML profiles, with a stable hash for cache keys.
+
+A profile is one TOML file with a table per section (``[corpus]``, ``[tokenizer]``, ``[backbone]``,
+``[pretrain]``, ``[fewrel]``, ``[probe]``, ``[sweep]``). Every field has the paper's value as its default,
+so a profile states only what it changes. An unknown key or a value of the wrong type is a
+:class:`ConfigError` that names the file and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PROFILE_NAMES = ("smoke", "cpu", "paper")
+
+
+class ConfigError(ValueError):
+    """A profile file is malformed: the message names the file and the field."""
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """Where the pre-training paragraphs come from and how many are used."""
+
+    source: str = "local"  # "local": a file under the data directory; "hub": the HF hub
+    path: str = "wikipedia/enwiki_paragraphs.jsonl.xz"  # relative to the data directory
+    hub_name: str = "wikimedia/wikipedia"
+    hub_config: str = "20231101.en"
+    n_train: int = 90_000
+    n_valid: int = 2_000
+    min_words: int = 5  # paragraphs with fewer whitespace words are skipped
+    seed: int = 0  # the shuffle that picks the train and validation paragraphs
+
+
+@dataclass(frozen=True)
+class TokenizerConfig:
+    kind: str = "bert-base-uncased"  # or "wordpiece": trained on the training paragraphs
+    vocab_size: int = 30_522
+
+
+@dataclass(frozen=True)
+class BackboneConfig:
+    n_layers: int = 6
+    hidden: int = 768
+    n_heads: int = 12
+    intermediate: int = 3_072
+    max_len: int = 128
+    hidden_dropout: float = 0.1
+    attention_dropout: float = 0.1
+    symmetric_init: bool = False  # every head of a layer starts as a copy of head 0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class PretrainConfig:
+    """MLM pre-training (AdamW, linear decay to zero, no warm-up, weight decay as L2)."""
+
+    epochs: float = 50.0
+    max_steps: int = 0  # > 0 overrides epochs
+    lr: float = 5.5e-5
+    weight_decay: float = 1e-2
+    batch_size: int = 32
+    mlm_probability: float = 0.15
+    save_steps: int = 500
+    eval_steps: int = 2_000
+    logging_steps: int = 100
+
+
+@dataclass(frozen=True)
+class FewRelConfig:
+    """FewRel relation classification: data, split and fine-tuning of the backbone."""
+
+    source: str = "local"
+    path: str = "fewrel/train_wiki_partial_from_wiki80.json.xz"
+    hub_name: str = "thunlp/few_rel"
+    n_relations: int = 0  # 0: every relation in the file
+    n_train_per_relation: int = 630
+    n_test_per_relation: int = 70
+    split_seed: int = 0
+    max_len: int = 128
+    epochs: float = 50.0
+    lr: float = 5.5e-5
+    weight_decay: float = 1e-2
+    batch_size: int = 32
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """Features of block ``layer`` and the classifier heads trained on them."""
+
+    layer: int = 6  # 1-based block whose attention context is read
+    n_train_paragraphs: int = 90_000  # masked 15% at random to train the token head
+    n_valid_paragraphs: int = 2_000  # masked one token at a time for the confusion matrices
+    activation: str = "gelu"  # between the token head's two layers: gelu, relu or identity
+    token_epochs: float = 50.0
+    token_lr: float = 1e-4
+    token_weight_decay: float = 8e-6
+    label_epochs: float = 20.0
+    label_lr: float = 5e-5
+    label_weight_decay: float = 8e-6
+    batch_size: int = 32
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """Node subsets evaluated through the aperture."""
+
+    node_counts: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32, 64, 128, 256, 512, 768)
+    n_subsets: int = 20
+    hull_counts: tuple[int, ...] = (1, 2, 4)
+    hull_subsets: tuple[int, ...] = (25, 20, 20)
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str = "paper"
+    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    backbone: BackboneConfig = field(default_factory=BackboneConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    fewrel: FewRelConfig = field(default_factory=FewRelConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
+    sweep: SweepConfig = field(default_factory=SweepConfig)
+
+    def replace(self, **sections: Any) -> "Profile":
+        """A copy with some sections' fields changed: ``p.replace(backbone={"hidden_dropout": 0.0})``."""
+        changed = {
+            name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()
+        }
+        return dataclasses.replace(self, **changed)
+
+
+SECTIONS: dict[str, type] = {k: v for k, v in typing.get_type_hints(Profile).items() if k != "name"}
+
+
+def _check_value(value: Any, tp: Any, where: str) -> Any:
+    """Return ``value`` converted to ``tp`` or raise ConfigError naming ``where``."""
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list of {item_tp.__name__}, got {value!r}")
+        return tuple(_check_value(v, item_tp, f"{where}[{i}]") for i, v in enumerate(value))
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where} must be an integer, got {value!r}")
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {tp!r}")  # pragma: no cover - programming error
+
+
+def _section_from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(sorted(known))})")
+    values = {k: _check_value(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+    return cls(**values)
+
+
+def profile_from_dict(data: dict[str, Any], source: str = "<dict>") -> Profile:
+    """Build a :class:`Profile` from parsed TOML; errors name ``source`` and the field."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: a profile must be a table")
+    unknown = sorted(set(data) - set(SECTIONS) - {"name"})
+    if unknown:
+        raise ConfigError(f"{source}: unknown section '{unknown[0]}' (known: name, {', '.join(SECTIONS)})")
+    name = _check_value(data.get("name", Path(source).stem), str, f"{source}: field 'name'")
+    sections = {}
+    for section, cls in SECTIONS.items():
+        table = data.get(section, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{source}: [{section}] must be a table, got {table!r}")
+        sections[section] = _section_from_dict(cls, table, f"{source}: field '{section}")
+    profile = Profile(name=name, **sections)
+    validate(profile, source)
+    return profile
+
+
+def validate(profile: Profile, source: str) -> None:
+    """Cross-field checks that types alone cannot express."""
+    b = profile.backbone
+    if b.hidden % b.n_heads:
+        raise ConfigError(f"{source}: field 'backbone.hidden' ({b.hidden}) must be a multiple of n_heads ({b.n_heads})")
+    if not 1 <= profile.probe.layer <= b.n_layers:
+        raise ConfigError(f"{source}: field 'probe.layer' must lie in 1..{b.n_layers}, got {profile.probe.layer}")
+    if profile.fewrel.max_len > b.max_len:
+        raise ConfigError(f"{source}: field 'fewrel.max_len' ({profile.fewrel.max_len}) exceeds backbone.max_len ({b.max_len})")
+    if profile.tokenizer.kind not in ("bert-base-uncased", "wordpiece"):
+        raise ConfigError(f"{source}: field 'tokenizer.kind' must be 'bert-base-uncased' or 'wordpiece'")
+    for section in ("corpus", "fewrel"):
+        if getattr(profile, section).source not in ("local", "hub"):
+            raise ConfigError(f"{source}: field '{section}.source' must be 'local' or 'hub'")
+    if profile.probe.activation not in ("gelu", "relu", "identity"):
+        raise ConfigError(f"{source}: field 'probe.activation' must be gelu, relu or identity")
+    sw = profile.sweep
+    if len(sw.hull_counts) != len(sw.hull_subsets):
+        raise ConfigError(f"{source}: field 'sweep.hull_subsets' needs one entry per hull_counts entry")
+    if any(n < 1 or n > b.hidden for n in sw.node_counts):
+        raise ConfigError(f"{source}: field 'sweep.node_counts' must lie in 1..{b.hidden}")
+
+
+def load_profile(name_or_path: str | Path) -> Profile:
+    """Load a named profile shipped with ssb (smoke, cpu, paper) or a TOML file."""
+    path = Path(name_or_path)
+    if str(name_or_path) in PROFILE_NAMES:
+        text = resources.files("ssb.profiles").joinpath(f"{name_or_path}.toml").read_text()
+        source = f"ssb/profiles/{name_or_path}.toml"
+    elif path.suffix == ".toml" and path.is_file():
+        text, source = path.read_text(), str(path)
+    else:
+        raise ConfigError(f"no profile '{name_or_path}': give one of {', '.join(PROFILE_NAMES)} or a .toml file")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{source}: not valid TOML: {err}") from err
+    return profile_from_dict(data, source)
+
+
+def to_dict(obj: Any) -> Any:
+    """A JSON-ready dict of a config dataclass (tuples become lists)."""
+    return json.loads(json.dumps(dataclasses.asdict(obj)))
+
+
+def config_hash(*parts: Any) -> str:
+    """Stable 16-hex-digit hash of config dataclasses (or JSON-ready values), order-sensitive."""
+    payload = [to_dict(p) if dataclasses.is_dataclass(p) else p for p in parts]
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def backbone_key(profile: Profile) -> str:
+    """Hash of everything a pre-trained backbone depends on."""
+    return config_hash("backbone", profile.corpus, profile.tokenizer, profile.backbone, profile.pretrain)
+
+
+__all__ = [
+    "BackboneConfig", "ConfigError", "CorpusConfig", "FewRelConfig", "PretrainConfig", "ProbeConfig",
+    "Profile", "SweepConfig", "TokenizerConfig", "backbone_key", "config_hash", "load_profile",
+    "profile_from_dict", "to_dict",
+]

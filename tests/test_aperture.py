@@ -1,0 +1,86 @@
+"""The aperture's batched, chunked masked products equal the probe on zeroed features."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ssb import aperture
+from ssb.probe import LabelHead, TokenHead
+
+
+def _head(kind: str, n_inputs: int, n_classes: int, seed: int):
+    torch.manual_seed(seed)
+    head = LabelHead(n_inputs, n_classes) if kind == "label" else TokenHead(n_inputs, n_classes, kind)
+    return head.double().eval()
+
+
+@given(
+    kind=st.sampled_from(["label", "gelu", "relu", "identity"]),
+    n_inputs=st.integers(1, 24),
+    n_classes=st.integers(1, 40),
+    n_subsets=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    label_chunk=st.integers(1, 17),
+)
+def test_masked_predictions_equal_zeroed_features(kind, n_inputs, n_classes, n_subsets, seed, label_chunk):
+    head = _head(kind, n_inputs, n_classes, seed)
+    rng = np.random.default_rng(seed)
+    X = torch.as_tensor(rng.normal(size=(50, n_inputs)))
+    masks = rng.random((n_subsets, n_inputs)) < 0.5
+    got = dict(aperture.iter_predictions(head, X, masks, subset_batch=4, position_chunk=16, label_chunk=label_chunk))
+    for row, mask in enumerate(masks):
+        expected = head(X * torch.as_tensor(mask, dtype=X.dtype)).argmax(-1).numpy()
+        np.testing.assert_array_equal(got[row], expected)
+
+
+@given(kind=st.sampled_from(["relu", "identity"]), seed=st.integers(0, 10_000), n_classes=st.integers(2, 60))
+def test_single_node_of_homogeneous_bias_free_head_wins_at_most_two(kind, seed, n_classes):
+    # logits are x * w(sign x): one winner for x > 0, one for x < 0 (and x = 0 ties at label 0)
+    head = _head(kind, 8, n_classes, seed)
+    X = torch.as_tensor(np.random.default_rng(seed).normal(size=(400, 8)) * 3)
+    for _, pred in aperture.iter_predictions(head, X, aperture.single_nodes(8)):
+        assert len(np.unique(pred)) <= 2
+
+
+def test_gelu_single_node_can_win_more_than_two():
+    found = max(
+        len(np.unique(pred))
+        for seed in range(5)
+        for _, pred in aperture.iter_predictions(
+            _head("gelu", 8, 50, seed), torch.linspace(-6, 6, 2000, dtype=torch.float64)[:, None].repeat(1, 8),
+            aperture.single_nodes(8),
+        )
+    )
+    assert found > 2
+
+
+def test_subset_generators():
+    n_inputs, n_heads = 48, 12
+    assert aperture.single_nodes(n_inputs).sum(axis=1).tolist() == [1] * n_inputs
+    heads = aperture.each_head(n_inputs, n_heads)
+    assert heads.shape == (12, 48) and heads.sum(axis=0).tolist() == [1] * 48
+    assert heads[1, 4:8].all() and heads[1].sum() == 4
+    pairs = aperture.n_heads_subsets(n_inputs, n_heads, 2, 100, seed=0)
+    assert pairs.shape == (66, 48) and set(pairs.sum(axis=1)) == {8}
+    quads = aperture.n_heads_subsets(n_inputs, n_heads, 4, 12, seed=0)
+    assert quads.shape == (12, 48) and len({m.tobytes() for m in quads}) == 12
+    rnd = aperture.random_nodes(n_inputs, 5, 20, seed=3)
+    assert rnd.shape == (20, 48) and set(rnd.sum(axis=1)) == {5}
+    np.testing.assert_array_equal(rnd, aperture.random_nodes(n_inputs, 5, 20, seed=3))
+    within = aperture.nodes_within_head(n_inputs, n_heads, 3, 20, seed=3)
+    for mask in within:
+        nodes = np.flatnonzero(mask)
+        assert len(nodes) == 3 and len(set(nodes // 4)) == 1
+    with pytest.raises(ValueError, match="within one head"):
+        aperture.nodes_within_head(n_inputs, n_heads, 5, 2, seed=0)
+
+
+def test_evaluate_subsets_counts_every_position():
+    head = _head("label", 6, 5, 0)
+    X = torch.randn(30, 6, dtype=torch.float64)
+    y = np.random.default_rng(0).integers(0, 5, 30)
+    results = aperture.evaluate_subsets(head, X, y, aperture.single_nodes(6), 5)
+    assert [r.n_nodes for r in results] == [1] * 6
+    assert all(r.metrics.n_inputs == 30 and r.metrics.n_pos == len(r.recognised) for r in results)

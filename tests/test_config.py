@@ -1,0 +1,63 @@
+import pytest
+
+from ssb.config import ConfigError, Profile, backbone_key, config_hash, load_profile, profile_from_dict
+
+
+@pytest.mark.parametrize("name", ["smoke", "cpu", "paper"])
+def test_named_profiles_load(name):
+    assert load_profile(name).name == name
+
+
+def test_paper_profile_holds_the_papers_numbers():
+    p = load_profile("paper")
+    assert (p.backbone.n_layers, p.backbone.hidden, p.backbone.n_heads, p.backbone.intermediate) == (6, 768, 12, 3072)
+    assert (p.tokenizer.kind, p.tokenizer.vocab_size, p.backbone.max_len) == ("bert-base-uncased", 30522, 128)
+    assert (p.pretrain.epochs, p.pretrain.lr, p.pretrain.weight_decay, p.pretrain.batch_size) == (50, 5.5e-5, 1e-2, 32)
+    assert (p.probe.token_epochs, p.probe.token_lr, p.probe.token_weight_decay) == (50, 1e-4, 8e-6)
+    assert (p.probe.label_epochs, p.probe.label_lr, p.probe.label_weight_decay) == (20, 5e-5, 8e-6)
+    assert (p.fewrel.n_train_per_relation, p.fewrel.n_test_per_relation) == (630, 70)
+    assert p.corpus.n_train == 90_000
+
+
+def test_hash_is_stable_and_sensitive():
+    a, b = load_profile("cpu"), load_profile("cpu")
+    assert backbone_key(a) == backbone_key(b)
+    assert backbone_key(a) != backbone_key(a.replace(backbone={"hidden_dropout": 0.0}))
+    # sections the backbone does not depend on leave its key alone
+    assert backbone_key(a) == backbone_key(a.replace(probe={"token_epochs": 1.0}))
+    assert len(config_hash(a.backbone)) == 16
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"backbone": {"hiden": 3}}, "backbone.hiden"),
+        ({"backbone": {"hidden": "big"}}, "backbone.hidden"),
+        ({"backbone": {"symmetric_init": 1}}, "backbone.symmetric_init"),
+        ({"pretrain": {"lr": "fast"}}, "pretrain.lr"),
+        ({"sweep": {"node_counts": [1, "two"]}}, "sweep.node_counts[1]"),
+        ({"probe": {"layer": 9}}, "probe.layer"),
+        ({"backbon": {}}, "backbon"),
+    ],
+)
+def test_errors_name_file_and_field(data, field):
+    with pytest.raises(ConfigError) as err:
+        profile_from_dict(data, "my/profile.toml")
+    assert "my/profile.toml" in str(err.value) and field.split(".")[-1].split("[")[0] in str(err.value)
+
+
+def test_toml_file_and_syntax_error(tmp_path):
+    good = tmp_path / "mine.toml"
+    good.write_text('[backbone]\nhidden = 96\nn_heads = 12\n[sweep]\nnode_counts = [1, 2]\n')
+    p = load_profile(good)
+    assert p.name == "mine" and p.backbone.hidden == 96 and p.sweep.node_counts == (1, 2)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[backbone\n")
+    with pytest.raises(ConfigError, match="bad.toml"):
+        load_profile(bad)
+    with pytest.raises(ConfigError, match="no profile"):
+        load_profile("nonexistent")
+
+
+def test_defaults_are_the_paper():
+    assert Profile().backbone == load_profile("paper").backbone
