@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from .artifacts import ArtifactStore
-from .config import ConfigError, load_profile
+from .config import VARIANTS, ConfigError, load_profile, variant
 from .paths import cache_dir, data_dir
 
 
@@ -20,10 +20,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import pretrain
 
-    profile = load_profile(args.profile)
+    profile = variant(load_profile(args.profile), args.variant)
     store = ArtifactStore(cache_dir(args.cache_dir))
     folder, reused = pretrain(profile, store, data_dir(args.data_dir), force=args.retrain)
-    print(f"backbone ({profile.name}): {folder} ({'reused' if reused else 'trained'})")
+    print(f"backbone ({profile.name}, {args.variant}): {folder} ({'reused' if reused else 'trained'})")
     return 0
 
 
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="pre-train the profile's MLM backbone (resumes from checkpoints)")
     _common(train)
+    train.add_argument("--variant", default="reference", choices=list(VARIANTS), help="backbone variant")
     train.add_argument("--retrain", action="store_true", help="train again even if the store has it")
     train.set_defaults(func=cmd_train)
     return parser

@@ -255,6 +255,22 @@ def config_hash(*parts: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+# Backbone variants the claims compare against, as changes to a profile's sections.
+VARIANTS: dict[str, dict[str, dict[str, Any]]] = {
+    "reference": {},
+    "no-dropout": {"backbone": {"hidden_dropout": 0.0, "attention_dropout": 0.0}},
+    "symmetric": {"backbone": {"symmetric_init": True, "attention_dropout": 0.0}},
+    "symmetric-attention-dropout": {"backbone": {"symmetric_init": True}},
+}
+
+
+def variant(profile: Profile, name: str) -> Profile:
+    """The profile with a named backbone variant applied (see ``VARIANTS``)."""
+    if name not in VARIANTS:
+        raise ConfigError(f"no variant '{name}': choose one of {', '.join(VARIANTS)}")
+    return profile.replace(**VARIANTS[name])
+
+
 def backbone_key(profile: Profile) -> str:
     """Hash of everything a pre-trained backbone depends on."""
     return config_hash("backbone", profile.corpus, profile.tokenizer, profile.backbone, profile.pretrain)
@@ -263,5 +279,5 @@ def backbone_key(profile: Profile) -> str:
 __all__ = [
     "BackboneConfig", "ConfigError", "CorpusConfig", "FewRelConfig", "PretrainConfig", "ProbeConfig",
     "Profile", "SweepConfig", "TokenizerConfig", "backbone_key", "config_hash", "load_profile",
-    "profile_from_dict", "to_dict",
+    "profile_from_dict", "to_dict", "variant", "VARIANTS",
 ]
