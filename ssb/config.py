@@ -112,6 +112,15 @@ class ProbeConfig:
     label_weight_decay: float = 8e-6
     batch_size: int = 32
     seed: int = 0
+    depth_layers: tuple[int, ...] = (1, 2, 3, 4, 5, 6)  # blocks compared by the depth-prominence claim
+
+
+@dataclass(frozen=True)
+class VariantsConfig:
+    """Budgets of the in-run comparisons (symmetric initialisation)."""
+
+    symmetric_steps: int = 2_000
+    symmetric_n_train: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -135,6 +144,7 @@ class Profile:
     fewrel: FewRelConfig = field(default_factory=FewRelConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
+    variants: VariantsConfig = field(default_factory=VariantsConfig)
 
     def replace(self, **sections: Any) -> "Profile":
         """A copy with some sections' fields changed: ``p.replace(backbone={"hidden_dropout": 0.0})``."""
@@ -222,6 +232,8 @@ def validate(profile: Profile, source: str) -> None:
     sw = profile.sweep
     if len(sw.hull_counts) != len(sw.hull_subsets):
         raise ConfigError(f"{source}: field 'sweep.hull_subsets' needs one entry per hull_counts entry")
+    if any(not 1 <= layer <= b.n_layers for layer in profile.probe.depth_layers):
+        raise ConfigError(f"{source}: field 'probe.depth_layers' must lie in 1..{b.n_layers}")
     if any(n < 1 or n > b.hidden for n in sw.node_counts):
         raise ConfigError(f"{source}: field 'sweep.node_counts' must lie in 1..{b.hidden}")
 

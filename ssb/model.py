@@ -52,6 +52,7 @@ def symmetrize_heads(model: PreTrainedModel) -> None:
         out.weight.copy_(out.weight[:, :d].repeat(1, n_heads))
 
 
+@torch.no_grad()
 def head_spread(model: PreTrainedModel) -> float:
     """The largest absolute difference between any head's parameters and head 0's, over all layers."""
     n_heads = model.config.num_attention_heads

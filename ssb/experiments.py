@@ -1,0 +1,289 @@
+"""Experiments: everything a claim measures, each computed once and cached in the artifact store.
+
+``Pipeline`` ties the data flow together for one profile: backbone (committed reference, trained, or a
+user's ``--model DIR``) -> features -> probe -> aperture sweeps -> metrics. Every product is stored
+under a key hashing everything upstream of it, so a warm run reads JSON and safetensors only.
+Each experiment returns a JSON-ready dict; the claims engine reads its numbers from there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import aperture
+from .artifacts import ArtifactStore, file_sha256
+from .config import Profile, backbone_key, config_hash, to_dict, variant
+from .data import load_fewrel, load_paragraphs
+from .features import cls_vectors, masked_random, one_at_a_time
+from .hull import attainable_labels
+from .metrics import summarise
+from .model import build_mlm, head_spread, load_mlm
+from .probe import LabelHead, TokenHead, load_head, save_head, train_head
+from .reference import find_reference
+from .tokenizer import load_tokenizer
+from .train import finetune_fewrel, pretrain
+
+METRIC_FIELDS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "accuracy")
+
+
+def _results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
+    """Mean/std/min/max of every metric over a group of subsets, and the per-subset values."""
+    return {
+        "n_subsets": len(results),
+        **{name: summarise(getattr(r.metrics, name) for r in results) for name in METRIC_FIELDS},
+        "per_subset": [r.metrics.as_dict() for r in results],
+    }
+
+
+@dataclass
+class Pipeline:
+    profile: Profile
+    store: ArtifactStore
+    data_dir: Path | None
+    model_dir: Path | None = None  # a user's HF BERT checkpoint instead of the profile's backbone
+    retrain: bool = False
+    progress: bool = True
+    timings: dict[str, float] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # ------------------------------------------------------------------ plumbing
+    def _once(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self._memo:
+            started = time.time()
+            self._memo[name] = compute()
+            self.timings[name] = round(time.time() - started, 2)
+        return self._memo[name]
+
+    def _cached_json(self, kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        def build(folder: Path) -> None:
+            (folder / "result.json").write_text(json.dumps(compute(), indent=1))
+
+        folder, _ = self.store.build(kind, key, build)
+        return json.loads((folder / "result.json").read_text())
+
+    # ------------------------------------------------------------------ backbones
+    def backbone(self, name: str = "reference") -> tuple[Path, str]:
+        """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained."""
+        return self._once(f"backbone:{name}", lambda: self._backbone(name))
+
+    def _backbone(self, name: str) -> tuple[Path, str]:
+        if self.model_dir is not None and name == "reference":
+            weights = next(iter(sorted(self.model_dir.glob("*.safetensors"))), None)
+            if weights is None:
+                raise FileNotFoundError(f"{self.model_dir}: no *.safetensors weights (only safetensors are loaded)")
+            return self.model_dir, "external-" + file_sha256(weights)[:16]
+        profile = variant(self.profile, name)
+        key = backbone_key(profile)
+        if not self.retrain:
+            if (found := self.store.lookup("backbone", key)) is not None:
+                return found, key
+            if (committed := find_reference(profile, name)) is not None:
+                return committed, key
+        folder, _ = pretrain(profile, self.store, self.data_dir, force=self.retrain, progress=self.progress)
+        return folder, key
+
+    def random_backbone(self) -> tuple[Path, str]:
+        """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer."""
+        ref_dir, ref_id = self.backbone()
+        key = config_hash("random-backbone", ref_id, self.profile.backbone)
+
+        def build(folder: Path) -> None:
+            tokenizer = load_tokenizer(ref_dir)
+            build_mlm(self.profile.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(folder))
+            tokenizer.save_pretrained(str(folder))
+
+        return self.store.build("random-backbone", key, build)[0], key
+
+    # ------------------------------------------------------------------ token side (pre-training)
+    def layers(self) -> tuple[int, ...]:
+        """Blocks whose features are extracted: the probe's block and the depth sweep's."""
+        return tuple(sorted({self.profile.probe.layer, *self.profile.probe.depth_layers}))
+
+    def token_features(self, name: str = "reference") -> tuple[Path, str]:
+        """Cached features of every layer in :meth:`layers` (train: random 15 %; valid: one at a time)."""
+        bb_dir, bb_id = self.backbone(name)
+        p, c = self.profile.probe, self.profile.corpus
+        key = config_hash("token-features", bb_id, self.layers(), p.n_train_paragraphs, p.n_valid_paragraphs,
+                          p.seed, c, self.profile.backbone.max_len)
+
+        def build(folder: Path) -> dict[str, Any]:
+            paragraphs = load_paragraphs(c, self.data_dir)
+            tokenizer = load_tokenizer(bb_dir)
+            model = load_mlm(bb_dir)
+            max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
+            feats, ids = masked_random(model, tokenizer, paragraphs.train[: p.n_train_paragraphs], self.layers(),
+                                       max_len, seed=p.seed, progress=self.progress)
+            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "train.safetensors"))
+            feats, ids, rate = one_at_a_time(model, tokenizer, paragraphs.valid[: p.n_valid_paragraphs], self.layers(),
+                                             max_len, progress=self.progress)
+            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "valid.safetensors"))
+            return {"vocab_size": len(tokenizer), "n_valid_positions": int(len(ids)), "masked_positions_per_s": rate}
+
+        folder, _ = self.store.build("token-features", key, build)
+        return folder, key
+
+    def token_probe(self, layer: int | None = None, name: str = "reference") -> tuple[TokenHead, str]:
+        layer = layer or self.profile.probe.layer
+        return self._once(f"token-probe:{name}:{layer}", lambda: self._token_probe(layer, name))
+
+    def _token_probe(self, layer: int, name: str) -> tuple[TokenHead, str]:
+        feat_dir, feat_key = self.token_features(name)
+        p = self.profile.probe
+        key = config_hash("token-probe", feat_key, layer, p.activation, p.token_epochs, p.token_lr,
+                          p.token_weight_decay, p.batch_size, p.seed)
+
+        def build(folder: Path) -> dict[str, Any]:
+            train = load_file(str(feat_dir / "train.safetensors"))
+            vocab = self.store.meta("token-features", feat_key)["vocab_size"]
+            X = train[f"layer{layer}"]
+            torch.manual_seed(p.seed)
+            head = TokenHead(X.shape[1], vocab, p.activation)
+            losses = train_head(head, X, train["ids"], epochs=p.token_epochs, lr=p.token_lr,
+                                weight_decay=p.token_weight_decay, batch_size=p.batch_size, seed=p.seed,
+                                progress=self.progress, desc=f"token probe (block {layer}, {name})")
+            save_head(head, folder / "head.safetensors")
+            return {"losses": losses}
+
+        folder, _ = self.store.build("token-probe", key, build)
+        return load_head(folder / "head.safetensors"), key
+
+    def _valid(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
+        def read():
+            feat_dir, feat_key = self.token_features(name)
+            return load_file(str(feat_dir / "valid.safetensors")), self.store.meta("token-features", feat_key)["vocab_size"]
+
+        valid, vocab = self._once(f"valid:{name}", read)
+        return valid[f"layer{layer}"], valid["ids"].numpy(), vocab
+
+    def _token_sweep(self, label: str, masks_by_group: dict[str, np.ndarray], layer: int | None = None,
+                     name: str = "reference", keep_recognised: bool = False) -> dict[str, Any]:
+        layer = layer or self.profile.probe.layer
+        head, probe_key = self.token_probe(layer, name)
+        masks_hash = {g: hashlib.sha256(m.tobytes()).hexdigest() for g, m in masks_by_group.items()}
+        key = config_hash("token-sweep", label, probe_key, masks_hash)
+
+        def compute() -> dict[str, Any]:
+            X, y, vocab = self._valid(layer, name)
+            out: dict[str, Any] = {"vocab_size": vocab, "n_positions": int(len(y)), "n_distinct_tokens": int(len(np.unique(y)))}
+            for group, masks in masks_by_group.items():
+                results = aperture.evaluate_subsets(head, X, y, masks, vocab)
+                out[group] = _results_summary(results)
+                if keep_recognised:
+                    out[group]["recognised"] = [r.recognised.tolist() for r in results]
+            return out
+
+        return self._cached_json("token-sweep", key, compute)
+
+    def head_table(self, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
+        """Table 1 and Fig. 3: each head, n heads together (1, 2, 4, all), with recognised tokens."""
+        D, H = self.profile.backbone.hidden, self.profile.backbone.n_heads
+        groups = {"1": aperture.each_head(D, H)}
+        for n in (2, 4):
+            if n < H:
+                groups[str(n)] = aperture.n_heads_subsets(D, H, n, H, seed=self.profile.sweep.seed)
+        groups["all"] = np.ones((1, D), dtype=bool)
+        return self._token_sweep(f"heads:{name}", groups, layer, name, keep_recognised=True)
+
+    def token_node_sweep(self, within_head: bool = False) -> dict[str, Any]:
+        """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n."""
+        D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
+        counts = [n for n in sw.node_counts if not within_head or n <= D // H]
+        make = (lambda n: aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)) if within_head else (
+            lambda n: aperture.random_nodes(D, n, min(sw.n_subsets, 1 if n == D else sw.n_subsets), sw.seed))
+        label = "within-head" if within_head else "random"
+        return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts})
+
+    def depth(self) -> dict[str, Any]:
+        """Per-head metrics at every block of ``probe.depth_layers`` (§7: prominence along the blocks)."""
+        return {str(layer): self.head_table(layer=layer) for layer in self.profile.probe.depth_layers}
+
+    # ------------------------------------------------------------------ FewRel side (fine-tuning)
+    def fewrel(self, system: str = "finetuned") -> dict[str, Any]:
+        """Label-head experiments on a FewRel system: ``finetuned`` (pre-trained, fine-tuned backbone) or
+        ``random`` (a randomly initialised backbone, never trained). The head is trained on [CLS]
+        features of block L; node sweeps and hull bounds use it."""
+        return self._once(f"fewrel:{system}", lambda: self._fewrel(system))
+
+    def _fewrel(self, system: str) -> dict[str, Any]:
+        if system == "finetuned":
+            bb_dir, bb_id = self.backbone()
+            model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
+                                           progress=self.progress)
+        else:
+            bb_dir, bb_id = self.random_backbone()
+            model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
+                                           progress=self.progress, epochs=0)
+        fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
+        key = config_hash("fewrel-sweep", system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
+                          p.label_weight_decay, p.batch_size, p.seed, sw)
+
+        def compute() -> dict[str, Any]:
+            from transformers import BertForSequenceClassification
+
+            split = load_fewrel(fr, self.data_dir)
+            tokenizer = load_tokenizer(model_dir)
+            model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True)
+            layer = p.layer
+            X_train = cls_vectors(model, tokenizer, [x.marked_text() for x in split.train], (layer,), fr.max_len, progress=self.progress)[layer]
+            X_test = cls_vectors(model, tokenizer, [x.marked_text() for x in split.test], (layer,), fr.max_len, progress=self.progress)[layer]
+            y_train = torch.tensor([x.label for x in split.train])
+            y_test = np.array([x.label for x in split.test])
+            n_labels = len(split.relations)
+            torch.manual_seed(p.seed)
+            head = LabelHead(X_train.shape[1], n_labels)
+            train_head(head, X_train, y_train, epochs=p.label_epochs, lr=p.label_lr, weight_decay=p.label_weight_decay,
+                       batch_size=p.batch_size, seed=p.seed, progress=self.progress, desc=f"label head ({system})")
+            D = X_train.shape[1]
+            out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
+            sweep = {}
+            for n in sw.node_counts:
+                masks = aperture.random_nodes(D, n, 1 if n == D else sw.n_subsets, sw.seed)
+                sweep[str(n)] = _results_summary(aperture.evaluate_subsets(head, X_test, y_test, masks, n_labels))
+            out["nodes"] = sweep
+            W, b = head.out.weight.detach().double().numpy(), head.out.bias.detach().double().numpy()
+            hull = {}
+            for n, count in zip(sw.hull_counts, sw.hull_subsets):
+                masks = aperture.random_nodes(D, n, count, sw.seed + 17)
+                results = aperture.evaluate_subsets(head, X_test, y_test, masks, n_labels)
+                bounds = [len(attainable_labels(W[:, m], b)) for m in masks]
+                hull[str(n)] = {"n_pos": [r.metrics.n_pos for r in results], "bound": bounds,
+                                "n_predicted": [r.metrics.n_predicted for r in results]}
+            out["hull"] = hull
+            return out
+
+        return self._cached_json("fewrel-sweep", key, compute)
+
+    # ------------------------------------------------------------------ symmetric initialisation
+    def symmetric(self) -> dict[str, Any]:
+        """Equal short budgets for a normal, a symmetric (no attention dropout) and a symmetric with
+        attention dropout backbone: head spread, held-out MLM accuracy, and recognised tokens per head."""
+        return self._once("symmetric", self._symmetric)
+
+    def _symmetric(self) -> dict[str, Any]:
+        v = self.profile.variants
+        short = self.profile.replace(
+            pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0},
+            corpus={"n_train": v.symmetric_n_train},
+        )
+        out = {}
+        for name in ("reference", "symmetric", "symmetric-attention-dropout"):
+            profile = variant(short, name)
+            folder, _ = pretrain(profile, self.store, self.data_dir, progress=self.progress)
+            record = json.loads((folder / "record.json").read_text())
+            model = load_mlm(folder)
+            out[name] = {
+                "head_spread": head_spread(model),
+                "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
+                "attention_dropout": profile.backbone.attention_dropout,
+                "steps": record["steps"],
+            }
+        return out

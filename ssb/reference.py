@@ -1,0 +1,90 @@
+"""Committed reference backbones (``ssb/reference/<profile>/<variant>/``), checked by config hash.
+
+MLM pre-training of the ``cpu`` profile's BERT takes about an hour on two cores, more than a test run can
+afford, so the project trains it once with ``ssb train --profile cpu`` and commits the result here with
+its record (config and its hash, data hashes, training log, exact command). A reference whose recorded
+hash differs from the profile's current backbone hash is *stale*: it was trained under another config,
+and using it would silently test the wrong model.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from .artifacts import verify, write_manifest
+from .config import Profile, backbone_key
+
+ROOT = Path(__file__).parent / "reference"
+FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+         "vocab.txt", "record.json", "training_log.json")
+
+
+class StaleReference(RuntimeError):
+    pass
+
+
+def reference_dir(profile_name: str, variant: str = "reference") -> Path:
+    return ROOT / profile_name / variant
+
+
+def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
+    """The committed backbone for this profile and variant, or None if none is committed.
+
+    Raises :class:`StaleReference` if one is committed but was trained under another config, or if its
+    files no longer match their manifest.
+    """
+    folder = reference_dir(profile.name, variant)
+    if not (folder / "record.json").is_file():
+        return None
+    record = json.loads((folder / "record.json").read_text())
+    expected = backbone_key(profile)
+    how = (f"Retrain it with `ssb train --profile {profile.name} --variant {variant}` and commit it with "
+           f"`ssb reference --profile {profile.name} --variant {variant}`, or run the claims with --ssb-retrain "
+           f"(`ssb reproduce --retrain`) to train every backbone from scratch.")
+    if record.get("backbone_key") != expected:
+        raise StaleReference(
+            f"{folder} is stale: it was trained with config hash {record.get('backbone_key')}, but the "
+            f"'{profile.name}' profile's backbone config now hashes to {expected}. {how}"
+        )
+    problem = verify(folder)
+    if problem:
+        raise StaleReference(f"{folder} is damaged ({problem}). {how}")
+    return folder
+
+
+def export_reference(trained: Path, profile: Profile, variant: str, command: str) -> Path:
+    """Copy a trained backbone from the store into the package as the committed reference."""
+    folder = reference_dir(profile.name, variant)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for name in FILES:
+        if (trained / name).is_file():
+            shutil.copy2(trained / name, folder / name)
+    record = json.loads((folder / "record.json").read_text())
+    record["command"] = command
+    (folder / "record.json").write_text(json.dumps(record, indent=1))
+    log = json.loads((folder / "training_log.json").read_text())
+    curve = [(e["step"], e.get("loss"), e.get("eval_mlm_accuracy")) for e in log if "loss" in e or "eval_mlm_accuracy" in e]
+    lines = [
+        f"# Reference backbone: profile `{profile.name}`, variant `{variant}`",
+        "",
+        "Pre-trained by this project's own code and committed so that the claims need not pre-train it.",
+        f"Backbone config hash: `{record['backbone_key']}` (`ssb.config.backbone_key`); a changed training",
+        "config makes `ssb` refuse it as stale and say how to retrain.",
+        "",
+        f"- command: `{command}`",
+        f"- device: {record.get('device')}; steps: {record.get('steps')}; "
+        f"wall time of the last (resumed) run: {record.get('seconds_this_run')} s",
+        f"- data: `{record['data']['source']}` sha256 `{record['data']['sha256']}`",
+        f"- final held-out MLM accuracy: {record['final_eval'].get('eval_mlm_accuracy')}",
+        "",
+        "| step | train loss | held-out MLM accuracy |",
+        "|---|---|---|",
+        *[f"| {s} | {'' if l is None else round(l, 4)} | {'' if a is None else round(a, 4)} |" for s, l, a in curve],
+        "",
+    ]
+    (folder / "README.md").write_text("\n".join(lines))
+    write_manifest(folder, {"profile": profile.name, "variant": variant, "backbone_key": record["backbone_key"]})
+    return folder
