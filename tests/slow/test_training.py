@@ -1,0 +1,80 @@
+"""Training on the smoke profile: records, reuse, resume after interruption, corrupted artifacts."""
+
+import json
+import warnings
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from ssb.artifacts import ArtifactStore
+from ssb.config import backbone_key, variant
+from ssb.model import build_mlm, head_spread, load_mlm, symmetrize_heads
+from ssb.train import Interrupted, finetune_fewrel, pretrain
+
+
+def test_pretrain_records_and_reuses(smoke, store, data_dir):
+    folder, reused = pretrain(smoke, store, data_dir, progress=False)
+    assert not reused and (folder / "model.safetensors").is_file()
+    record = json.loads((folder / "record.json").read_text())
+    assert record["backbone_key"] == backbone_key(smoke) and record["steps"] == smoke.pretrain.max_steps
+    assert record["data"]["sha256"] and 0 <= record["final_eval"]["eval_mlm_accuracy"] <= 1
+    log = json.loads((folder / "training_log.json").read_text())
+    assert any("eval_mlm_accuracy" in e for e in log) and any("loss" in e for e in log)
+    again, reused = pretrain(smoke, store, data_dir, progress=False)
+    assert reused and again == folder
+
+
+def test_interrupted_training_resumes_to_the_same_weights(smoke, tmp_path, data_dir):
+    full_store, cut_store = ArtifactStore(tmp_path / "full"), ArtifactStore(tmp_path / "cut")
+    full, _ = pretrain(smoke, full_store, data_dir, progress=False)
+    with pytest.raises(Interrupted, match="run again to resume"):
+        pretrain(smoke, cut_store, data_dir, progress=False, stop_after=smoke.pretrain.save_steps)
+    assert list((cut_store.work_dir("backbone", backbone_key(smoke))).glob("checkpoint-*"))
+    resumed, reused = pretrain(smoke, cut_store, data_dir, progress=False)
+    assert not reused
+    a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
+    assert a.keys() == b.keys()
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
+
+
+def test_corrupted_artifact_is_detected_and_rebuilt(smoke, tmp_path, data_dir):
+    store = ArtifactStore(tmp_path / "s")
+    folder, _ = pretrain(smoke, store, data_dir, progress=False)
+    weights = folder / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])  # truncated
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        rebuilt, reused = pretrain(smoke, store, data_dir, progress=False)
+    assert not reused and any("corrupted" in str(w.message) for w in caught)
+    assert load_mlm(rebuilt) is not None
+
+
+@pytest.mark.parametrize("attention_dropout, identical", [(0.0, True), (0.1, False)])
+def test_symmetric_heads_stay_identical_only_without_attention_dropout(smoke, tmp_path, data_dir, attention_dropout, identical):
+    # hidden dropout stays on (0.1): it does not break the symmetry; attention dropout does
+    profile = variant(smoke, "symmetric").replace(backbone={"attention_dropout": attention_dropout, "hidden_dropout": 0.1})
+    model = build_mlm(profile.backbone, 400)
+    assert head_spread(model) == 0.0
+    folder, _ = pretrain(profile, ArtifactStore(tmp_path), data_dir, progress=False)
+    spread = head_spread(load_mlm(folder))
+    assert (spread <= 1e-6) if identical else (spread > 1e-4), spread
+
+
+def test_symmetrize_copies_head_zero():
+    from ssb.config import BackboneConfig
+
+    model = build_mlm(BackboneConfig(n_layers=1, hidden=16, n_heads=4, intermediate=8, max_len=8), 30)
+    assert head_spread(model) > 0
+    symmetrize_heads(model)
+    assert head_spread(model) == 0.0
+
+
+def test_fewrel_finetune(smoke, store, data_dir):
+    backbone, _ = pretrain(smoke, store, data_dir, progress=False)
+    folder, reused = finetune_fewrel(smoke, backbone, store, data_dir, backbone_id="b", progress=False)
+    record = json.loads((folder / "record.json").read_text())
+    assert not reused and len(record["relations"]) == smoke.fewrel.n_relations
+    assert record["n_train"] == 6 * 20 and record["n_test"] == 6 * 10 and 0 <= record["eval"]["eval_accuracy"] <= 1
+    assert finetune_fewrel(smoke, backbone, store, data_dir, backbone_id="b", progress=False)[1]
