@@ -1,10 +1,10 @@
 """The aperture: a trained head seen through a subset of its input nodes, all others silenced (zeroed).
 
 A node subset is a boolean mask over the head's ``n_inputs`` nodes. Subsets are evaluated many at a time
-as batched masked matrix products over cached features: for a batch of ``s`` masks the inputs are
-``[s, n_positions, n_inputs]``, the hidden layer ``[s, n_positions, hidden]``, and the logits are produced
-in chunks of labels with the arg-max fused, so the full ``[n_positions, n_classes]`` block is never
-materialised. Each subset's predictions are streamed out and turned into a confusion matrix by the
+as batched masked matrix products over cached features: zeroing inputs is zeroing the first layer's
+columns, so a batch of ``s`` masks makes one product ``[n, n_inputs] @ [n_inputs, s * hidden]``; the
+logits are produced in chunks of labels with the arg-max fused, so the full ``[n_positions, n_classes]``
+block is never materialised. Each subset's predictions are streamed out and turned into a confusion matrix by the
 caller, so memory does not grow with the number of subsets. The backbone never runs here.
 """
 
@@ -81,15 +81,24 @@ def masked_argmax(head: nn.Module, X: torch.Tensor, masks: torch.Tensor, label_c
     Equal to ``head(X * mask).argmax(-1)`` for each mask (the first index on ties), without ever holding
     more than ``[s, n, label_chunk]`` logits.
     """
-    inputs = X.unsqueeze(0) * masks.to(X.dtype).unsqueeze(1)  # [s, n, n_inputs]
-    hidden = head.act(head.first(inputs)) if head.first is not None else inputs  # [s, n, hidden]
-    weight, bias = head.out.weight, head.out.bias  # [classes, hidden], [classes] or None
-    best_val = torch.full(hidden.shape[:2], -torch.inf, dtype=hidden.dtype)
-    best_idx = torch.zeros(hidden.shape[:2], dtype=torch.long)
+    s, n = masks.shape[0], X.shape[0]
+    # Silencing inputs is masking the first layer's columns: (X * m) @ W.T == X @ (W * m).T, so all s
+    # subsets share one [n, n_inputs] @ [n_inputs, s * width] product.
+    first = head.first if head.first is not None else head.out
+    masked_w = first.weight.unsqueeze(0) * masks.to(X.dtype).unsqueeze(1)  # [s, width, n_inputs]
+    width = first.weight.shape[0]
+    product = (X @ masked_w.reshape(s * width, -1).T).view(n, s, width).transpose(0, 1)  # [s, n, width]
+    if head.first is None:  # one layer with bias: these are the logits
+        logits = product + head.out.bias if head.out.bias is not None else product
+        return logits.argmax(dim=-1)
+    hidden = head.act(product)  # [s, n, hidden]
+    weight = head.out.weight  # [classes, hidden]; the token head has no bias
+    best_val = torch.full((s, n), -torch.inf, dtype=hidden.dtype)
+    best_idx = torch.zeros((s, n), dtype=torch.long)
     for start in range(0, weight.shape[0], label_chunk):
         logits = hidden @ weight[start : start + label_chunk].T  # [s, n, chunk]
-        if bias is not None:
-            logits += bias[start : start + label_chunk]
+        if head.out.bias is not None:
+            logits += head.out.bias[start : start + label_chunk]
         val, idx = logits.max(dim=-1)
         better = val > best_val  # strict: an earlier chunk keeps a tie, as arg-max does
         best_val = torch.where(better, val, best_val)
