@@ -28,7 +28,7 @@ from .hull import attainable_labels
 from .metrics import summarise
 from .model import build_mlm, head_spread, load_mlm
 from .probe import LabelHead, TokenHead, load_head, save_head, train_head
-from .reference import find_reference
+from .reference import COMMITTED_PROFILES, MissingReference, find_reference
 from .tokenizer import load_tokenizer
 from .train import finetune_fewrel, pretrain
 
@@ -88,6 +88,13 @@ class Pipeline:
                 return found, key
             if (committed := find_reference(profile, name)) is not None:
                 return committed, key
+            if profile.name in COMMITTED_PROFILES:
+                raise MissingReference(
+                    f"no committed '{name}' backbone for the '{profile.name}' profile (ssb/reference/{profile.name}/{name}/). "
+                    f"Train it with `ssb train --profile {profile.name} --variant {name}` (about an hour on two cores) "
+                    f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
+                    f"everything with --retrain / --ssb-retrain."
+                )
         folder, _ = pretrain(profile, self.store, self.data_dir, force=self.retrain, progress=self.progress)
         return folder, key
 

@@ -21,8 +21,16 @@ FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config
          "vocab.txt", "record.json", "training_log.json")
 
 
+# Profiles whose backbones are too costly to pre-train inside a claims run: they must be committed.
+COMMITTED_PROFILES = ("cpu",)
+
+
 class StaleReference(RuntimeError):
     pass
+
+
+class MissingReference(RuntimeError):
+    """A committed-reference profile lacks the backbone a claim needs (and retraining was not asked)."""
 
 
 def reference_dir(profile_name: str, variant: str = "reference") -> Path:
