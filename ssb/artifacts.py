@@ -63,7 +63,11 @@ def verify(folder: Path) -> str | None:
 
 @dataclass(frozen=True)
 class ArtifactStore:
+    """``root`` is written; ``fallback`` (e.g. the committed reference store) is only read."""
+
     root: Path
+    fallback: "ArtifactStore | None" = None
+    read_only: bool = False  # a damaged entry is then ignored (with a warning), never removed
 
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / key
@@ -78,10 +82,13 @@ class ArtifactStore:
         """The entry's folder if it exists and verifies; a corrupted entry is removed (with a warning)."""
         folder = self.path(kind, key)
         if not folder.exists():
-            return None
+            return self.fallback.lookup(kind, key) if self.fallback is not None else None
         problem = verify(folder)
         if problem is None:
             return folder
+        if self.read_only:
+            warnings.warn(f"committed artifact {kind}/{key} is damaged and is ignored: {problem}", stacklevel=2)
+            return self.fallback.lookup(kind, key) if self.fallback is not None else None
         warnings.warn(f"artifact {kind}/{key} is corrupted and will be rebuilt: {problem}", stacklevel=2)
         shutil.rmtree(folder)
         return None
@@ -107,4 +114,7 @@ class ArtifactStore:
         return target, False
 
     def meta(self, kind: str, key: str) -> dict[str, Any]:
-        return json.loads((self.path(kind, key) / MANIFEST).read_text())["meta"]
+        folder = self.lookup(kind, key)
+        if folder is None:
+            raise KeyError(f"no artifact {kind}/{key}")
+        return json.loads((folder / MANIFEST).read_text())["meta"]

@@ -50,10 +50,10 @@ def cmd_features(args: argparse.Namespace) -> int:
     pl = _pipeline(args, args.model)
     bb, bb_id = pl.backbone()
     print(f"backbone: {bb} ({bb_id})")
-    folder, key = pl.token_features()
+    folder, key = pl.token_features(split="valid")
     meta = pl.store.meta("token-features", key)
-    print(f"token features (blocks {', '.join(map(str, pl.layers()))}): {folder}")
-    print(f"  {meta['n_valid_positions']} validation positions, {meta['masked_positions_per_s']:.0f} masked positions/s when extracted")
+    print(f"validation features (blocks {', '.join(map(str, pl.layers()))}): {folder}")
+    print(f"  {meta['n_positions']} masked positions, {meta['masked_positions_per_s']:.0f} masked positions/s when extracted")
     _, probe_key = pl.token_probe()
     print(f"token probe (block {pl.profile.probe.layer}): {pl.store.path('token-probe', probe_key)}")
     print("timings (s):", pl.timings)
@@ -103,6 +103,16 @@ def cmd_reference(args: argparse.Namespace) -> int:
                          f"{args.profile} --variant {args.variant}` first")
     command = f"ssb train --profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
     print(f"reference: {export_reference(trained, profile, args.variant, command)}")
+    if args.probes:
+        from .experiments import Pipeline
+        from .reference import export_artifact
+
+        pl = Pipeline(load_profile(args.profile), store, data_dir(args.data_dir), progress=not args.quiet)
+        layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
+        for layer in layers:
+            pl.token_probe(layer, args.variant)  # trains it if missing
+            key = pl.token_probe_key(layer, args.variant)
+            print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}")
     return 0
 
 
@@ -132,6 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")
     _common(reference)
     reference.add_argument("--variant", default="reference", choices=list(VARIANTS))
+    reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
     reference.set_defaults(func=cmd_reference)
     return parser
 

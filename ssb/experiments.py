@@ -28,7 +28,7 @@ from .hull import attainable_labels
 from .metrics import summarise
 from .model import build_mlm, head_spread, load_mlm
 from .probe import LabelHead, TokenHead, load_head, save_head, train_head
-from .reference import COMMITTED_PROFILES, MissingReference, find_reference
+from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
 from .tokenizer import load_tokenizer
 from .train import finetune_fewrel, pretrain
 
@@ -54,6 +54,12 @@ class Pipeline:
     progress: bool = True
     timings: dict[str, float] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        # committed artifacts (token probes) of the profile are read, never written, unless retraining
+        committed = reference_store(self.profile.name)
+        if committed is not None and not self.retrain and self.store.fallback is None:
+            self.store = ArtifactStore(self.store.root, fallback=committed)
 
     # ------------------------------------------------------------------ plumbing
     def _once(self, name: str, compute: Callable[[], Any]) -> Any:
@@ -115,25 +121,35 @@ class Pipeline:
         """Blocks whose features are extracted: the probe's block and the depth sweep's."""
         return tuple(sorted({self.profile.probe.layer, *self.profile.probe.depth_layers}))
 
-    def token_features(self, name: str = "reference") -> tuple[Path, str]:
-        """Cached features of every layer in :meth:`layers` (train: random 15 %; valid: one at a time)."""
-        bb_dir, bb_id = self.backbone(name)
+    def _features_key(self, name: str, split: str) -> str:
+        _, bb_id = self.backbone(name)
         p, c = self.profile.probe, self.profile.corpus
-        key = config_hash("token-features", bb_id, self.layers(), p.n_train_paragraphs, p.n_valid_paragraphs,
-                          p.seed, c, self.profile.backbone.max_len)
+        n = p.n_train_paragraphs if split == "train" else p.n_valid_paragraphs
+        return config_hash("token-features", split, bb_id, self.layers(), n, p.seed, c, self.profile.backbone.max_len)
+
+    def token_features(self, name: str = "reference", split: str = "valid") -> tuple[Path, str]:
+        """Cached features of every block in :meth:`layers`, ``[n_positions, hidden]`` each, with true ids.
+
+        ``train``: random 15 % masking of the training paragraphs; ``valid``: one token at a time.
+        """
+        bb_dir, _ = self.backbone(name)
+        key = self._features_key(name, split)
 
         def build(folder: Path) -> dict[str, Any]:
-            paragraphs = load_paragraphs(c, self.data_dir)
+            paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
             tokenizer = load_tokenizer(bb_dir)
             model = load_mlm(bb_dir)
+            p = self.profile.probe
             max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
-            feats, ids = masked_random(model, tokenizer, paragraphs.train[: p.n_train_paragraphs], self.layers(),
-                                       max_len, seed=p.seed, progress=self.progress)
-            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "train.safetensors"))
-            feats, ids, rate = one_at_a_time(model, tokenizer, paragraphs.valid[: p.n_valid_paragraphs], self.layers(),
-                                             max_len, progress=self.progress)
-            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "valid.safetensors"))
-            return {"vocab_size": len(tokenizer), "n_valid_positions": int(len(ids)), "masked_positions_per_s": rate}
+            meta: dict[str, Any] = {"vocab_size": len(tokenizer)}
+            if split == "train":
+                feats, ids = masked_random(model, tokenizer, paragraphs.train[: p.n_train_paragraphs], self.layers(),
+                                           max_len, seed=p.seed, progress=self.progress)
+            else:
+                feats, ids, meta["masked_positions_per_s"] = one_at_a_time(
+                    model, tokenizer, paragraphs.valid[: p.n_valid_paragraphs], self.layers(), max_len, progress=self.progress)
+            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "features.safetensors"))
+            return {**meta, "n_positions": int(len(ids))}
 
         folder, _ = self.store.build("token-features", key, build)
         return folder, key
@@ -143,13 +159,12 @@ class Pipeline:
         return self._once(f"token-probe:{name}:{layer}", lambda: self._token_probe(layer, name))
 
     def _token_probe(self, layer: int, name: str) -> tuple[TokenHead, str]:
-        feat_dir, feat_key = self.token_features(name)
         p = self.profile.probe
-        key = config_hash("token-probe", feat_key, layer, p.activation, p.token_epochs, p.token_lr,
-                          p.token_weight_decay, p.batch_size, p.seed)
+        key = self.token_probe_key(layer, name)
 
         def build(folder: Path) -> dict[str, Any]:
-            train = load_file(str(feat_dir / "train.safetensors"))
+            feat_dir, feat_key = self.token_features(name, "train")
+            train = load_file(str(feat_dir / "features.safetensors"))
             vocab = self.store.meta("token-features", feat_key)["vocab_size"]
             X = train[f"layer{layer}"]
             torch.manual_seed(p.seed)
@@ -163,10 +178,15 @@ class Pipeline:
         folder, _ = self.store.build("token-probe", key, build)
         return load_head(folder / "head.safetensors"), key
 
+    def token_probe_key(self, layer: int, name: str = "reference") -> str:
+        p = self.profile.probe
+        return config_hash("token-probe", self._features_key(name, "train"), layer, p.activation, p.token_epochs,
+                           p.token_lr, p.token_weight_decay, p.batch_size, p.seed)
+
     def _valid(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
         def read():
-            feat_dir, feat_key = self.token_features(name)
-            return load_file(str(feat_dir / "valid.safetensors")), self.store.meta("token-features", feat_key)["vocab_size"]
+            feat_dir, feat_key = self.token_features(name, "valid")
+            return load_file(str(feat_dir / "features.safetensors")), self.store.meta("token-features", feat_key)["vocab_size"]
 
         valid, vocab = self._once(f"valid:{name}", read)
         return valid[f"layer{layer}"], valid["ids"].numpy(), vocab

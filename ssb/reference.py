@@ -13,7 +13,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .artifacts import verify, write_manifest
+from .artifacts import ArtifactStore, verify, write_manifest
 from .config import Profile, backbone_key
 
 ROOT = Path(__file__).parent / "reference"
@@ -35,6 +35,23 @@ class MissingReference(RuntimeError):
 
 def reference_dir(profile_name: str, variant: str = "reference") -> Path:
     return ROOT / profile_name / variant
+
+
+def reference_store(profile_name: str) -> ArtifactStore | None:
+    """The read-only store of committed artifacts (token probes) of a profile, if it has one."""
+    root = ROOT / profile_name / "store"
+    return ArtifactStore(root, read_only=True) if root.is_dir() else None
+
+
+def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str) -> Path:
+    """Copy one verified artifact from the user's store into the profile's committed store."""
+    source = store.lookup(kind, key)
+    if source is None:
+        raise FileNotFoundError(f"no artifact {kind}/{key} in {store.root}: compute it first")
+    target = ROOT / profile_name / "store" / kind / key
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target)
+    return target
 
 
 def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
