@@ -1,0 +1,83 @@
+"""Committed reference backbones: the hash discipline, and what happens when one is missing or damaged."""
+
+import json
+import warnings
+
+import pytest
+
+from ssb import reference
+from ssb.artifacts import ArtifactStore, write_manifest
+from ssb.config import VARIANTS, backbone_key, load_profile, variant
+
+
+def committed():
+    for profile_dir in sorted(reference.ROOT.glob("*")) if reference.ROOT.is_dir() else []:
+        for folder in sorted(profile_dir.glob("*")):
+            if (folder / "record.json").is_file():
+                yield profile_dir.name, folder.name
+
+
+@pytest.mark.parametrize("profile_name, name", list(committed()) or [pytest.param(None, None, marks=pytest.mark.skip("no committed reference"))])
+def test_committed_references_match_the_profile(profile_name, name):
+    profile = variant(load_profile(profile_name), name)
+    # find_reference raises StaleReference, naming the retraining command, if the config changed since
+    folder = reference.find_reference(profile, name)
+    assert folder is not None
+    record = json.loads((folder / "record.json").read_text())
+    assert record["backbone_key"] == backbone_key(profile)
+    assert (folder / "model.safetensors").stat().st_size < 40 * 2**20
+
+
+def _fake_reference(root, profile, name, key):
+    folder = root / profile.name / name
+    folder.mkdir(parents=True)
+    (folder / "record.json").write_text(json.dumps({"backbone_key": key}))
+    write_manifest(folder)
+    return folder
+
+
+def test_stale_reference_says_how_to_retrain(tmp_path, monkeypatch):
+    monkeypatch.setattr(reference, "ROOT", tmp_path)
+    profile = load_profile("cpu")
+    _fake_reference(tmp_path, profile, "reference", "0000000000000000")
+    with pytest.raises(reference.StaleReference) as err:
+        reference.find_reference(profile, "reference")
+    assert "stale" in str(err.value) and "ssb train --profile cpu" in str(err.value) and backbone_key(profile) in str(err.value)
+
+
+def test_damaged_reference_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(reference, "ROOT", tmp_path)
+    profile = load_profile("cpu")
+    folder = _fake_reference(tmp_path, profile, "reference", backbone_key(profile))
+    assert reference.find_reference(profile, "reference") == folder
+    (folder / "record.json").write_text(json.dumps({"backbone_key": backbone_key(profile), "edited": 1}))
+    with pytest.raises(reference.StaleReference, match="damaged"):
+        reference.find_reference(profile, "reference")
+
+
+def test_missing_reference_of_a_committed_profile_is_not_trained_silently(tmp_path, monkeypatch):
+    from ssb.experiments import Pipeline
+
+    monkeypatch.setattr(reference, "ROOT", tmp_path)
+    pl = Pipeline(load_profile("cpu"), ArtifactStore(tmp_path / "store"), None)
+    with pytest.raises(reference.MissingReference, match="ssb train --profile cpu --variant no-dropout"):
+        pl.backbone("no-dropout")
+
+
+def test_read_only_store_never_deletes(tmp_path):
+    committed_store = ArtifactStore(tmp_path / "committed", read_only=True)
+    entry = committed_store.path("token-probe", "k")
+    entry.mkdir(parents=True)
+    (entry / "head.safetensors").write_bytes(b"12345")
+    write_manifest(entry)
+    user = ArtifactStore(tmp_path / "user", fallback=committed_store)
+    assert user.lookup("token-probe", "k") == entry
+    (entry / "head.safetensors").write_bytes(b"1234")  # damaged
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert user.lookup("token-probe", "k") is None
+    assert entry.exists() and any("ignored" in str(w.message) for w in caught)
+
+
+def test_variants_are_known():
+    assert set(VARIANTS) >= {"reference", "no-dropout", "symmetric"}
