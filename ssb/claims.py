@@ -339,7 +339,8 @@ def hull_tightness(pl: Pipeline) -> dict[str, Any]:
     gaps = {}
     for n, v in hull.items():
         n_pos, bound = np.array(v["n_pos"]), np.array(v["bound"])
-        assert np.all(n_pos <= bound), "a recognised label outside the hull bound: the bound is wrong"
+        if np.any(n_pos > bound):
+            raise RuntimeError(f"{n} nodes: a subset recognises more labels than its hull bound allows: the bound is wrong")
         out[f"n_pos_{n}"], out[f"bound_{n}"] = float(n_pos.mean()), float(bound.mean())
         out[f"tightness_{n}"] = float(n_pos.sum() / bound.sum())
         gaps[n] = float((bound - n_pos).mean())

@@ -60,19 +60,24 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate_all(pl):
+def _claims_dir(args: argparse.Namespace) -> Path:
+    """``--claims``, else ./claims, else the checkout's claims/ beside the package."""
+    for candidate in (args.claims, "claims", Path(__file__).resolve().parent.parent / "claims"):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    raise SystemExit("ssb: no claims folder found; pass --claims DIR (the specs are in the ssb checkout's claims/)")
+
+
+def _evaluate_all(pl, folder: Path):
     from .claims import evaluate, load_specs
 
-    specs = load_specs(Path(__file__).resolve().parent.parent / "claims") if (Path(__file__).resolve().parent.parent / "claims").is_dir() else []
-    if not specs:
-        raise SystemExit("ssb: no claims/ folder beside the package (run from a checkout of ssb)")
-    return [evaluate(s, pl) for s in specs if pl.profile.name in s.expect]
+    return [evaluate(s, pl) for s in load_specs(folder) if pl.profile.name in s.expect]
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
     from .claims import verdict_table
 
-    verdicts = _evaluate_all(_pipeline(args))
+    verdicts = _evaluate_all(_pipeline(args), _claims_dir(args))
     print(verdict_table(verdicts))
     return 0 if all(v.passed or v.xfail for v in verdicts) else 1
 
@@ -81,10 +86,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .report import write_report
 
     pl = _pipeline(args)
-    verdicts = _evaluate_all(pl)
+    verdicts = _evaluate_all(pl, _claims_dir(args))
     extra = {}
     if args.model:
-        extra[args.model] = _evaluate_all(_pipeline(args, args.model))
+        extra[args.model] = _evaluate_all(_pipeline(args, args.model), _claims_dir(args))
     out = Path(args.out or f"results/{pl.profile.name}")
     path = write_report(verdicts, pl, out, extra)
     print(f"report: {path}")
@@ -132,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     claims = sub.add_parser("claims", help="evaluate every claim and print the verdict table")
     _common(claims)
     claims.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
+    claims.add_argument("--claims", default=None, help="folder of claim specs (default: ./claims)")
     claims.set_defaults(func=cmd_claims)
     reproduce = sub.add_parser("reproduce", help="evaluate every claim and write the report with figures")
     _common(reproduce)
     reproduce.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
     reproduce.add_argument("--model", default=None, help="also run the claims on a local HF BERT checkpoint")
     reproduce.add_argument("--out", default=None, help="report folder (default: results/<profile>)")
+    reproduce.add_argument("--claims", default=None, help="folder of claim specs (default: ./claims)")
     reproduce.set_defaults(func=cmd_reproduce)
     reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")
     _common(reference)

@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from . import aperture
 from .artifacts import ArtifactStore, file_sha256
-from .config import Profile, backbone_key, config_hash, to_dict, variant
+from .config import Profile, backbone_key, config_hash, variant
 from .data import load_fewrel, load_paragraphs
 from .features import cls_vectors, masked_random, one_at_a_time
 from .hull import attainable_labels

@@ -18,7 +18,6 @@ import time
 from contextlib import contextmanager
 from typing import Iterator
 
-import numpy as np
 import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -163,7 +162,3 @@ def cls_vectors(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, text
             for layer in layers:
                 feats[layer].append(captured[layer][:, 0].cpu())
     return {layer: torch.cat(v) for layer, v in feats.items()}
-
-
-def as_numpy_ids(ids: torch.Tensor) -> np.ndarray:
-    return ids.numpy().astype(np.int64)

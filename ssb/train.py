@@ -154,7 +154,7 @@ def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: f
     return TrainingArguments(**kwargs)
 
 
-def _run_trainer(trainer: Trainer, work: Path, max_steps_expected: int | None) -> None:
+def _run_trainer(trainer: Trainer, work: Path) -> None:
     last = get_last_checkpoint(str(work)) if work.exists() else None
     if last:
         print(f"[ssb] resuming from {last}")
@@ -200,7 +200,7 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
             callbacks=[StopAfter(stop_after)] if stop_after else None,
         )
         started = time.time()
-        _run_trainer(trainer, work, None)
+        _run_trainer(trainer, work)
         seconds = time.time() - started
         final = trainer.evaluate()
         trainer.save_model(str(folder))
@@ -266,7 +266,7 @@ def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, 
             )
             trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer),
                               train_dataset=train_set, eval_dataset=test_set, compute_metrics=classification_accuracy)
-            _run_trainer(trainer, work, None)
+            _run_trainer(trainer, work)
             result = trainer.evaluate()
             (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
         else:
