@@ -365,6 +365,7 @@ def hull_untrained(pl: Pipeline) -> dict[str, Any]:
         "random_n_predicted_mean": float(np.mean(list(predicted.values()))),
         "trained_n_predicted_vs_nodes": _mean_curve(trained["nodes"], "n_predicted"),
         "trained_n_predicted_max": float(max(_mean_curve(trained["nodes"], "n_predicted").values())),
+        "random_trained_head_n_predicted_max": float(max(_mean_curve(random["trained_head"]["nodes"], "n_predicted").values())),
     })
     return out
 

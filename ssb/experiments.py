@@ -235,9 +235,11 @@ class Pipeline:
 
     # ------------------------------------------------------------------ FewRel side (fine-tuning)
     def fewrel(self, system: str = "finetuned") -> dict[str, Any]:
-        """Label-head experiments on a FewRel system: ``finetuned`` (pre-trained, fine-tuned backbone) or
-        ``random`` (a randomly initialised backbone, never trained). The head is trained on [CLS]
-        features of block L; node sweeps and hull bounds use it."""
+        """Label-head experiments on a FewRel system, on [CLS] features of block L.
+
+        ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
+        features. ``random``: the system at initialisation (random backbone, untrained head), and beside
+        it (``trained_head``) a head trained on the random backbone's features."""
         return self._once(f"fewrel:{system}", lambda: self._fewrel(system))
 
     def _fewrel(self, system: str) -> dict[str, Any]:
@@ -250,7 +252,7 @@ class Pipeline:
             model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
                                            progress=self.progress, epochs=0)
         fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
-        key = config_hash("fewrel-sweep", system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
+        key = config_hash("fewrel-sweep", 2, system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
                           p.label_weight_decay, p.batch_size, p.seed, sw)
 
         def compute() -> dict[str, Any]:
@@ -259,35 +261,50 @@ class Pipeline:
             split = load_fewrel(fr, self.data_dir)
             tokenizer = load_tokenizer(model_dir)
             model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True)
-            layer = p.layer
-            X_train = cls_vectors(model, tokenizer, [x.marked_text() for x in split.train], (layer,), fr.max_len, progress=self.progress)[layer]
-            X_test = cls_vectors(model, tokenizer, [x.marked_text() for x in split.test], (layer,), fr.max_len, progress=self.progress)[layer]
-            y_train = torch.tensor([x.label for x in split.train])
-            y_test = np.array([x.label for x in split.test])
+            texts = lambda instances: [x.marked_text() for x in instances]  # noqa: E731
+            X_train = cls_vectors(model, tokenizer, texts(split.train), (p.layer,), fr.max_len, progress=self.progress)[p.layer]
+            X_test = cls_vectors(model, tokenizer, texts(split.test), (p.layer,), fr.max_len, progress=self.progress)[p.layer]
+            y_train, y_test = torch.tensor([x.label for x in split.train]), np.array([x.label for x in split.test])
             n_labels = len(split.relations)
-            torch.manual_seed(p.seed)
-            head = LabelHead(X_train.shape[1], n_labels)
-            train_head(head, X_train, y_train, epochs=p.label_epochs, lr=p.label_lr, weight_decay=p.label_weight_decay,
-                       batch_size=p.batch_size, seed=p.seed, progress=self.progress, desc=f"label head ({system})")
-            D = X_train.shape[1]
+
+            def label_head(trained: bool) -> LabelHead:
+                torch.manual_seed(p.seed)
+                head = LabelHead(X_train.shape[1], n_labels)  # [n_labels, hidden] + bias
+                if trained:
+                    train_head(head, X_train, y_train, epochs=p.label_epochs, lr=p.label_lr,
+                               weight_decay=p.label_weight_decay, batch_size=p.batch_size, seed=p.seed,
+                               progress=self.progress, desc=f"label head ({system})")
+                return head.eval()
+
             out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
-            sweep = {}
-            for n in sw.node_counts:
-                masks = aperture.random_nodes(D, n, 1 if n == D else sw.n_subsets, sw.seed)
-                sweep[str(n)] = _results_summary(aperture.evaluate_subsets(head, X_test, y_test, masks, n_labels))
-            out["nodes"] = sweep
-            W, b = head.out.weight.detach().double().numpy(), head.out.bias.detach().double().numpy()
-            hull = {}
-            for n, count in zip(sw.hull_counts, sw.hull_subsets):
-                masks = aperture.random_nodes(D, n, count, sw.seed + 17)
-                results = aperture.evaluate_subsets(head, X_test, y_test, masks, n_labels)
-                bounds = [len(attainable_labels(W[:, m], b)) for m in masks]
-                hull[str(n)] = {"n_pos": [r.metrics.n_pos for r in results], "bound": bounds,
-                                "n_predicted": [r.metrics.n_predicted for r in results]}
-            out["hull"] = hull
+            if system == "finetuned":
+                out.update(self._label_sweeps(label_head(True), X_test, y_test, n_labels))
+            else:
+                # the paper's random system is the network at initialisation, head included; a head trained
+                # on the random backbone's features is measured beside it for comparison
+                out.update(self._label_sweeps(label_head(False), X_test, y_test, n_labels))
+                out["trained_head"] = self._label_sweeps(label_head(True), X_test, y_test, n_labels)
             return out
 
         return self._cached_json("fewrel-sweep", key, compute)
+
+    def _label_sweeps(self, head: LabelHead, X: torch.Tensor, y: np.ndarray, n_labels: int) -> dict[str, Any]:
+        """Node sweep (Fig. 5) and hull bounds (Fig. 6) of a label head on test features ``X`` ``[n, hidden]``."""
+        sw = self.profile.sweep
+        D = X.shape[1]
+        nodes = {}
+        for n in sw.node_counts:
+            masks = aperture.random_nodes(D, n, 1 if n == D else sw.n_subsets, sw.seed)
+            nodes[str(n)] = _results_summary(aperture.evaluate_subsets(head, X, y, masks, n_labels))
+        W, b = head.out.weight.detach().double().numpy(), head.out.bias.detach().double().numpy()
+        hull = {}
+        for n, count in zip(sw.hull_counts, sw.hull_subsets):
+            masks = aperture.random_nodes(D, n, count, sw.seed + 17)
+            results = aperture.evaluate_subsets(head, X, y, masks, n_labels)
+            hull[str(n)] = {"n_pos": [r.metrics.n_pos for r in results],
+                            "bound": [len(attainable_labels(W[:, m], b)) for m in masks],
+                            "n_predicted": [r.metrics.n_predicted for r in results]}
+        return {"nodes": nodes, "hull": hull}
 
     # ------------------------------------------------------------------ symmetric initialisation
     def symmetric(self) -> dict[str, Any]:
