@@ -69,6 +69,7 @@ def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str) -> None:
     m, s = curve("n_pos")
     axes[0].errorbar(n, m, yerr=s, marker="o", capsize=3)
     axes[0].set_yscale("log")
+    axes[0].yaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
     axes[0].set_title(f"(A) {unit} with positive diagonal", fontsize=10)
     m, s = curve("apt")
     axes[1].errorbar(n, m, yerr=s, marker="o", capsize=3, label="APT (diagonal)")
