@@ -104,3 +104,17 @@ def test_compressed_fewrel(tmp_path):
     assert split.relations == ["P1", "P2"] and len(split.train) == 4
     with pytest.raises(DataError, match="n_relations = 5"):
         load_fewrel(FewRelConfig(path="fewrel/v.json.xz", n_relations=5), tmp_path)
+
+
+def test_hub_without_network_names_both_ways(monkeypatch):
+    import datasets
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("no network")
+
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(DataError) as err:
+        load_paragraphs(CorpusConfig(source="hub"), None)
+    assert "wikimedia/wikipedia" in str(err.value) and "SSB_DATA_DIR" in str(err.value)
+    with pytest.raises(DataError, match="thunlp/few_rel.*SSB_DATA_DIR"):
+        load_fewrel(FewRelConfig(source="hub"), None)
