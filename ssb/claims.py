@@ -32,6 +32,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .experiments import Pipeline
+from .reference import MissingReference
 
 OPS: dict[str, Callable[[float, Any], bool]] = {
     ">": lambda a, b: a > b,
@@ -92,9 +93,12 @@ class Verdict:
     measured: dict[str, Any]
     failures: list[str] = field(default_factory=list)
     xfail: str | None = None
+    skipped: str | None = None  # why the claim could not be measured (e.g. a backbone not yet committed)
 
     @property
     def label(self) -> str:
+        if self.skipped:
+            return "skipped"
         if self.passed is None:
             return "no expectation"
         if self.xfail:
@@ -418,9 +422,16 @@ MEASURES: dict[str, Callable[[Pipeline], dict[str, Any]]] = {
 
 
 # ---------------------------------------------------------------------------- evaluation
-def evaluate(spec: Spec, pipeline: Pipeline) -> Verdict:
+def evaluate(spec: Spec, pipeline: Pipeline, skip_missing: bool = False) -> Verdict:
+    """Measure and check one claim. With ``skip_missing``, a backbone that a committed-reference profile
+    lacks gives a ``skipped`` verdict with the reason instead of raising :class:`MissingReference`."""
     profile = pipeline.profile.name
-    measured = MEASURES[spec.measure](pipeline)
+    try:
+        measured = MEASURES[spec.measure](pipeline)
+    except MissingReference as err:
+        if not skip_missing:
+            raise
+        return Verdict(spec, profile, None, {}, [str(err)], skipped=str(err))
     expectation = spec.expect.get(profile)
     if expectation is None:
         return Verdict(spec, profile, None, measured)

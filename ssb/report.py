@@ -74,7 +74,7 @@ def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str) -> None:
     m, s = curve("apt")
     axes[1].errorbar(n, m, yerr=s, marker="o", capsize=3, label="APT (diagonal)")
     g, _ = curve("random_guess")
-    axes[1].plot(n, g, marker="s", color="tab:orange", label="random guess 1/n_pos")
+    axes[1].plot(n, g, marker="s", color="tab:orange", label="random guess (mean of 1/n_pos)")
     axes[1].set_title("(B) average accuracy of recognised " + unit, fontsize=10)
     axes[1].legend(fontsize=8)
     m, s = curve("diagonal_confidence")
@@ -114,7 +114,7 @@ def write_report(verdicts: list[Verdict], pl: Pipeline, out: Path, extra_columns
     """Write ``report.md``, ``report.json`` and the figures into ``out``; returns the Markdown path."""
     out.mkdir(parents=True, exist_ok=True)
     figures = []
-    needs = {e for v in verdicts for e in v.spec.experiments}
+    needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
     if needs & {"heads"}:
         fig_heads(pl, out / "fig3_heads.png")
         figures.append(("Fig. 3: each head alone", "fig3_heads.png"))
@@ -130,18 +130,23 @@ def write_report(verdicts: list[Verdict], pl: Pipeline, out: Path, extra_columns
         figures += [("Fig. 5: FewRel head through n random nodes", "fig5_fewrel_nodes.png"),
                     ("Fig. 6: hull bound", "fig6_hull.png")]
     n_pass = sum(v.passed is True and not v.xfail for v in verdicts)
+    verdicts_shown = [v for v in verdicts if not v.skipped]
     lines = [
         f"# ssb report: profile `{pl.profile.name}`",
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M')}; backbone config hash `{backbone_key(pl.profile)}`"
         + (f"; model `{pl.model_dir}`" if pl.model_dir else "") + ".",
-        f"{n_pass} of {len(verdicts)} claims hold; expected failures are marked xfail with their reason.",
+        f"{n_pass} of {len(verdicts)} claims hold; expected failures are marked xfail with their reason"
+        f"{f', {len(verdicts) - len(verdicts_shown)} could not be measured (skipped)' if len(verdicts_shown) < len(verdicts) else ''}.",
         "",
         "## Claims",
         "",
         verdict_table(verdicts),
         "",
     ]
+    skipped = [v for v in verdicts if v.skipped]
+    if skipped:
+        lines += ["### Skipped at this profile", ""] + [f"- **{v.spec.id}**: {v.skipped}" for v in skipped] + [""]
     xfails = [v for v in verdicts if v.xfail]
     if xfails:
         lines += ["### Expected failures at this profile", ""] + [f"- **{v.spec.id}**: {v.xfail}" for v in xfails] + [""]
