@@ -318,10 +318,13 @@ class Pipeline:
             pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0},
             corpus={"n_train": v.symmetric_n_train},
         )
+        # the three share the reference backbone's vocabulary: a WordPiece vocabulary trained anew in every
+        # run is not reproducible (tokenizers breaks ties between equal merges in per-process hash order)
+        vocabulary, _ = self.backbone()
         out = {}
         for name in ("reference", "symmetric", "symmetric-attention-dropout"):
             profile = variant(short, name)
-            folder, _ = pretrain(profile, self.store, self.data_dir, progress=self.progress)
+            folder, _ = pretrain(profile, self.store, self.data_dir, progress=self.progress, tokenizer_from=vocabulary)
             record = json.loads((folder / "record.json").read_text())
             model = load_mlm(folder)
             out[name] = {

@@ -167,12 +167,19 @@ def _run_trainer(trainer: Trainer, work: Path) -> None:
 
 
 def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, force: bool = False,
-             progress: bool = True, stop_after: int | None = None) -> tuple[Path, bool]:
-    """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored."""
+             progress: bool = True, stop_after: int | None = None,
+             tokenizer_from: Path | None = None) -> tuple[Path, bool]:
+    """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored.
+
+    ``tokenizer_from``: a folder whose saved tokenizer is used instead of the profile's own (its
+    ``tokenizer.json`` hash joins the key), so that backbones compared at equal budget share a vocabulary.
+    """
     key = backbone_key(profile)
+    if tokenizer_from is not None:
+        key = config_hash(key, "tokenizer", file_sha256(tokenizer_from / "tokenizer.json"))
     if not force and (found := store.lookup("backbone", key)) is not None:
         return found, True
-    tok_dir = tokenizer_artifact(profile, store, data_dir)
+    tok_dir = tokenizer_from or tokenizer_artifact(profile, store, data_dir)
 
     def build(folder: Path) -> dict[str, Any]:
         tokenizer = load_tokenizer(tok_dir)
