@@ -225,7 +225,7 @@ class Pipeline:
         D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
         counts = [n for n in sw.node_counts if not within_head or n <= D // H]
         make = (lambda n: aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)) if within_head else (
-            lambda n: aperture.random_nodes(D, n, min(sw.n_subsets, 1 if n == D else sw.n_subsets), sw.seed))
+            lambda n: aperture.random_nodes(D, n, 1 if n == D else sw.n_subsets, sw.seed))
         label = "within-head" if within_head else "random"
         return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts})
 
@@ -243,14 +243,10 @@ class Pipeline:
         return self._once(f"fewrel:{system}", lambda: self._fewrel(system))
 
     def _fewrel(self, system: str) -> dict[str, Any]:
-        if system == "finetuned":
-            bb_dir, bb_id = self.backbone()
-            model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
-                                           progress=self.progress)
-        else:
-            bb_dir, bb_id = self.random_backbone()
-            model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
-                                           progress=self.progress, epochs=0)
+        # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
+        bb_dir, bb_id = self.backbone() if system == "finetuned" else self.random_backbone()
+        model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
+                                       progress=self.progress, epochs=None if system == "finetuned" else 0)
         fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
         key = config_hash("fewrel-sweep", 2, system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
                           p.label_weight_decay, p.batch_size, p.seed, sw)
