@@ -81,14 +81,15 @@ class ArtifactStore:
     def lookup(self, kind: str, key: str) -> Path | None:
         """The entry's folder if it exists and verifies; a corrupted entry is removed (with a warning)."""
         folder = self.path(kind, key)
+        fallback = lambda: self.fallback.lookup(kind, key) if self.fallback is not None else None  # noqa: E731
         if not folder.exists():
-            return self.fallback.lookup(kind, key) if self.fallback is not None else None
+            return fallback()
         problem = verify(folder)
         if problem is None:
             return folder
         if self.read_only:
             warnings.warn(f"committed artifact {kind}/{key} is damaged and is ignored: {problem}", stacklevel=2)
-            return self.fallback.lookup(kind, key) if self.fallback is not None else None
+            return fallback()
         warnings.warn(f"artifact {kind}/{key} is corrupted and will be rebuilt: {problem}", stacklevel=2)
         shutil.rmtree(folder)
         return None

@@ -37,9 +37,14 @@ def reference_dir(profile_name: str, variant: str = "reference") -> Path:
     return ROOT / profile_name / variant
 
 
+def store_dir(profile_name: str) -> Path:
+    """Where a profile's committed artifacts (token probes) live, content-addressed like the user's store."""
+    return ROOT / profile_name / "store"
+
+
 def reference_store(profile_name: str) -> ArtifactStore | None:
-    """The read-only store of committed artifacts (token probes) of a profile, if it has one."""
-    root = ROOT / profile_name / "store"
+    """The read-only store of committed artifacts of a profile, if it has one."""
+    root = store_dir(profile_name)
     return ArtifactStore(root, read_only=True) if root.is_dir() else None
 
 
@@ -48,7 +53,7 @@ def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str
     source = store.lookup(kind, key)
     if source is None:
         raise FileNotFoundError(f"no artifact {kind}/{key} in {store.root}: compute it first")
-    target = ROOT / profile_name / "store" / kind / key
+    target = store_dir(profile_name) / kind / key
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     return target

@@ -235,10 +235,6 @@ def classification_accuracy(eval_pred) -> dict[str, float]:
     return {"accuracy": float((np.argmax(eval_pred.predictions, -1) == eval_pred.label_ids).mean())}
 
 
-def fewrel_key(profile: Profile, backbone: str) -> str:
-    return config_hash("fewrel-finetune", backbone, profile.fewrel, profile.backbone.seed)
-
-
 def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, data_dir: Path | None, *,
                     backbone_id: str, force: bool = False, progress: bool = True,
                     epochs: float | None = None) -> tuple[Path, bool]:
