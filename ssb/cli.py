@@ -86,10 +86,11 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .report import write_report
 
     pl = _pipeline(args)
-    verdicts = _evaluate_all(pl, _claims_dir(args))
+    folder = _claims_dir(args)
+    verdicts = _evaluate_all(pl, folder)
     extra = {}
     if args.model:
-        extra[args.model] = _evaluate_all(_pipeline(args, args.model), _claims_dir(args))
+        extra[args.model] = _evaluate_all(_pipeline(args, args.model), folder)
     out = Path(args.out or f"results/{pl.profile.name}")
     path = write_report(verdicts, pl, out, extra)
     print(f"report: {path}")
