@@ -68,10 +68,39 @@ def head_spread(model: PreTrainedModel) -> float:
     return worst
 
 
-def build_mlm(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0) -> BertForMaskedLM:
-    """A freshly initialised masked-LM BERT, seeded by ``cfg.seed``."""
+class SparseBertForMaskedLM(BertForMaskedLM):
+    """``BertForMaskedLM`` that, in training, projects to the vocabulary only at the labelled positions.
+
+    The loss is the parent's (mean cross-entropy over the positions whose label is not -100), but the
+    vocabulary projection, a third of a small BERT's FLOPs, is not computed for the 85 % of positions the
+    loss ignores. Evaluation runs the parent's forward; weights and saved config are a plain
+    ``BertForMaskedLM``'s.
+    """
+
+    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
+                inputs_embeds=None, encoder_hidden_states=None, encoder_attention_mask=None, labels=None,
+                **kwargs):
+        if not self.training or labels is None:
+            return super().forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                                   position_ids=position_ids, inputs_embeds=inputs_embeds,
+                                   encoder_hidden_states=encoder_hidden_states,
+                                   encoder_attention_mask=encoder_attention_mask, labels=labels, **kwargs)
+        from transformers.modeling_outputs import MaskedLMOutput
+
+        hidden = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
+                           position_ids=position_ids, inputs_embeds=inputs_embeds, return_dict=True).last_hidden_state
+        keep = labels != -100  # [batch, seq]
+        logits = self.cls(hidden[keep])  # [n_labelled, vocab]
+        loss = torch.nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels[keep])
+        return MaskedLMOutput(loss=loss, logits=logits)
+
+
+def build_mlm(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, sparse: bool = False) -> BertForMaskedLM:
+    """A freshly initialised masked-LM BERT, seeded by ``cfg.seed`` (``sparse``: for training, see above)."""
     torch.manual_seed(cfg.seed)
-    model = BertForMaskedLM(bert_config(cfg, vocab_size, pad_token_id))
+    config = bert_config(cfg, vocab_size, pad_token_id)
+    config.architectures = ["BertForMaskedLM"]
+    model = (SparseBertForMaskedLM if sparse else BertForMaskedLM)(config)
     if cfg.symmetric_init:
         symmetrize_heads(model)
     return model

@@ -105,10 +105,22 @@ def _pad_labels_collator(tokenizer: PreTrainedTokenizerBase):
     return DataCollatorForTokenClassification(tokenizer, label_pad_token_id=-100)
 
 
-def mlm_accuracy(eval_pred) -> dict[str, float]:
-    predictions, labels = eval_pred.predictions, eval_pred.label_ids
-    keep = labels != -100
-    return {"mlm_accuracy": float((predictions[keep] == labels[keep]).mean()) if keep.any() else 0.0}
+def mlm_accuracy(mask_token_id: int):
+    """``compute_metrics``: accuracy over all labelled positions (80/10/10 masking), and over [MASK] only.
+
+    The second is the honest one: a position kept (10 %) or replaced at random (10 %) shows its token or a
+    wrong one, and copying the visible token is easy.
+    """
+
+    def compute(eval_pred) -> dict[str, float]:
+        predictions, labels = eval_pred.predictions, eval_pred.label_ids
+        keep = labels != -100
+        masked = keep & (eval_pred.inputs == mask_token_id)
+        hit = predictions == labels
+        return {"mlm_accuracy": float(hit[keep].mean()) if keep.any() else 0.0,
+                "masked_accuracy": float(hit[masked].mean()) if masked.any() else 0.0}
+
+    return compute
 
 
 def _argmax_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -117,7 +129,8 @@ def _argmax_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 
 def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: float, weight_decay: float,
                        batch_size: int, seed: int, save_steps: int, logging_steps: int, eval_steps: int,
-                       progress: bool, group_by_length: bool) -> TrainingArguments:
+                       progress: bool, group_by_length: bool, warmup_ratio: float = 0.0,
+                       eval_inputs: bool = False) -> TrainingArguments:
     """The paper's optimiser and schedule as ``TrainingArguments`` (works with transformers 4.x and 5.x)."""
     fields = {f.name for f in dataclasses.fields(TrainingArguments)}
     kwargs: dict[str, Any] = dict(
@@ -129,7 +142,6 @@ def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: f
         learning_rate=lr,
         weight_decay=weight_decay,
         lr_scheduler_type="linear",
-        warmup_steps=0,
         optim="adamw_torch",
         seed=seed,
         data_seed=seed,
@@ -144,6 +156,15 @@ def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: f
         dataloader_num_workers=0,
         use_cpu=not torch.cuda.is_available(),
     )
+    if "warmup_ratio" in fields:  # transformers 4
+        kwargs["warmup_ratio"] = warmup_ratio
+    else:  # transformers 5: a float below 1 is a fraction of the steps
+        kwargs["warmup_steps"] = warmup_ratio if warmup_ratio > 0 else 0
+    if eval_inputs:  # compute_metrics sees the input ids
+        if "include_for_metrics" in fields:
+            kwargs["include_for_metrics"] = ["inputs"]
+        else:  # transformers < 4.46
+            kwargs["include_inputs_for_metrics"] = True
     if group_by_length:
         if "train_sampling_strategy" in fields:  # transformers 5
             kwargs["train_sampling_strategy"] = "group_by_length"
@@ -189,12 +210,13 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
         collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=pt.mlm_probability)
         eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
         eval_set = _fixed_masking(collator, eval_raw, seed=bb.seed)
-        model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id)
+        model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True)
         work = store.work_dir("backbone", key)
         args = training_arguments(
             work, epochs=pt.epochs, max_steps=pt.max_steps, lr=pt.lr, weight_decay=pt.weight_decay,
             batch_size=pt.batch_size, seed=bb.seed, save_steps=pt.save_steps, logging_steps=pt.logging_steps,
-            eval_steps=pt.eval_steps, progress=progress, group_by_length=True,
+            eval_steps=pt.eval_steps, progress=progress, group_by_length=True, warmup_ratio=pt.warmup_ratio,
+            eval_inputs=True,
         )
         eval_collator = _pad_labels_collator(tokenizer)
 
@@ -203,7 +225,7 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
 
         trainer = Trainer(
             model=model, args=args, data_collator=collate, train_dataset=train_set, eval_dataset=eval_set,
-            compute_metrics=mlm_accuracy, preprocess_logits_for_metrics=_argmax_logits,
+            compute_metrics=mlm_accuracy(tokenizer.mask_token_id), preprocess_logits_for_metrics=_argmax_logits,
             callbacks=[StopAfter(stop_after)] if stop_after else None,
         )
         started = time.time()
@@ -226,7 +248,7 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
         }
         (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
         (folder / "record.json").write_text(json.dumps(record, indent=1))
-        return {"mlm_accuracy": final.get("eval_mlm_accuracy")}
+        return {"mlm_accuracy": final.get("eval_mlm_accuracy"), "masked_accuracy": final.get("eval_masked_accuracy")}
 
     return store.build("backbone", key, build, force=force)
 

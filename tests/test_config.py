@@ -28,6 +28,17 @@ def test_hash_is_stable_and_sensitive():
     assert len(config_hash(a.backbone)) == 16
 
 
+def test_late_field_keeps_old_keys_at_its_default():
+    """``warmup_ratio`` came after the cpu reference was committed: at 0 it must not move the key."""
+    import dataclasses, hashlib, json
+
+    p = load_profile("cpu")
+    old = {k: v for k, v in dataclasses.asdict(p.pretrain).items() if k != "warmup_ratio"}
+    expect = hashlib.sha256(json.dumps(["pretrain", old], sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    assert config_hash("pretrain", p.pretrain) == expect
+    assert config_hash("pretrain", p.pretrain) != config_hash("pretrain", p.replace(pretrain={"warmup_ratio": 0.05}).pretrain)
+
+
 @pytest.mark.parametrize(
     "data, field",
     [

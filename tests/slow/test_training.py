@@ -19,10 +19,19 @@ def test_pretrain_records_and_reuses(smoke, store, data_dir):
     record = json.loads((folder / "record.json").read_text())
     assert record["backbone_key"] == backbone_key(smoke) and record["steps"] == smoke.pretrain.max_steps
     assert record["data"]["sha256"] and 0 <= record["final_eval"]["eval_mlm_accuracy"] <= 1
+    assert 0 <= record["final_eval"]["eval_masked_accuracy"] <= 1  # [MASK] positions only
     log = json.loads((folder / "training_log.json").read_text())
     assert any("eval_mlm_accuracy" in e for e in log) and any("loss" in e for e in log)
     again, reused = pretrain(smoke, store, data_dir, progress=False)
     assert reused and again == folder
+
+
+def test_warmup_ratio_reaches_the_schedule(smoke, tmp_path, data_dir):
+    warm = smoke.replace(pretrain={"warmup_ratio": 0.5, "logging_steps": 1})
+    folder, _ = pretrain(warm, ArtifactStore(tmp_path), data_dir, progress=False)
+    rates = [e["learning_rate"] for e in json.loads((folder / "training_log.json").read_text()) if "learning_rate" in e]
+    peak = rates.index(max(rates))
+    assert 0 < peak < len(rates) - 1 and rates[0] < rates[peak] > rates[-1]
 
 
 def test_interrupted_training_resumes_to_the_same_weights(smoke, tmp_path, data_dir):
