@@ -106,10 +106,117 @@ def masked_argmax(head: nn.Module, X: torch.Tensor, masks: torch.Tensor, label_c
     return best_idx
 
 
+# sup |act'(x)| (GELU's largest slope is 1.1289, at x = sqrt 2) and sup |act''(x)| away from x = 0
+# (GELU's is 2 phi(0) = 0.7979; ReLU is linear on either side of its kink at 0, the identity everywhere)
+ACTIVATION_SLOPE = {"gelu": 1.13, "relu": 1.0, "identity": 1.0}
+ACTIVATION_CURVATURE = {"gelu": 0.8, "relu": 0.0, "identity": 0.0}
+
+
+@torch.no_grad()
+def single_node_argmax(head: nn.Module, X: torch.Tensor, node: int, *, grid: int = 64,
+                       label_chunk: int = 4096) -> torch.Tensor:
+    """Predictions ``[n]`` of ``head`` on ``X`` ``[n, n_inputs]`` with every input but ``node`` silenced.
+
+    Equal to ``masked_argmax`` under the one-node mask, but the head runs on a few hundred values instead
+    of all ``n``: with one node left, the logits are a function ``f(t)`` of that node's value ``t`` alone.
+    The head is evaluated at a grid over the sorted distinct values. Between two evaluated values ``a < b``
+    with the same winner ``w``, every value keeps ``w`` when no class ``c`` can catch up. With
+    ``g_c = f_w - f_c = sum_k D_ck act(t w_1[k])`` (``D_ck = W_out[w,k] - W_out[c,k]``), either bound
+    certifies the interval:
+    ``min g_c >= (g_c(a) + g_c(b) - L_c (b - a)) / 2`` with ``L_c = sup|act'| sum_k |D_ck| |w_1[k]|``, or
+    ``min g_c >= min(g_c(a), g_c(b)) - M_c (b - a)^2 / 8`` with ``M_c = sup|act''| sum_k |D_ck| w_1[k]^2``
+    (the error of linear interpolation; for ReLU only on intervals that do not straddle its kink at 0).
+    Other intervals are bisected until certified or empty. The result is exact, up to float rounding at
+    near-ties.
+    """
+    activation = getattr(head, "activation", "")
+    slope, curvature = ACTIVATION_SLOPE.get(activation), ACTIVATION_CURVATURE.get(activation)
+    values, inverse = torch.unique(X[:, node], sorted=True, return_inverse=True)  # [m], [n]
+    m = len(values)
+    if slope is None or m <= 2 * grid:
+        mask = torch.zeros((1, X.shape[1]), dtype=torch.bool)
+        mask[0, node] = True
+        return masked_argmax(head, values.unsqueeze(1) * mask.to(X.dtype), mask, label_chunk)[0][inverse]
+    if head.first is not None:
+        w1 = head.first.weight[:, node]  # [width]
+        out_w = head.out.weight  # [classes, width]
+    else:  # one layer: the node's column of the output weights
+        w1 = torch.ones(1, dtype=X.dtype)
+        out_w = head.out.weight[:, node : node + 1]  # [classes, 1]
+    bias = head.out.bias
+
+    def logits(idx: torch.Tensor) -> torch.Tensor:  # [k] value indices -> [k, classes]
+        t = values[idx].unsqueeze(1)
+        hidden = head.act(t * w1) if head.first is not None else t * w1  # [k, width]
+        out = hidden @ out_w.T
+        return out + bias if bias is not None else out
+
+    constants: dict[int, torch.Tensor] = {}  # winner -> (L_c, M_c) for every class c, [2, classes]
+
+    def bound(w: int) -> torch.Tensor:
+        if w not in constants:
+            gap = (out_w - out_w[w]).abs()  # [classes, width]
+            constants[w] = torch.stack([slope * (gap @ w1.abs()), curvature * (gap @ w1.square())])
+        return constants[w]
+
+    winners = torch.full((m,), -1, dtype=torch.long)
+    rows: dict[int, torch.Tensor] = {}  # logits [classes] of evaluated values that bound an open interval
+
+    def evaluate(idx: list[int]) -> None:
+        idx_t = torch.tensor(idx, dtype=torch.long)
+        for c0 in range(0, len(idx), 256):
+            block = logits(idx_t[c0 : c0 + 256])
+            winners[idx_t[c0 : c0 + 256]] = block.argmax(dim=-1)
+            rows.update(zip(idx[c0 : c0 + 256], block))
+
+    points = sorted(set(np.linspace(0, m - 1, grid).round().astype(int).tolist()))
+    evaluate(points)
+    intervals = torch.tensor(list(zip(points[:-1], points[1:])), dtype=torch.long).reshape(-1, 2)  # [k, (a, b)]
+    while len(intervals):
+        intervals = intervals[intervals[:, 1] - intervals[:, 0] > 1]  # no value strictly inside: done
+        a, b = intervals[:, 0], intervals[:, 1]
+        same = winners[a] == winners[b]
+        certified = torch.zeros(len(intervals), dtype=torch.bool)
+        for c0 in range(0, int(same.sum()), 256):  # certify intervals whose two ends agree, a block at a time
+            pick = torch.nonzero(same).flatten()[c0 : c0 + 256]
+            w = winners[a[pick]]
+            f_a = torch.stack([rows[int(i)] for i in a[pick]])  # [p, classes]
+            f_b = torch.stack([rows[int(i)] for i in b[pick]])
+            LM = torch.stack([bound(int(c)) for c in w])  # [p, 2, classes]
+            g_a, g_b = f_a.gather(1, w[:, None]) - f_a, f_b.gather(1, w[:, None]) - f_b  # [p, classes]
+            t_a, t_b = values[a[pick]], values[b[pick]]
+            span = (t_b - t_a)[:, None]
+            low = (g_a + g_b - LM[:, 0] * span) / 2
+            smooth = (t_a >= 0) | (t_b <= 0) if activation == "relu" else torch.ones_like(t_a, dtype=torch.bool)
+            second = torch.minimum(g_a, g_b) - LM[:, 1] * span.square() / 8
+            low = torch.where(smooth[:, None], torch.maximum(low, second), low)
+            low.scatter_(1, w[:, None], torch.inf)
+            tol = 1e-5 * (1.0 + f_a.abs().amax(1) + f_b.abs().amax(1))
+            certified[pick] = (low > tol[:, None]).all(dim=1)
+        for i in torch.nonzero(certified).flatten().tolist():
+            winners[int(a[i]) + 1 : int(b[i])] = winners[a[i]]
+        intervals = intervals[~certified]
+        mid = (intervals[:, 0] + intervals[:, 1]) // 2
+        if len(mid):
+            evaluate(mid.tolist())
+        intervals = torch.cat([torch.stack([intervals[:, 0], mid], 1), torch.stack([mid, intervals[:, 1]], 1)])
+        needed = set(intervals.flatten().tolist())
+        rows = {i: r for i, r in rows.items() if i in needed}
+    return winners[inverse]
+
+
 def iter_predictions(head: nn.Module, X: torch.Tensor, masks: np.ndarray, *, subset_batch: int = 8,
                      position_chunk: int = 2048, label_chunk: int = 4096) -> Iterator[tuple[int, np.ndarray]]:
-    """Yield ``(subset index, predictions [n_positions])`` for every mask, a batch of subsets at a time."""
-    masks_t = torch.as_tensor(np.asarray(masks, dtype=bool))
+    """Yield ``(subset index, predictions [n_positions])`` for every mask, a batch of subsets at a time.
+
+    Single-node masks take :func:`single_node_argmax`, the rest batched masked products.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    single = masks.sum(axis=1) == 1
+    for row in np.flatnonzero(single):
+        yield int(row), single_node_argmax(head, X, int(np.flatnonzero(masks[row])[0]), label_chunk=label_chunk).numpy()
+    rest = np.flatnonzero(~single)
+    masks_t = torch.as_tensor(masks[rest])
     for s0 in range(0, len(masks_t), subset_batch):
         batch = masks_t[s0 : s0 + subset_batch]
         preds = torch.cat(
@@ -118,7 +225,7 @@ def iter_predictions(head: nn.Module, X: torch.Tensor, masks: np.ndarray, *, sub
             dim=1,
         )  # [s, n_positions]
         for row, pred in enumerate(preds.numpy()):
-            yield s0 + row, pred
+            yield int(rest[s0 + row]), pred
 
 
 @dataclass(frozen=True)

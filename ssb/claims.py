@@ -387,6 +387,16 @@ def symmetric_collapse(pl: Pipeline) -> dict[str, Any]:
         "mlm_accuracy_symmetric": s["symmetric"]["mlm_accuracy"],
         "mlm_accuracy_symmetric_attention_dropout": s["symmetric-attention-dropout"]["mlm_accuracy"],
         "accuracy_ratio_symmetric": s["symmetric"]["mlm_accuracy"] / max(s["reference"]["mlm_accuracy"], 1e-12),
+        "masked_accuracy_normal": s["reference"].get("masked_accuracy"),
+        "masked_accuracy_symmetric": s["symmetric"].get("masked_accuracy"),
+        # tokens recognised by at least one head (each head alone, block-L token probe of each backbone)
+        "union_normal": s["reference"]["union_recognised"],
+        "union_symmetric": s["symmetric"]["union_recognised"],
+        "union_symmetric_attention_dropout": s["symmetric-attention-dropout"]["union_recognised"],
+        "union_ratio_symmetric": s["symmetric"]["union_recognised"] / max(s["reference"]["union_recognised"], 1),
+        "n_pos_per_head_normal": s["reference"]["n_pos_per_head"],
+        "n_pos_per_head_symmetric": s["symmetric"]["n_pos_per_head"],
+        "distinct_head_sets_symmetric": s["symmetric"]["distinct_head_sets"],
         "steps": s["reference"]["steps"],
     }
 

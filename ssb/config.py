@@ -124,6 +124,8 @@ class VariantsConfig:
 
     symmetric_steps: int = 2_000
     symmetric_n_train: int = 20_000
+    # training paragraphs of the token probes that give each short backbone's per-head recognised tokens
+    symmetric_probe_paragraphs: int = 20_000
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from .reference import COMMITTED_PROFILES, MissingReference, find_reference, ref
 from .tokenizer import load_tokenizer
 from .train import finetune_fewrel, pretrain
 
+SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
 METRIC_FIELDS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "accuracy")
 
 
@@ -82,6 +83,8 @@ class Pipeline:
         return self._once(f"backbone:{name}", lambda: self._backbone(name))
 
     def _backbone(self, name: str) -> tuple[Path, str]:
+        if name.startswith(SHORT):
+            return self._short_backbone(name.removeprefix(SHORT))
         if self.model_dir is not None and name == "reference":
             weights = next(iter(sorted(self.model_dir.glob("*.safetensors"))), None)
             if weights is None:
@@ -104,6 +107,22 @@ class Pipeline:
         folder, _ = pretrain(profile, self.store, self.data_dir, force=self.retrain, progress=self.progress)
         return folder, key
 
+    def _short_backbone(self, name: str) -> tuple[Path, str]:
+        """Variant ``name`` pre-trained at the in-run budget of ``[variants]`` (symmetric comparison).
+
+        The short backbones share the reference backbone's vocabulary: a WordPiece vocabulary trained anew
+        in every run is not reproducible (tokenizers breaks ties between equal merges in per-process order).
+        """
+        v = self.profile.variants
+        short = self.profile.replace(
+            pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0},
+            corpus={"n_train": v.symmetric_n_train},
+        )
+        vocabulary, _ = self.backbone()
+        folder, _ = pretrain(variant(short, name), self.store, self.data_dir, progress=self.progress,
+                             tokenizer_from=vocabulary)
+        return folder, json.loads((folder / "record.json").read_text())["backbone_key"]
+
     def random_backbone(self) -> tuple[Path, str]:
         """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer."""
         ref_dir, ref_id = self.backbone()
@@ -124,8 +143,14 @@ class Pipeline:
     def _features_key(self, name: str, split: str) -> str:
         _, bb_id = self.backbone(name)
         p, c = self.profile.probe, self.profile.corpus
-        n = p.n_train_paragraphs if split == "train" else p.n_valid_paragraphs
-        return config_hash("token-features", split, bb_id, self.layers(), n, p.seed, c, self.profile.backbone.max_len)
+        return config_hash("token-features", split, bb_id, self.layers(), self._n_paragraphs(name, split), p.seed, c,
+                           self.profile.backbone.max_len)
+
+    def _n_paragraphs(self, name: str, split: str) -> int:
+        """Paragraphs whose features are extracted (the short backbones' probes train on fewer)."""
+        if split == "valid":
+            return self.profile.probe.n_valid_paragraphs
+        return self.profile.variants.symmetric_probe_paragraphs if name.startswith(SHORT) else self.profile.probe.n_train_paragraphs
 
     def token_features(self, name: str = "reference", split: str = "valid") -> tuple[Path, str]:
         """Cached features of every block in :meth:`layers`, ``[n_positions, hidden]`` each, with true ids.
@@ -134,6 +159,7 @@ class Pipeline:
         """
         bb_dir, _ = self.backbone(name)
         key = self._features_key(name, split)
+        n = self._n_paragraphs(name, split)
 
         def build(folder: Path) -> dict[str, Any]:
             paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
@@ -143,11 +169,11 @@ class Pipeline:
             max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
             meta: dict[str, Any] = {"vocab_size": len(tokenizer)}
             if split == "train":
-                feats, ids = masked_random(model, tokenizer, paragraphs.train[: p.n_train_paragraphs], self.layers(),
+                feats, ids = masked_random(model, tokenizer, paragraphs.train[:n], self.layers(),
                                            max_len, seed=p.seed, progress=self.progress)
             else:
                 feats, ids, meta["masked_positions_per_s"] = one_at_a_time(
-                    model, tokenizer, paragraphs.valid[: p.n_valid_paragraphs], self.layers(), max_len, progress=self.progress)
+                    model, tokenizer, paragraphs.valid[:n], self.layers(), max_len, progress=self.progress)
             save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "features.safetensors"))
             return {**meta, "n_positions": int(len(ids))}
 
@@ -309,24 +335,20 @@ class Pipeline:
         return self._once("symmetric", self._symmetric)
 
     def _symmetric(self) -> dict[str, Any]:
-        v = self.profile.variants
-        short = self.profile.replace(
-            pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0},
-            corpus={"n_train": v.symmetric_n_train},
-        )
-        # the three share the reference backbone's vocabulary: a WordPiece vocabulary trained anew in every
-        # run is not reproducible (tokenizers breaks ties between equal merges in per-process hash order)
-        vocabulary, _ = self.backbone()
         out = {}
         for name in ("reference", "symmetric", "symmetric-attention-dropout"):
-            profile = variant(short, name)
-            folder, _ = pretrain(profile, self.store, self.data_dir, progress=self.progress, tokenizer_from=vocabulary)
+            folder, _ = self.backbone(SHORT + name)
             record = json.loads((folder / "record.json").read_text())
-            model = load_mlm(folder)
+            heads = self.head_table(SHORT + name)["1"]  # a token probe on the short backbone, seen per head
+            per_head = [set(r) for r in heads["recognised"]]
             out[name] = {
-                "head_spread": head_spread(model),
+                "head_spread": head_spread(load_mlm(folder)),
                 "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
-                "attention_dropout": profile.backbone.attention_dropout,
+                "masked_accuracy": record["final_eval"].get("eval_masked_accuracy"),
+                "attention_dropout": record["config"]["backbone"]["attention_dropout"],
                 "steps": record["steps"],
+                "n_pos_per_head": heads["n_pos"]["mean"],
+                "union_recognised": len(set().union(*per_head)),
+                "distinct_head_sets": len({frozenset(h) for h in per_head}),
             }
         return out

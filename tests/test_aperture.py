@@ -84,3 +84,53 @@ def test_evaluate_subsets_counts_every_position():
     results = aperture.evaluate_subsets(head, X, y, aperture.single_nodes(6), 5)
     assert [r.n_nodes for r in results] == [1] * 6
     assert all(r.metrics.n_inputs == 30 and r.metrics.n_pos == len(r.recognised) for r in results)
+
+
+@given(
+    kind=st.sampled_from(["label", "gelu", "relu", "identity"]),
+    n_classes=st.integers(1, 40),
+    n_positions=st.integers(1, 400),
+    grid=st.integers(2, 9),
+    scale=st.sampled_from([0.1, 1.0, 10.0]),
+    repeats=st.booleans(),
+    seed=st.integers(0, 10_000),
+)
+def test_single_node_shortcut_equals_direct_evaluation(kind, n_classes, n_positions, grid, scale, repeats, seed):
+    """The certified bisection over one node's sorted values gives every position the direct arg-max."""
+    head = _head(kind, 6, n_classes, seed)
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_positions, 6)) * scale
+    if repeats:  # duplicated values, and exact zeros (a tie of all classes for bias-free heads)
+        X[:, 2] = np.round(X[:, 2], 1)
+    X = torch.as_tensor(X)
+    mask = torch.zeros(6, dtype=X.dtype)
+    mask[2] = 1
+    expected = head(X * mask).argmax(-1)
+    torch.testing.assert_close(aperture.single_node_argmax(head, X, 2, grid=grid), expected, rtol=0, atol=0)
+
+
+def test_single_node_shortcut_follows_many_winner_changes_with_few_evaluations():
+    torch.manual_seed(0)
+    head = _head("gelu", 4, 60, 3)
+    calls = []  # rows through the head's activation: the values it was evaluated at
+    hook = head.act.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
+    X = torch.linspace(-8, 8, 20_000, dtype=torch.float64)[:, None].repeat(1, 4)
+    got = aperture.single_node_argmax(head, X, 1)
+    hook.remove()
+    mask = torch.tensor([0.0, 1.0, 0.0, 0.0], dtype=X.dtype)
+    expected = head(X * mask).argmax(-1)
+    assert len(torch.unique(expected)) > 2  # the winner changes along the node's values
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
+    assert sum(calls) < len(X) / 10  # far fewer head evaluations than positions
+
+
+def test_iter_predictions_mixes_single_and_batched_masks_in_order():
+    head = _head("gelu", 8, 30, 1)
+    X = torch.randn(600, 8, dtype=torch.float64)
+    masks = np.zeros((4, 8), dtype=bool)
+    masks[0, 3] = masks[1, [1, 2]] = masks[2, 5] = True
+    masks[3] = True
+    got = dict(aperture.iter_predictions(head, X, masks, subset_batch=2))
+    assert sorted(got) == [0, 1, 2, 3]
+    for row, mask in enumerate(masks):
+        np.testing.assert_array_equal(got[row], head(X * torch.as_tensor(mask, dtype=X.dtype)).argmax(-1).numpy())
