@@ -60,6 +60,14 @@ def random_nodes(n_inputs: int, n: int, n_subsets: int, seed: int) -> np.ndarray
     return masks_from_indices([rng.choice(n_inputs, size=n, replace=False) for _ in range(n_subsets)], n_inputs)
 
 
+def node_sweep_subsets(n_inputs: int, n: int, n_subsets: int, seed: int) -> np.ndarray:
+    """The subsets of ``n`` nodes a node sweep evaluates: every single node for ``n = 1`` (cheap through
+    :func:`single_node_argmax`), all nodes for ``n = n_inputs``, else ``n_subsets`` drawn at random."""
+    if n == 1:
+        return single_nodes(n_inputs)
+    return random_nodes(n_inputs, n, 1 if n == n_inputs else n_subsets, seed)
+
+
 def nodes_within_head(n_inputs: int, n_heads: int, n: int, n_subsets: int, seed: int) -> np.ndarray:
     """``n_subsets`` masks of ``n`` nodes drawn within one randomly chosen head each (seeded)."""
     d = n_inputs // n_heads

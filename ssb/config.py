@@ -133,7 +133,7 @@ class SweepConfig:
     """Node subsets evaluated through the aperture."""
 
     node_counts: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32, 64, 128, 256, 512, 768)
-    n_subsets: int = 20
+    n_subsets: int = 20  # random subsets per node count; n = 1 takes every single node, n = hidden all nodes
     hull_counts: tuple[int, ...] = (1, 2, 4)
     hull_subsets: tuple[int, ...] = (25, 20, 20)
     seed: int = 0

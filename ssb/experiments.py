@@ -250,8 +250,8 @@ class Pipeline:
         """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n."""
         D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
         counts = [n for n in sw.node_counts if not within_head or n <= D // H]
-        make = (lambda n: aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)) if within_head else (
-            lambda n: aperture.random_nodes(D, n, 1 if n == D else sw.n_subsets, sw.seed))
+        make = (lambda n: aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed) if n > 1 else aperture.single_nodes(D)
+                ) if within_head else (lambda n: aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed))
         label = "within-head" if within_head else "random"
         return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts})
 
@@ -274,7 +274,7 @@ class Pipeline:
         model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
                                        progress=self.progress, epochs=None if system == "finetuned" else 0)
         fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
-        key = config_hash("fewrel-sweep", 2, system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
+        key = config_hash("fewrel-sweep", 3, system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
                           p.label_weight_decay, p.batch_size, p.seed, sw)
 
         def compute() -> dict[str, Any]:
@@ -316,7 +316,7 @@ class Pipeline:
         D = X.shape[1]
         nodes = {}
         for n in sw.node_counts:
-            masks = aperture.random_nodes(D, n, 1 if n == D else sw.n_subsets, sw.seed)
+            masks = aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
             nodes[str(n)] = _results_summary(aperture.evaluate_subsets(head, X, y, masks, n_labels))
         W, b = head.out.weight.detach().double().numpy(), head.out.bias.detach().double().numpy()
         hull = {}

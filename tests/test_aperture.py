@@ -69,6 +69,9 @@ def test_subset_generators():
     rnd = aperture.random_nodes(n_inputs, 5, 20, seed=3)
     assert rnd.shape == (20, 48) and set(rnd.sum(axis=1)) == {5}
     np.testing.assert_array_equal(rnd, aperture.random_nodes(n_inputs, 5, 20, seed=3))
+    np.testing.assert_array_equal(aperture.node_sweep_subsets(n_inputs, 1, 20, seed=3), np.eye(n_inputs, dtype=bool))
+    assert aperture.node_sweep_subsets(n_inputs, n_inputs, 20, seed=3).shape == (1, n_inputs)
+    np.testing.assert_array_equal(aperture.node_sweep_subsets(n_inputs, 5, 20, seed=3), rnd)
     within = aperture.nodes_within_head(n_inputs, n_heads, 3, 20, seed=3)
     for mask in within:
         nodes = np.flatnonzero(mask)
