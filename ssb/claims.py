@@ -378,21 +378,36 @@ def hull_untrained(pl: Pipeline) -> dict[str, Any]:
 
 
 def symmetric_collapse(pl: Pipeline) -> dict[str, Any]:
+    """Spreads from the three short backbones; with ``symmetric_full_budget`` the accuracy and the union of
+    recognised tokens come from the reference and the symmetric variant at the reference's budget (the
+    short backbones' values are kept with a ``_short`` suffix)."""
     s = pl.symmetric()
+    out = _symmetry_measures(s)
+    if "full" in s:
+        full = _symmetry_measures(s["full"])
+        out = {**{f"{k}_short": v for k, v in out.items() if not k.startswith("spread")},
+               **{k: v for k, v in out.items() if k.startswith("spread")},
+               **{k: v for k, v in full.items() if not k.startswith("spread") and v is not None},
+               "spread_symmetric_full_budget": full["spread_symmetric"]}
+    return out
+
+
+def _symmetry_measures(s: dict[str, Any]) -> dict[str, Any]:
+    sad = s.get("symmetric-attention-dropout", {})
     return {
         "spread_symmetric": s["symmetric"]["head_spread"],
-        "spread_symmetric_attention_dropout": s["symmetric-attention-dropout"]["head_spread"],
+        "spread_symmetric_attention_dropout": sad.get("head_spread"),
         "spread_normal": s["reference"]["head_spread"],
         "mlm_accuracy_normal": s["reference"]["mlm_accuracy"],
         "mlm_accuracy_symmetric": s["symmetric"]["mlm_accuracy"],
-        "mlm_accuracy_symmetric_attention_dropout": s["symmetric-attention-dropout"]["mlm_accuracy"],
+        "mlm_accuracy_symmetric_attention_dropout": sad.get("mlm_accuracy"),
         "accuracy_ratio_symmetric": s["symmetric"]["mlm_accuracy"] / max(s["reference"]["mlm_accuracy"], 1e-12),
         "masked_accuracy_normal": s["reference"].get("masked_accuracy"),
         "masked_accuracy_symmetric": s["symmetric"].get("masked_accuracy"),
         # tokens recognised by at least one head (each head alone, block-L token probe of each backbone)
         "union_normal": s["reference"]["union_recognised"],
         "union_symmetric": s["symmetric"]["union_recognised"],
-        "union_symmetric_attention_dropout": s["symmetric-attention-dropout"]["union_recognised"],
+        "union_symmetric_attention_dropout": sad.get("union_recognised"),
         "union_ratio_symmetric": s["symmetric"]["union_recognised"] / max(s["reference"]["union_recognised"], 1),
         "n_pos_per_head_normal": s["reference"]["n_pos_per_head"],
         "n_pos_per_head_symmetric": s["symmetric"]["n_pos_per_head"],

@@ -126,6 +126,9 @@ class VariantsConfig:
     symmetric_n_train: int = 20_000
     # training paragraphs of the token probes that give each short backbone's per-head recognised tokens
     symmetric_probe_paragraphs: int = 20_000
+    # also compare the reference with the symmetric variant at the reference's own budget (the committed or
+    # trained `symmetric` backbone); its MLM accuracy and union of recognised tokens then decide the claim
+    symmetric_full_budget: bool = False
 
 
 @dataclass(frozen=True)

@@ -335,20 +335,25 @@ class Pipeline:
         return self._once("symmetric", self._symmetric)
 
     def _symmetric(self) -> dict[str, Any]:
-        out = {}
-        for name in ("reference", "symmetric", "symmetric-attention-dropout"):
-            folder, _ = self.backbone(SHORT + name)
-            record = json.loads((folder / "record.json").read_text())
-            heads = self.head_table(SHORT + name)["1"]  # a token probe on the short backbone, seen per head
-            per_head = [set(r) for r in heads["recognised"]]
-            out[name] = {
-                "head_spread": head_spread(load_mlm(folder)),
-                "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
-                "masked_accuracy": record["final_eval"].get("eval_masked_accuracy"),
-                "attention_dropout": record["config"]["backbone"]["attention_dropout"],
-                "steps": record["steps"],
-                "n_pos_per_head": heads["n_pos"]["mean"],
-                "union_recognised": len(set().union(*per_head)),
-                "distinct_head_sets": len({frozenset(h) for h in per_head}),
-            }
+        out = {name: self._symmetry_record(SHORT + name)
+               for name in ("reference", "symmetric", "symmetric-attention-dropout")}
+        if self.profile.variants.symmetric_full_budget:
+            out["full"] = {name: self._symmetry_record(name) for name in ("reference", "symmetric")}
         return out
+
+    def _symmetry_record(self, name: str) -> dict[str, Any]:
+        """Head spread, MLM accuracy and the tokens each head recognises (block-L token probe) of a backbone."""
+        folder, _ = self.backbone(name)
+        record = json.loads((folder / "record.json").read_text())
+        heads = self.head_table(name)["1"]
+        per_head = [set(r) for r in heads["recognised"]]
+        return {
+            "head_spread": head_spread(load_mlm(folder)),
+            "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
+            "masked_accuracy": record["final_eval"].get("eval_masked_accuracy"),
+            "attention_dropout": record["config"]["backbone"]["attention_dropout"],
+            "steps": record["steps"],
+            "n_pos_per_head": heads["n_pos"]["mean"],
+            "union_recognised": len(set().union(*per_head)),
+            "distinct_head_sets": len({frozenset(h) for h in per_head}),
+        }
