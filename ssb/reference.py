@@ -96,7 +96,9 @@ def export_reference(trained: Path, profile: Profile, variant: str, command: str
     record["command"] = command
     (folder / "record.json").write_text(json.dumps(record, indent=1))
     log = json.loads((folder / "training_log.json").read_text())
-    curve = [(e["step"], e.get("loss"), e.get("eval_mlm_accuracy")) for e in log if "loss" in e or "eval_mlm_accuracy" in e]
+    curve = [(e["step"], e.get("loss"), e.get("eval_mlm_accuracy"), e.get("eval_masked_accuracy"))
+             for e in log if "loss" in e or "eval_mlm_accuracy" in e]
+    cell = lambda x: "" if x is None else round(x, 4)  # noqa: E731
     lines = [
         f"# Reference backbone: profile `{profile.name}`, variant `{variant}`",
         "",
@@ -108,11 +110,12 @@ def export_reference(trained: Path, profile: Profile, variant: str, command: str
         f"- device: {record.get('device')}; steps: {record.get('steps')}; "
         f"wall time of the last (resumed) run: {record.get('seconds_this_run')} s",
         f"- data: `{record['data']['source']}` sha256 `{record['data']['sha256']}`",
-        f"- final held-out MLM accuracy: {record['final_eval'].get('eval_mlm_accuracy')}",
+        f"- final held-out MLM accuracy: {record['final_eval'].get('eval_mlm_accuracy')} over all masked positions "
+        f"(80/10/10), {record['final_eval'].get('eval_masked_accuracy', 'not recorded')} at the [MASK] positions",
         "",
-        "| step | train loss | held-out MLM accuracy |",
-        "|---|---|---|",
-        *[f"| {s} | {'' if l is None else round(l, 4)} | {'' if a is None else round(a, 4)} |" for s, l, a in curve],
+        "| step | train loss | held-out MLM accuracy | at [MASK] only |",
+        "|---|---|---|---|",
+        *[f"| {s} | {cell(l)} | {cell(a)} | {cell(m)} |" for s, l, a, m in curve],
         "",
     ]
     (folder / "README.md").write_text("\n".join(lines))
