@@ -1,20 +1,29 @@
 """The symmetric-collapse measure on the smoke profile: short in-run backbones, and the full-budget pair."""
 
+import pytest
+
+from ssb.artifacts import ArtifactStore
 from ssb.claims import symmetric_collapse
 from ssb.experiments import Pipeline
 
 
-def test_short_backbones_give_spreads_accuracies_and_unions(smoke, store, data_dir):
-    measured = symmetric_collapse(Pipeline(smoke, store, data_dir, progress=False))
+@pytest.fixture(scope="module")
+def own_store(tmp_path_factory):
+    """A store of this module's own: the session store's tests expect to train the smoke backbone first."""
+    return ArtifactStore(tmp_path_factory.mktemp("symmetric"))
+
+
+def test_short_backbones_give_spreads_accuracies_and_unions(smoke, own_store, data_dir):
+    measured = symmetric_collapse(Pipeline(smoke, own_store, data_dir, progress=False))
     assert measured["spread_symmetric"] == 0.0 < measured["spread_symmetric_attention_dropout"]
     assert measured["steps"] == smoke.variants.symmetric_steps
     assert 1 <= measured["union_normal"] and 1 <= measured["union_symmetric"]
     assert measured["distinct_head_sets_symmetric"] >= 1 and "steps_short" not in measured
 
 
-def test_full_budget_pair_decides_accuracy_and_union(smoke, store, data_dir):
+def test_full_budget_pair_decides_accuracy_and_union(smoke, own_store, data_dir):
     profile = smoke.replace(variants={"symmetric_full_budget": True})
-    measured = symmetric_collapse(Pipeline(profile, store, data_dir, progress=False))
+    measured = symmetric_collapse(Pipeline(profile, own_store, data_dir, progress=False))
     assert measured["steps"] == smoke.pretrain.max_steps and measured["steps_short"] == smoke.variants.symmetric_steps
     assert measured["spread_symmetric_full_budget"] == 0.0  # no attention dropout: identical at any budget
     assert measured["spread_symmetric"] == 0.0 < measured["spread_symmetric_attention_dropout"]
