@@ -250,8 +250,12 @@ class Pipeline:
         """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n."""
         D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
         counts = [n for n in sw.node_counts if not within_head or n <= D // H]
-        make = (lambda n: aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed) if n > 1 else aperture.single_nodes(D)
-                ) if within_head else (lambda n: aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed))
+
+        def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
+            if within_head and n > 1:
+                return aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)
+            return aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
+
         label = "within-head" if within_head else "random"
         return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts})
 
