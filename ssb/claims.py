@@ -385,10 +385,10 @@ def symmetric_collapse(pl: Pipeline) -> dict[str, Any]:
     out = _symmetry_measures(s)
     if "full" in s:
         full = _symmetry_measures(s["full"])
-        out = {**{f"{k}_short": v for k, v in out.items() if not k.startswith("spread")},
-               **{k: v for k, v in out.items() if k.startswith("spread")},
+        out = {**{k: v for k, v in out.items() if k.startswith("spread")},  # the deciding values first
+               "spread_symmetric_full_budget": full["spread_symmetric"],
                **{k: v for k, v in full.items() if not k.startswith("spread") and v is not None},
-               "spread_symmetric_full_budget": full["spread_symmetric"]}
+               **{f"{k}_short": v for k, v in out.items() if not k.startswith("spread")}}
     return out
 
 
