@@ -8,8 +8,9 @@ Shapes default to the paper's: cached features ``[20000, 768]``, a two-layer bia
 a few subsets of each kind and extrapolates linearly to the full sweeps (the cost per subset does not
 depend on the subset: silencing is a mask, not a gather). Single nodes take the certified shortcut
 (``aperture.single_node_argmax``), timed against the masked product; its speed-up depends on how often
-the winner changes along the node's values, so random weights and features only indicate it. The naive way, one backbone forward of the
-masked validation copies per subset, is timed on a small BERT and compared per subset.
+the winner changes along the node's values, so random weights and features only indicate it. The naive
+way, one backbone forward of the masked validation copies per subset, is timed on a small BERT and
+compared per subset.
 """
 
 from __future__ import annotations
