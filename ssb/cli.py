@@ -55,7 +55,7 @@ def cmd_features(args: argparse.Namespace) -> int:
     print(f"validation features (blocks {', '.join(map(str, pl.layers()))}): {folder}")
     print(f"  {meta['n_positions']} masked positions, {meta['masked_positions_per_s']:.0f} masked positions/s when extracted")
     _, probe_key = pl.token_probe()
-    print(f"token probe (block {pl.profile.probe.layer}): {pl.store.path('token-probe', probe_key)}")
+    print(f"token probe (block {pl.profile.probe.layer}): {pl.store.lookup('token-probe', probe_key)}")  # committed or cached
     print("timings (s):", pl.timings)
     return 0
 
