@@ -341,7 +341,8 @@ class Pipeline:
     def _symmetric(self) -> dict[str, Any]:
         out = {name: self._symmetry_record(SHORT + name)
                for name in ("reference", "symmetric", "symmetric-attention-dropout")}
-        if self.profile.variants.symmetric_full_budget:
+        # the committed symmetric variant is compared with the profile's own reference, never with --model's
+        if self.profile.variants.symmetric_full_budget and self.model_dir is None:
             out["full"] = {name: self._symmetry_record(name) for name in ("reference", "symmetric")}
         return out
 

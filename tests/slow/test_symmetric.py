@@ -28,3 +28,18 @@ def test_full_budget_pair_decides_accuracy_and_union(smoke, own_store, data_dir)
     assert measured["spread_symmetric_full_budget"] == 0.0  # no attention dropout: identical at any budget
     assert measured["spread_symmetric"] == 0.0 < measured["spread_symmetric_attention_dropout"]
     assert {"mlm_accuracy_normal_short", "union_ratio_symmetric_short", "union_ratio_symmetric"} <= set(measured)
+
+
+def test_full_budget_pair_is_left_out_for_an_external_model(smoke, own_store, data_dir, tmp_path):
+    """--model DIR: the committed symmetric variant is not comparable with a user's checkpoint (which has no
+    training record either), so the claim falls back to the short in-run pair."""
+    import shutil
+
+    from ssb.train import pretrain
+
+    trained, _ = pretrain(smoke, own_store, data_dir, progress=False)
+    external = tmp_path / "external"
+    shutil.copytree(trained, external, ignore=shutil.ignore_patterns("record.json", "training_log.json"))
+    profile = smoke.replace(variants={"symmetric_full_budget": True})
+    measured = symmetric_collapse(Pipeline(profile, own_store, data_dir, model_dir=external, progress=False))
+    assert measured["steps"] == smoke.variants.symmetric_steps and "steps_short" not in measured
