@@ -91,7 +91,7 @@ class SparseBertForMaskedLM(BertForMaskedLM):
                            position_ids=position_ids, inputs_embeds=inputs_embeds, return_dict=True).last_hidden_state
         keep = labels != -100  # [batch, seq]
         logits = self.cls(hidden[keep])  # [n_labelled, vocab]
-        loss = torch.nn.functional.cross_entropy(logits.view(-1, self.config.vocab_size), labels[keep])
+        loss = torch.nn.functional.cross_entropy(logits, labels[keep])
         return MaskedLMOutput(loss=loss, logits=logits)
 
 

@@ -159,7 +159,7 @@ def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: f
     if "warmup_ratio" in fields:  # transformers 4
         kwargs["warmup_ratio"] = warmup_ratio
     else:  # transformers 5: a float below 1 is a fraction of the steps
-        kwargs["warmup_steps"] = warmup_ratio if warmup_ratio > 0 else 0
+        kwargs["warmup_steps"] = warmup_ratio
     if eval_inputs:  # compute_metrics sees the input ids
         if "include_for_metrics" in fields:
             kwargs["include_for_metrics"] = ["inputs"]
