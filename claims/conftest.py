@@ -1,4 +1,9 @@
-"""pytest options and fixtures for the paper's claims (``pytest claims/``)."""
+"""pytest options, the per-check parametrisation, and the verdict summary of the paper's claims.
+
+``pytest claims/`` collects one case per (claim, check) of the profile's expectation tier (``expect`` in
+its TOML), named ``claim/check``; a claim with no expectation at that tier gives one skipped case. Each
+claim is measured once per session and shared by its checks.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,13 @@ from pathlib import Path
 import pytest
 
 from ssb.artifacts import ArtifactStore
-from ssb.claims import verdict_table
-from ssb.config import load_profile
+from ssb.claims import TierError, load_specs, tier_of, verdict_table
+from ssb.config import ConfigError, load_profile
 from ssb.experiments import Pipeline
 from ssb.paths import cache_dir, data_dir
 
-VERDICTS: list = []
+SPECS = load_specs(Path(__file__).parent)
+VERDICTS: dict = {}  # claim id -> Verdict, filled as the claims are measured (printed at the end)
 
 
 def pytest_addoption(parser):
@@ -25,12 +31,35 @@ def pytest_addoption(parser):
     group.addoption("--ssb-quiet", action="store_true", help="no progress bars")
 
 
+def _profile(config):
+    try:
+        profile = load_profile(config.getoption("--ssb-profile"))
+        return profile, tier_of(profile, SPECS)
+    except (ConfigError, TierError) as err:
+        raise pytest.UsageError(f"ssb: {err}") from None
+
+
+def pytest_generate_tests(metafunc):
+    if "claim_check" not in metafunc.fixturenames:
+        return
+    _, tier = _profile(metafunc.config)
+    params = []
+    for spec in SPECS:
+        expectation = spec.expect.get(tier)
+        if expectation is None:
+            params.append(pytest.param((spec, None), id=f"{spec.id}/no-expectation"))
+            continue
+        params += [pytest.param((spec, check.name), id=f"{spec.id}/{check.name}") for check in expectation.checks]
+    metafunc.parametrize("claim_check", params)
+
+
 @pytest.fixture(scope="session")
 def pipeline(request) -> Pipeline:
     opt = request.config.getoption
     model = opt("--ssb-model")
+    profile, _ = _profile(request.config)
     return Pipeline(
-        profile=load_profile(opt("--ssb-profile")),
+        profile=profile,
         store=ArtifactStore(cache_dir(opt("--ssb-cache-dir"))),
         data_dir=data_dir(opt("--ssb-data-dir")),
         model_dir=Path(model).resolve() if model else None,
@@ -41,6 +70,7 @@ def pipeline(request) -> Pipeline:
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if VERDICTS:
+        verdicts = list(VERDICTS.values())
         terminalreporter.section("ssb claim verdicts")
-        terminalreporter.write_line(f"profile: {VERDICTS[0].profile}")
-        terminalreporter.write_line(verdict_table(VERDICTS))
+        terminalreporter.write_line(f"profile: {config.getoption('--ssb-profile')}, tier: {verdicts[0].tier}")
+        terminalreporter.write_line(verdict_table(verdicts))

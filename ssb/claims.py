@@ -1,28 +1,40 @@
-"""The claims engine: load declarative specs (``claims/*.toml``), measure, and give verdicts.
+"""The claims engine: load declarative specs (``claims/*.toml``), validate them, measure, and decide.
 
-A spec names a *measure* (a function below that reads one or more cached experiments of the
-:class:`~ssb.experiments.Pipeline` and returns named numbers and curves) and, per profile, a list of
-*checks* on those quantities. A check is one of
+A spec names a *measure* (``ssb/measures.py``: it declares the quantities it produces, each a scalar or a
+curve) and, per expectation tier (``smoke``, ``cpu``, ``paper``: a profile names its tier with
+``expect = "..."``), a list of *checks*:
 
-- ``{ quantity = "q", op = ">", value = 0.5 }`` with op in ``> >= < <= ==``, or
-  ``{ quantity = "q", op = "between", value = [lo, hi] }``;
-- ``{ quantity = "curve", shape = "increasing", tolerance = t }``: every step rises by more than ``-t``;
+- ``{ quantity = "q", op = ">", value = 0.5 }`` with op in ``> >= < <=``, or ``op = "between"`` with
+  ``value = [lo, hi]``; scalars only;
+- ``{ quantity = "curve", shape = "increasing", rel_tolerance = r }``: every step rises, or falls by less
+  than ``r`` times the value it falls from;
 - ``{ quantity = "curve", shape = "dip-then-rise", tolerance = t }``: the minimum lies strictly inside,
   with the first and last points above it by more than ``t``;
 - ``{ quantity = "curve", shape = "argmin-between", value = [lo, hi] }``: the x of the minimum.
 
-A profile's expectation may carry ``xfail = "reason"``: the claim is known not to show there (the reason
-gives the measured numbers); pytest then expects the failure strictly, so a claim that starts to hold is
-noticed. A malformed spec raises :class:`SpecError` naming the file and the field.
+Each check has a name (``name = "..."``, else ``quantity:op``) and may carry ``xfail = "reason"``: it is
+expected not to hold at that tier, and the reason says why in the paper's terms (the numbers come from the
+run). Every other check must hold.
+
+**Verdicts are three-valued.** A check is evaluated on the measured value and on each bootstrap replicate
+(:mod:`ssb.estimate`): it *holds* when the value and the whole 95 % interval satisfy it, *fails* when the
+value and the whole interval violate it, and is *inconclusive* otherwise. A quantity with no replicates
+(an exact count, a single training run) is decided by its value. A check that is not pinned as an
+expected failure passes only if it holds; inconclusive counts as a failure. A pinned check is satisfied by
+fails or inconclusive, and a pinned check that holds is an unexpected pass (strict).
+
+A malformed spec raises :class:`SpecError` naming the file, the claim and the field; a quantity the
+measure did not produce, or a curve too short for its shape, raises :class:`MeasureError` (never an
+expected failure).
 """
 
 from __future__ import annotations
 
-import itertools
+import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -31,24 +43,26 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .experiments import Pipeline
+from .estimate import Est, replicate_matrix
+from .measures import CURVE, MEASURES, SCALAR, Measure
 from .reference import MissingReference
 
-OPS: dict[str, Callable[[float, Any], bool]] = {
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    "==": lambda a, b: a == b,
-    "between": lambda a, b: b[0] <= a <= b[1],
-}
+OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "dip-then-rise", "argmin-between")
-EXPERIMENTS = ("heads", "token-nodes", "token-nodes-within-head", "fewrel-finetuned", "fewrel-random",
-               "symmetric", "heads-no-dropout", "depth")
+TIERS = ("smoke", "cpu", "paper")
+MIN_CURVE_POINTS = 3
 
 
 class SpecError(ValueError):
-    """A claim spec is malformed: the message names the file and the field."""
+    """A claim spec is malformed: the message names the file, the claim and the field."""
+
+
+class MeasureError(RuntimeError):
+    """A check names a quantity that the run did not produce, or a curve too short for its shape."""
+
+
+class TierError(ValueError):
+    """A profile names no expectation tier the claims know."""
 
 
 @dataclass(frozen=True)
@@ -57,71 +71,123 @@ class Check:
     op: str | None = None
     shape: str | None = None
     value: Any = None
-    tolerance: float = 0.0
+    tolerance: float = 0.0  # dip-then-rise: absolute
+    rel_tolerance: float = 0.0  # increasing: fraction of the value a step may fall
+    name: str = ""
+    xfail: str | None = None
 
-    def describe(self) -> str:
-        if self.shape:
-            extra = f" {self.value}" if self.value is not None else ""
-            tol = f" (tol {self.tolerance})" if self.tolerance else ""
-            return f"{self.quantity} {self.shape}{extra}{tol}"
-        return f"{self.quantity} {self.op} {self.value}"
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", f"{self.quantity}:{OPS[self.op] if self.op else self.shape}")
+
+    def threshold(self) -> str:
+        if self.shape == "increasing":
+            return "increasing" + (f" (each step may fall {self.rel_tolerance:.0%})" if self.rel_tolerance else "")
+        if self.shape == "dip-then-rise":
+            return "dip then rise" + (f" (ends > min + {self.tolerance:g})" if self.tolerance else "")
+        if self.shape == "argmin-between" or self.op == "between":
+            what = "argmin in" if self.shape else "in"
+            return f"{what} [{self.value[0]:g}, {self.value[1]:g}]"
+        return f"{self.op} {self.value:g}"
 
 
 @dataclass(frozen=True)
 class Expectation:
     checks: tuple[Check, ...]
-    why: str = ""  # justification of the tolerances
-    xfail: str | None = None
+    why: str = ""  # where the thresholds come from
 
 
 @dataclass(frozen=True)
 class Spec:
     id: str
     paper: str
+    quote: str  # the sentence(s) of the paper the claim encodes, verbatim
     statement: str
-    experiments: tuple[str, ...]
     measure: str
     expect: dict[str, Expectation]
     path: Path
+
+    @property
+    def experiments(self) -> tuple[str, ...]:
+        return MEASURES[self.measure].needs
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    value: Any  # the point value: a number, or a curve {x: y}
+    interval: tuple[float, float] | None  # of the quantity (scalars) or of the margin (shapes)
+    verdict: str  # holds | fails | inconclusive
+    detail: str = ""
+
+    @property
+    def outcome(self) -> str:
+        """pass, FAIL, INCONCLUSIVE, xfail (expected), or XPASS (a pinned check that holds)."""
+        if self.check.xfail:
+            return "XPASS" if self.verdict == "holds" else "xfail"
+        return {"holds": "pass", "fails": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.verdict]
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("pass", "xfail")
+
+    def describe(self) -> str:
+        value = _fmt_value(self.value)
+        ci = f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]" if self.interval else " (no interval)"
+        return f"{self.check.name}: {value}{ci} vs {self.check.threshold()}: {self.verdict}" + (
+            f" ({self.detail})" if self.detail else "")
 
 
 @dataclass
 class Verdict:
     spec: Spec
-    profile: str
-    passed: bool | None  # None: no expectation for this profile
-    measured: dict[str, Any]
-    failures: list[str] = field(default_factory=list)
-    xfail: str | None = None
-    skipped: str | None = None  # why the claim could not be measured (e.g. a backbone not yet committed)
+    tier: str
+    checks: list[CheckResult]
+    measured: dict[str, Any]  # point values of every quantity (JSON-ready)
+    skipped: str | None = None  # why the claim could not be measured (e.g. a backbone not committed)
+
+    @property
+    def ok(self) -> bool:
+        return self.skipped is not None or all(c.ok for c in self.checks)
 
     @property
     def label(self) -> str:
         if self.skipped:
             return "skipped"
-        if self.passed is None:
-            return "no expectation"
-        if self.xfail:
-            return "xfail (expected)" if not self.passed else "XPASS (unexpected)"
-        return "pass" if self.passed else "FAIL"
+        outcomes = [c.outcome for c in self.checks]
+        for bad in ("FAIL", "INCONCLUSIVE", "XPASS"):
+            if bad in outcomes:
+                return bad
+        return "xfail" if "xfail" in outcomes else "holds"
+
+    def result(self, name: str) -> CheckResult:
+        return next(c for c in self.checks if c.check.name == name)
 
 
 # ---------------------------------------------------------------------------- spec loading
 def _require(data: dict, key: str, kind: type, where: str) -> Any:
     if key not in data:
         raise SpecError(f"{where}: missing field '{key}'")
-    if not isinstance(data[key], kind):
+    if not isinstance(data[key], kind) or isinstance(data[key], bool) and kind is not bool:
         raise SpecError(f"{where}: field '{key}' must be {kind.__name__}, got {data[key]!r}")
     return data[key]
 
 
-def _check_from(entry: Any, where: str) -> Check:
+def _number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _check_from(entry: Any, where: str, measure: Measure) -> Check:
     if not isinstance(entry, dict):
         raise SpecError(f"{where} must be a table like {{ quantity = ..., op = ..., value = ... }}")
-    unknown = set(entry) - {"quantity", "op", "shape", "value", "tolerance"}
+    unknown = set(entry) - {"quantity", "op", "shape", "value", "tolerance", "rel_tolerance", "name", "xfail"}
     if unknown:
         raise SpecError(f"{where}: unknown key '{sorted(unknown)[0]}'")
     quantity = _require(entry, "quantity", str, where)
+    kind = measure.kind(quantity)
+    if kind is None:
+        raise SpecError(f"{where}: field 'quantity' names {quantity!r}, which measure '{measure.name}' does not produce "
+                        f"(it produces: {', '.join(measure.checkable())})")
     op, shape = entry.get("op"), entry.get("shape")
     if (op is None) == (shape is None):
         raise SpecError(f"{where}: give exactly one of 'op' or 'shape'")
@@ -129,16 +195,33 @@ def _check_from(entry: Any, where: str) -> Check:
         raise SpecError(f"{where}: field 'op' must be one of {', '.join(OPS)}, got {op!r}")
     if shape is not None and shape not in SHAPES:
         raise SpecError(f"{where}: field 'shape' must be one of {', '.join(SHAPES)}, got {shape!r}")
+    if op is not None and kind != SCALAR:
+        raise SpecError(f"{where}: field 'op' needs a scalar, but {quantity!r} is a {kind}; use 'shape'")
+    if shape is not None and kind != CURVE:
+        raise SpecError(f"{where}: field 'shape' needs a curve, but {quantity!r} is a {kind}; use 'op'")
     value = entry.get("value")
-    needs_pair = op == "between" or shape == "argmin-between"
-    if needs_pair and not (isinstance(value, list) and len(value) == 2):
-        raise SpecError(f"{where}: field 'value' must be [low, high]")
-    if op is not None and not needs_pair and not isinstance(value, (int, float)):
-        raise SpecError(f"{where}: field 'value' must be a number")
-    tolerance = entry.get("tolerance", 0.0)
-    if not isinstance(tolerance, (int, float)) or isinstance(tolerance, bool):
-        raise SpecError(f"{where}: field 'tolerance' must be a number")
-    return Check(quantity, op, shape, value, float(tolerance))
+    if op == "between" or shape == "argmin-between":
+        if not (isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value) and value[0] <= value[1]):
+            raise SpecError(f"{where}: field 'value' must be [low, high], two numbers with low <= high, got {value!r}")
+    elif op is not None:
+        if not _number(value):
+            raise SpecError(f"{where}: field 'value' must be a number, got {value!r}")
+    elif value is not None:
+        raise SpecError(f"{where}: field 'value' has no meaning for shape {shape!r}")
+    for key, allowed in (("tolerance", "dip-then-rise"), ("rel_tolerance", "increasing")):
+        if key in entry:
+            if shape != allowed:
+                raise SpecError(f"{where}: field '{key}' applies to shape '{allowed}' only")
+            if not _number(entry[key]) or entry[key] < 0:
+                raise SpecError(f"{where}: field '{key}' must be a number >= 0, got {entry[key]!r}")
+    name = entry.get("name", "")
+    if not isinstance(name, str) or (name and not re.fullmatch(r"[A-Za-z0-9_.:<>=-]+", name)):
+        raise SpecError(f"{where}: field 'name' must be a word (letters, digits, _ . : - < > =), got {name!r}")
+    xfail = entry.get("xfail")
+    if xfail is not None and not (isinstance(xfail, str) and xfail.strip()):
+        raise SpecError(f"{where}: field 'xfail' must be a non-empty string: why the check is expected not to hold")
+    return Check(quantity, op, shape, value, float(entry.get("tolerance", 0.0)), float(entry.get("rel_tolerance", 0.0)),
+                 name, xfail)
 
 
 def load_spec(path: Path) -> Spec:
@@ -146,39 +229,40 @@ def load_spec(path: Path) -> Spec:
         data = tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from err
-    where = str(path)
-    unknown = set(data) - {"id", "paper", "statement", "experiments", "measure", "expect"}
+    spec_id = _require(data, "id", str, str(path))
+    where = f"{path} (claim '{spec_id}')"
+    unknown = set(data) - {"id", "paper", "quote", "statement", "measure", "expect"}
     if unknown:
         raise SpecError(f"{where}: unknown field '{sorted(unknown)[0]}'")
-    spec_id = _require(data, "id", str, where)
-    experiments = _require(data, "experiments", list, where)
-    for name in experiments:
-        if name not in EXPERIMENTS:
-            raise SpecError(f"{where}: field 'experiments' names unknown experiment {name!r} (known: {', '.join(EXPERIMENTS)})")
-    measure = _require(data, "measure", str, where)
-    if measure not in MEASURES:
-        raise SpecError(f"{where}: field 'measure' names unknown measure {measure!r} (known: {', '.join(MEASURES)})")
+    measure_name = _require(data, "measure", str, where)
+    if measure_name not in MEASURES:
+        raise SpecError(f"{where}: field 'measure' names unknown measure {measure_name!r} (known: {', '.join(MEASURES)})")
+    measure = MEASURES[measure_name]
+    quote = _require(data, "quote", str, where)
+    if not quote.strip():
+        raise SpecError(f"{where}: field 'quote' is empty: quote the sentence of the paper the claim encodes")
     expect_table = _require(data, "expect", dict, where)
     expect = {}
-    for profile, table in expect_table.items():
-        w = f"{where}: field 'expect.{profile}'"
+    for tier, table in expect_table.items():
+        w = f"{where}: field 'expect.{tier}'"
+        if tier not in TIERS:
+            raise SpecError(f"{w}: unknown tier (known: {', '.join(TIERS)})")
         if not isinstance(table, dict):
             raise SpecError(f"{w} must be a table")
-        unknown = set(table) - {"checks", "why", "xfail"}
+        unknown = set(table) - {"checks", "why"}
         if unknown:
             raise SpecError(f"{w}: unknown key '{sorted(unknown)[0]}'")
         checks = _require(table, "checks", list, w)
         if not checks:
             raise SpecError(f"{w}: field 'checks' is empty")
-        xfail = table.get("xfail")
-        if xfail is not None and not isinstance(xfail, str):
-            raise SpecError(f"{w}: field 'xfail' must be a string (the reason, with the measured numbers)")
-        expect[profile] = Expectation(
-            checks=tuple(_check_from(c, f"{w}.checks[{i}]") for i, c in enumerate(checks)),
-            why=str(table.get("why", "")), xfail=xfail,
-        )
-    return Spec(spec_id, _require(data, "paper", str, where), _require(data, "statement", str, where),
-                tuple(experiments), measure, expect, path)
+        parsed = tuple(_check_from(c, f"{w}.checks[{i}]", measure) for i, c in enumerate(checks))
+        names = [c.name for c in parsed]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise SpecError(f"{w}: two checks are named {dup!r}; give one a 'name'")
+        expect[tier] = Expectation(checks=parsed, why=str(table.get("why", "")))
+    return Spec(spec_id, _require(data, "paper", str, where), quote, _require(data, "statement", str, where),
+                measure_name, expect, path)
 
 
 def load_specs(folder: Path) -> list[Spec]:
@@ -191,287 +275,180 @@ def load_specs(folder: Path) -> list[Spec]:
     return specs
 
 
+def tier_of(profile: Any, specs: list[Spec] | None = None) -> str:
+    """The expectation tier a profile's claims use (``expect`` in its TOML), or a one-line TierError."""
+    tier = getattr(profile, "expect", "")
+    if not tier:
+        raise TierError(f"profile '{profile.name}' names no expectation tier: add `expect = \"cpu\"` (or smoke, paper) "
+                        f"to its TOML so that its claims check something")
+    if tier not in TIERS:
+        raise TierError(f"profile '{profile.name}': expect = {tier!r} is not a tier (known: {', '.join(TIERS)})")
+    if specs is not None and not any(tier in s.expect for s in specs):
+        raise TierError(f"profile '{profile.name}': no claim has an expectation for tier {tier!r}")
+    return tier
+
+
 # ---------------------------------------------------------------------------- checks
-def _curve(measured: dict[str, Any], name: str) -> tuple[list[float], list[float]]:
-    curve = measured[name]
+def _curve_points(quantity: str, curve: Any) -> tuple[list[float], list[Est]]:
+    if not isinstance(curve, dict):
+        raise MeasureError(f"{quantity}: a curve was expected, the measure gave {type(curve).__name__}")
     xs = sorted(curve, key=float)
-    return [float(x) for x in xs], [float(curve[x]) for x in xs]
+    return [float(x) for x in xs], [curve[x] if isinstance(curve[x], Est) else Est(float(curve[x])) for x in xs]
 
 
-def run_check(check: Check, measured: dict[str, Any]) -> str | None:
-    """None if the check holds, else a sentence saying how it failed."""
-    if check.quantity not in measured:
-        return f"{check.quantity}: not measured (measured: {', '.join(sorted(measured))})"
-    if check.op is not None:
-        value = measured[check.quantity]
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return f"{check.describe()}: measured nothing"
-        return None if OPS[check.op](value, check.value) else f"{check.describe()}: measured {_fmt(value)}"
-    xs, ys = _curve(measured, check.quantity)
+def _margin(check: Check, x: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, bool, np.ndarray]:
+    """``(margin, strict, argmin)`` of a shape check on curves ``ys`` ``[k, n_points]``: it holds where
+    ``margin > 0`` (strict) or ``>= 0``."""
+    i_min = ys.argmin(axis=1)  # [k]
     if check.shape == "increasing":
-        drops = [(xs[i + 1], ys[i + 1] - ys[i]) for i in range(len(ys) - 1) if ys[i + 1] - ys[i] <= -check.tolerance]
-        return None if not drops else f"{check.describe()}: falls at x = {', '.join(f'{x:g} ({d:+.4f})' for x, d in drops)}"
-    i_min = int(np.argmin(ys))
+        steps = ys[:, 1:] - ys[:, :-1] + check.rel_tolerance * np.abs(ys[:, :-1])  # [k, n_points - 1]
+        return steps.min(axis=1), True, i_min
     if check.shape == "argmin-between":
         lo, hi = check.value
-        return None if lo <= xs[i_min] <= hi else f"{check.describe()}: minimum at x = {xs[i_min]:g}"
-    # dip-then-rise
-    inside = 0 < i_min < len(ys) - 1
-    if inside and ys[0] - ys[i_min] > check.tolerance and ys[-1] - ys[i_min] > check.tolerance:
-        return None
-    return (f"{check.describe()}: minimum {ys[i_min]:.4f} at x = {xs[i_min]:g}, "
-            f"first {ys[0]:.4f}, last {ys[-1]:.4f}")
+        return np.minimum(x[i_min] - lo, hi - x[i_min]), False, i_min
+    y_min = ys.min(axis=1)
+    return np.minimum(ys[:, 0] - y_min, ys[:, -1] - y_min) - check.tolerance, True, i_min  # dip-then-rise
 
 
-def _fmt(value: Any) -> str:
+def _scalar_margin(check: Check, v: np.ndarray) -> tuple[np.ndarray, bool]:
+    if check.op == "between":
+        return np.minimum(v - check.value[0], check.value[1] - v), False
+    sign = 1.0 if check.op in (">", ">=") else -1.0
+    return sign * (v - check.value), check.op in (">", "<")
+
+
+def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> CheckResult:
+    """Evaluate one check on the point value and the bootstrap replicates; see the module doc."""
+    if check.quantity not in measured or measured[check.quantity] is None:
+        raise MeasureError(f"{check.name}: quantity {check.quantity!r} was not measured in this run "
+                           f"(measured: {', '.join(sorted(measured))})")
+    q = measured[check.quantity]
+    if check.op is not None:
+        est = q if isinstance(q, Est) else Est(float(q))
+        if not np.isfinite(est.value):
+            raise MeasureError(f"{check.name}: {check.quantity} is {est.value}")
+        point, strict = _scalar_margin(check, np.array([est.value]))
+        reps = None if est.reps is None else _scalar_margin(check, est.reps)[0]
+        interval, detail, value = est.interval(level), "", est.value
+    else:
+        x, points = _curve_points(check.quantity, q)
+        if len(points) < MIN_CURVE_POINTS:
+            raise MeasureError(f"{check.name}: shape '{check.shape}' needs at least {MIN_CURVE_POINTS} points, "
+                               f"{check.quantity} has {len(points)}")
+        xa = np.array(x)
+        point, strict, i_min = _margin(check, xa, np.array([[p.value for p in points]]))
+        matrix = replicate_matrix(points)
+        reps = None if matrix is None else _margin(check, xa, matrix)[0]
+        value = {f"{xi:g}": p.value for xi, p in zip(x, points)}
+        interval = None
+        if reps is not None:
+            tail = 100 * (1 - level) / 2
+            interval = tuple(float(v) for v in np.percentile(reps, [tail, 100 - tail]))
+        detail = f"margin {point[0]:+.4g}; minimum at x = {x[int(i_min[0])]:g}"
+    passes = (lambda m: m > 0) if strict else (lambda m: m >= 0)
+    point_ok = bool(passes(point[0]))
+    if reps is None:
+        verdict = "holds" if point_ok else "fails"
+    else:
+        tail = 100 * (1 - level) / 2
+        lo, hi = np.percentile(reps, [tail, 100 - tail])
+        verdict = "holds" if point_ok and passes(lo) else "fails" if not point_ok and not passes(hi) else "inconclusive"
+    return CheckResult(check, value, interval, verdict, detail)
+
+
+def _fmt_value(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {v:.4g}" for k, v in value.items()) + "}"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-# ---------------------------------------------------------------------------- measures
-def _mean_curve(sweep: dict[str, Any], metric: str) -> dict[str, float]:
-    return {n: v[metric]["mean"] for n, v in sweep.items() if isinstance(v, dict) and metric in v}
-
-
-def _jaccard_mean(sets: list[set[int]]) -> float:
-    pairs = [len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2) if a | b]
-    return float(np.mean(pairs)) if pairs else 0.0
-
-
-def head_specialisation(pl: Pipeline) -> dict[str, Any]:
-    table = pl.head_table()
-    heads = table["1"]
-    sets = [set(r) for r in heads["recognised"]]
-    vocab = table["vocab_size"]
-    return {
-        "n_pos_per_head": [h["n_pos"] for h in heads["per_subset"]],
-        "n_pos_min": heads["n_pos"]["min"],
-        "n_pos_mean": heads["n_pos"]["mean"],
-        "apt_mean": heads["apt"]["mean"],
-        "apt_over_chance": heads["apt"]["mean"] * vocab,
-        "confidence_mean": heads["diagonal_confidence"]["mean"],
-        "jaccard_mean": _jaccard_mean(sets),
-        "union_recognised": len(set().union(*sets)),
-        "n_distinct_tokens": table["n_distinct_tokens"],
-        "vocab_size": vocab,
-    }
-
-
-def head_cooperation(pl: Pipeline) -> dict[str, Any]:
-    table = pl.head_table()
-    groups = [g for g in ("1", "2", "4", "all") if g in table]
-    index = {g: str(i) for i, g in enumerate(groups)}  # curves indexed 0, 1, 2, 3 for 1, 2, 4, all heads
-    out: dict[str, Any] = {"groups": groups}
-    for metric, name in (("n_pos", "n_pos"), ("apt", "apt"), ("diagonal_confidence", "confidence")):
-        out[f"{name}_vs_heads"] = {index[g]: table[g][metric]["mean"] for g in groups}
-        for g in groups:
-            out[f"{name}_{g}"] = table[g][metric]["mean"]
-    return out
-
-
-def node_specialisation(pl: Pipeline) -> dict[str, Any]:
-    """Single nodes and pairs; the random guess is the paper's, 1 / (average n_pos) ("1/3.7 ~ 0.27"),
-    with the per-subset average of 1 / n_pos reported beside it."""
-    sweep = pl.token_node_sweep()
-    out: dict[str, Any] = {}
-    for n in ("1", "2"):
-        if n not in sweep:
-            continue
-        v = sweep[n]
-        guess = 1.0 / max(v["n_pos"]["mean"], 1e-12)
-        out.update({f"n_pos_{n}": v["n_pos"]["mean"], f"apt_{n}": v["apt"]["mean"], f"random_guess_{n}": guess,
-                    f"random_guess_per_subset_{n}": v["random_guess"]["mean"],
-                    f"apt_over_guess_{n}": v["apt"]["mean"] / guess,
-                    f"confidence_{n}": v["diagonal_confidence"]["mean"]})
-    return out
-
-
-def _crossover(sweep: dict[str, Any]) -> dict[str, Any]:
-    apt = _mean_curve(sweep, "apt")
-    xs = sorted(apt, key=int)
-    i_min = int(np.argmin([apt[x] for x in xs]))
-    n_pos = _mean_curve(sweep, "n_pos")
-    return {
-        **{f"apt_{x}": apt[x] for x in xs},
-        **{f"n_pos_{x}": n_pos[x] for x in xs},
-        "apt_vs_nodes": apt,
-        "random_guess_vs_nodes": _mean_curve(sweep, "random_guess"),
-        "n_pos_vs_nodes": _mean_curve(sweep, "n_pos"),
-        "argmin_nodes": int(xs[i_min]),
-        "apt_min": apt[xs[i_min]],
-        "apt_first": apt[xs[0]],
-        "apt_last": apt[xs[-1]],
-    }
-
-
-def _confidence(sweep: dict[str, Any]) -> dict[str, Any]:
-    conf = _mean_curve(sweep, "diagonal_confidence")
-    xs = sorted(conf, key=int)
-    return {"confidence_vs_nodes": conf, "confidence_first": conf[xs[0]], "confidence_last": conf[xs[-1]],
-            "n_pos_vs_nodes": _mean_curve(sweep, "n_pos")}
-
-
-def pretrain_crossover(pl: Pipeline) -> dict[str, Any]:
-    return _crossover(pl.token_node_sweep())
-
-
-def pretrain_confidence(pl: Pipeline) -> dict[str, Any]:
-    return _confidence(pl.token_node_sweep())
-
-
-def subset_origin(pl: Pipeline) -> dict[str, Any]:
-    rnd, within = pl.token_node_sweep(), pl.token_node_sweep(within_head=True)
-    counts = [n for n in within if isinstance(within[n], dict) and n in rnd]
-
-    def rel(metric: str) -> float:
-        return max(abs(within[n][metric]["mean"] - rnd[n][metric]["mean"]) / max(abs(rnd[n][metric]["mean"]), 1e-12)
-                   for n in counts)
-
-    return {"counts": counts, "n_pos_max_rel_diff": rel("n_pos"), "apt_max_rel_diff": rel("apt"),
-            "apt_random": _mean_curve({n: rnd[n] for n in counts}, "apt"),
-            "apt_within_head": _mean_curve({n: within[n] for n in counts}, "apt")}
-
-
-def finetune_crossover(pl: Pipeline) -> dict[str, Any]:
-    result = pl.fewrel("finetuned")
-    return {**_crossover(result["nodes"]), "n_labels": result["n_labels"]}
-
-
-def finetune_confidence(pl: Pipeline) -> dict[str, Any]:
-    return _confidence(pl.fewrel("finetuned")["nodes"])
-
-
-def hull_tightness(pl: Pipeline) -> dict[str, Any]:
-    hull = pl.fewrel("finetuned")["hull"]
-    out: dict[str, Any] = {}
-    gaps = {}
-    for n, v in hull.items():
-        n_pos, bound = np.array(v["n_pos"]), np.array(v["bound"])
-        if np.any(n_pos > bound):
-            raise RuntimeError(f"{n} nodes: a subset recognises more labels than its hull bound allows: the bound is wrong")
-        out[f"n_pos_{n}"], out[f"bound_{n}"] = float(n_pos.mean()), float(bound.mean())
-        out[f"tightness_{n}"] = float(n_pos.sum() / bound.sum())
-        gaps[n] = float((bound - n_pos).mean())
-        out[f"gap_{n}"] = gaps[n]
-    out["gap_vs_nodes"] = gaps
-    return out
-
-
-def hull_untrained(pl: Pipeline) -> dict[str, Any]:
-    trained, random = pl.fewrel("finetuned"), pl.fewrel("random")
-    out: dict[str, Any] = {}
-    ratios = []
-    for n in trained["hull"]:
-        bt, br = np.mean(trained["hull"][n]["bound"]), np.mean(random["hull"][n]["bound"])
-        out[f"bound_trained_{n}"], out[f"bound_random_{n}"] = float(bt), float(br)
-        ratios.append(br / bt)
-    predicted = _mean_curve(random["nodes"], "n_predicted")
-    out.update({
-        "bound_ratio_min": float(min(ratios)), "bound_ratio_max": float(max(ratios)),
-        "random_n_predicted_vs_nodes": predicted,
-        "random_n_predicted_max": float(max(predicted.values())),
-        "random_n_predicted_mean": float(np.mean(list(predicted.values()))),
-        "trained_n_predicted_vs_nodes": _mean_curve(trained["nodes"], "n_predicted"),
-        "trained_n_predicted_max": float(max(_mean_curve(trained["nodes"], "n_predicted").values())),
-        "random_trained_head_n_predicted_max": float(max(_mean_curve(random["trained_head"]["nodes"], "n_predicted").values())),
-    })
-    return out
-
-
-def symmetric_collapse(pl: Pipeline) -> dict[str, Any]:
-    """Spreads from the three short backbones; with ``symmetric_full_budget`` the accuracy and the union of
-    recognised tokens come from the reference and the symmetric variant at the reference's budget (the
-    short backbones' values are kept with a ``_short`` suffix)."""
-    s = pl.symmetric()
-    out = _symmetry_measures(s)
-    if "full" in s:
-        full = _symmetry_measures(s["full"])
-        out = {**{k: v for k, v in out.items() if k.startswith("spread")},  # the deciding values first
-               "spread_symmetric_full_budget": full["spread_symmetric"],
-               **{k: v for k, v in full.items() if not k.startswith("spread") and v is not None},
-               **{f"{k}_short": v for k, v in out.items() if not k.startswith("spread")}}
-    return out
-
-
-def _symmetry_measures(s: dict[str, Any]) -> dict[str, Any]:
-    sad = s.get("symmetric-attention-dropout", {})
-    return {
-        "spread_symmetric": s["symmetric"]["head_spread"],
-        "spread_symmetric_attention_dropout": sad.get("head_spread"),
-        "spread_normal": s["reference"]["head_spread"],
-        "mlm_accuracy_normal": s["reference"]["mlm_accuracy"],
-        "mlm_accuracy_symmetric": s["symmetric"]["mlm_accuracy"],
-        "mlm_accuracy_symmetric_attention_dropout": sad.get("mlm_accuracy"),
-        "accuracy_ratio_symmetric": s["symmetric"]["mlm_accuracy"] / max(s["reference"]["mlm_accuracy"], 1e-12),
-        "masked_accuracy_normal": s["reference"].get("masked_accuracy"),
-        "masked_accuracy_symmetric": s["symmetric"].get("masked_accuracy"),
-        # tokens recognised by at least one head (each head alone, block-L token probe of each backbone)
-        "union_normal": s["reference"]["union_recognised"],
-        "union_symmetric": s["symmetric"]["union_recognised"],
-        "union_symmetric_attention_dropout": sad.get("union_recognised"),
-        "union_ratio_symmetric": s["symmetric"]["union_recognised"] / max(s["reference"]["union_recognised"], 1),
-        "n_pos_per_head_normal": s["reference"]["n_pos_per_head"],
-        "n_pos_per_head_symmetric": s["symmetric"]["n_pos_per_head"],
-        "distinct_head_sets_symmetric": s["symmetric"]["distinct_head_sets"],
-        "steps": s["reference"]["steps"],
-    }
-
-
-def no_dropout(pl: Pipeline) -> dict[str, Any]:
-    ref, nod = pl.head_table()["1"], pl.head_table("no-dropout")["1"]
-    return {
-        "n_pos_mean_dropout": ref["n_pos"]["mean"], "n_pos_mean_no_dropout": nod["n_pos"]["mean"],
-        "apt_mean_dropout": ref["apt"]["mean"], "apt_mean_no_dropout": nod["apt"]["mean"],
-        "n_pos_ratio": nod["n_pos"]["mean"] / max(ref["n_pos"]["mean"], 1e-12),
-        "apt_ratio": nod["apt"]["mean"] / max(ref["apt"]["mean"], 1e-12),
-        "n_pos_min_no_dropout": nod["n_pos"]["min"],
-    }
-
-
-def depth_prominence(pl: Pipeline) -> dict[str, Any]:
-    from scipy.stats import spearmanr
-
-    depth = pl.depth()
-    curve = {layer: v["1"]["n_pos"]["mean"] for layer, v in depth.items()}
-    layers = sorted(curve, key=int)
-    rho = spearmanr([int(x) for x in layers], [curve[x] for x in layers]).statistic if len(layers) > 2 else 1.0
-    return {"n_pos_per_head_vs_block": curve, "spearman": float(rho),
-            "last_over_first": curve[layers[-1]] / max(curve[layers[0]], 1e-12)}
-
-
-MEASURES: dict[str, Callable[[Pipeline], dict[str, Any]]] = {
-    f.__name__.replace("_", "-"): f
-    for f in (head_specialisation, head_cooperation, node_specialisation, pretrain_crossover, pretrain_confidence,
-              subset_origin, finetune_crossover, finetune_confidence, hull_tightness, hull_untrained,
-              symmetric_collapse, no_dropout, depth_prominence)
-}
-
-
 # ---------------------------------------------------------------------------- evaluation
-def evaluate(spec: Spec, pipeline: Pipeline, skip_missing: bool = False) -> Verdict:
-    """Measure and check one claim. With ``skip_missing``, a backbone that a committed-reference profile
-    lacks gives a ``skipped`` verdict with the reason instead of raising :class:`MissingReference`."""
-    profile = pipeline.profile.name
+def point_values(measured: dict[str, Any]) -> dict[str, Any]:
+    """The measured quantities with every estimate reduced to its point value (JSON-ready)."""
+    def point(v: Any) -> Any:
+        if isinstance(v, Est):
+            return v.value
+        if isinstance(v, dict):
+            return {k: point(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [point(x) for x in v]
+        return v
+
+    return {k: point(v) for k, v in measured.items()}
+
+
+def measure(spec: Spec, pipeline: Any) -> dict[str, Any]:
+    """Run the spec's measure and check that it produced only what it declares."""
+    m = MEASURES[spec.measure]
+    measured = m.fn(pipeline)
+    undeclared = [k for k in measured if m.kind(k) is None]
+    if undeclared:
+        raise MeasureError(f"measure '{m.name}' produced undeclared quantities: {', '.join(undeclared)}")
+    return measured
+
+
+def evaluate(spec: Spec, pipeline: Any, tier: str | None = None) -> Verdict:
+    """Measure one claim and run every check of its expectation at ``tier`` (default: the profile's).
+
+    A backbone that a committed-reference profile lacks, or a variant that an external ``--model`` does not
+    have, gives a ``skipped`` verdict with the reason.
+    """
+    tier = tier or tier_of(pipeline.profile)
+    m = MEASURES[spec.measure]
+    if getattr(pipeline, "model_dir", None) is not None and set(m.needs) & set(VARIANT_EXPERIMENTS):
+        return Verdict(spec, tier, [], {}, skipped=f"{spec.id} compares the profile's own backbone variants "
+                                                   f"({', '.join(sorted(set(m.needs) & set(VARIANT_EXPERIMENTS)))}), "
+                                                   "which an external --model does not have")
     try:
-        measured = MEASURES[spec.measure](pipeline)
+        measured = measure(spec, pipeline)
     except MissingReference as err:
-        if not skip_missing:
-            raise
-        return Verdict(spec, profile, None, {}, [str(err)], skipped=str(err))
-    expectation = spec.expect.get(profile)
-    if expectation is None:
-        return Verdict(spec, profile, None, measured)
-    failures = [f for c in expectation.checks if (f := run_check(c, measured)) is not None]
-    return Verdict(spec, profile, not failures, measured, failures, expectation.xfail)
+        return Verdict(spec, tier, [], {}, skipped=str(err))
+    expectation = spec.expect.get(tier)
+    checks = [run_check(c, measured) for c in expectation.checks] if expectation else []
+    return Verdict(spec, tier, checks, point_values(measured))
 
 
-def _short(measured: dict[str, Any], limit: int = 6) -> str:
-    scalars = [(k, v) for k, v in measured.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
-    return ", ".join(f"{k}={_fmt(float(v)) if isinstance(v, float) else v}" for k, v in scalars[:limit])
+VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout")
+
+
+def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
+    """One JSON-ready row per (claim, check): value, interval, threshold, verdict, outcome."""
+    rows = []
+    for v in verdicts:
+        if v.skipped:
+            rows.append({"claim": v.spec.id, "check": None, "outcome": "skipped", "why": v.skipped})
+        for c in v.checks:
+            rows.append({"claim": v.spec.id, "check": c.check.name, "value": c.value,
+                         "interval": list(c.interval) if c.interval else None, "threshold": c.check.threshold(),
+                         "verdict": c.verdict, "outcome": c.outcome, "detail": c.detail, "why": c.check.xfail})
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {v:.3g}" for k, v in value.items())
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def verdict_table(verdicts: list[Verdict]) -> str:
-    """A Markdown table: claim, paper reference, verdict, measured numbers, failed checks."""
-    rows = ["| claim | paper | verdict | measured | failed checks |", "|---|---|---|---|---|"]
-    for v in verdicts:
-        rows.append(f"| {v.spec.id} | {v.spec.paper} | {v.label} | {_short(v.measured)} | {'; '.join(v.failures)} |")
+    """A Markdown table, one row per check: claim, check, value, interval, threshold, verdict, outcome."""
+    rows = ["| claim | check | value | 95 % interval | threshold | verdict | outcome |", "|---|---|---|---|---|---|---|"]
+    for r in check_rows(verdicts):
+        if r["check"] is None:
+            rows.append(f"| {r['claim']} | — | — | — | — | not measured | skipped: {r['why']} |")
+            continue
+        ci = f"[{r['interval'][0]:.4g}, {r['interval'][1]:.4g}]" if r["interval"] else "none"
+        if r["detail"]:
+            ci += f" ({r['detail']})" if r["interval"] is None else " (margin)"
+        rows.append(f"| {r['claim']} | `{r['check']}` | {_cell(r['value'])} | {ci} | {r['threshold']} | {r['verdict']} | "
+                    f"{r['outcome']} |")
     return "\n".join(rows)
+
+
+def exit_code(verdicts: list[Verdict]) -> int:
+    """0 when every check is as expected (holds, or a pinned failure that did not hold), else 1."""
+    return 0 if all(v.ok for v in verdicts) else 1
+
+
+__all__ = ["Check", "CheckResult", "Expectation", "MeasureError", "Spec", "SpecError", "TierError", "Verdict",
+           "check_rows", "evaluate", "exit_code", "load_spec", "load_specs", "run_check", "tier_of", "verdict_table"]

@@ -5,6 +5,7 @@
     ssb claims --profile cpu                          verdict table
     ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
     ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
+    ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
 """
 
 from __future__ import annotations
@@ -69,20 +70,34 @@ def _claims_dir(args: argparse.Namespace) -> Path:
 
 
 def _evaluate_all(pl, folder: Path):
-    from .claims import evaluate, load_specs
+    """Every claim with an expectation at the profile's tier (a profile that names none is refused)."""
+    from .claims import evaluate, load_specs, tier_of
 
-    return [evaluate(s, pl, skip_missing=True) for s in load_specs(folder) if pl.profile.name in s.expect]
+    specs = load_specs(folder)
+    tier = tier_of(pl.profile, specs)
+    return [evaluate(s, pl, tier) for s in specs if tier in s.expect]
+
+
+def _summary(verdicts) -> str:
+    from collections import Counter
+
+    counts = Counter(c.outcome for v in verdicts for c in v.checks)
+    skipped = sum(1 for v in verdicts if v.skipped)
+    parts = [f"{counts[k]} {k}" for k in ("pass", "xfail", "FAIL", "INCONCLUSIVE", "XPASS") if counts[k]]
+    return f"{len(verdicts)} claims, checks: " + ", ".join(parts) + (f"; {skipped} claims skipped" if skipped else "")
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
-    from .claims import verdict_table
+    from .claims import exit_code, verdict_table
 
     verdicts = _evaluate_all(_pipeline(args), _claims_dir(args))
     print(verdict_table(verdicts))
-    return 0 if all(v.passed or v.xfail or v.skipped for v in verdicts) else 1
+    print(_summary(verdicts))
+    return exit_code(verdicts)
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .claims import exit_code
     from .report import write_report
 
     pl = _pipeline(args)
@@ -93,22 +108,36 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         extra[args.model] = _evaluate_all(_pipeline(args, args.model), folder)
     out = Path(args.out or f"results/{pl.profile.name}")
     path = write_report(verdicts, pl, out, extra)
+    print(_summary(verdicts))
     print(f"report: {path}")
+    return exit_code(verdicts + [v for column in extra.values() for v in column])
+
+
+def cmd_readme(args: argparse.Namespace) -> int:
+    from .report import update_readme
+
+    changed = update_readme(Path(args.readme), Path(args.report))
+    print(f"{args.readme}: results block {'updated' if changed else 'already up to date'} from {args.report}")
     return 0
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
+    """Commit a backbone trained into the store; with ``--probes``, also its token probes (a backbone that is
+    already committed, e.g. trained on another machine and copied in, gets its probes alone)."""
     from .config import backbone_key
-    from .reference import export_reference
+    from .reference import export_reference, find_reference
 
     profile = variant(load_profile(args.profile), args.variant)
     store = ArtifactStore(cache_dir(args.cache_dir))
     trained = store.lookup("backbone", backbone_key(profile))
-    if trained is None:
+    if trained is not None:
+        command = f"ssb train --profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
+        print(f"reference: {export_reference(trained, profile, args.variant, command)}")
+    elif args.probes and (committed := find_reference(profile, args.variant)) is not None:
+        print(f"reference: {committed} (already committed; adding its token probes)")
+    else:
         raise SystemExit(f"ssb: no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
                          f"{args.profile} --variant {args.variant}` first")
-    command = f"ssb train --profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
-    print(f"reference: {export_reference(trained, profile, args.variant, command)}")
     if args.probes:
         from .experiments import Pipeline
         from .reference import export_artifact
@@ -118,7 +147,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
         for layer in layers:
             pl.token_probe(layer, args.variant)  # trains it if missing
             key = pl.token_probe_key(layer, args.variant)
-            print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}")
+            print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True)
     return 0
 
 
@@ -147,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--out", default=None, help="report folder (default: results/<profile>)")
     reproduce.add_argument("--claims", default=None, help="folder of claim specs (default: ./claims)")
     reproduce.set_defaults(func=cmd_reproduce)
+    readme = sub.add_parser("readme", help="regenerate the README's results table from a report.json")
+    readme.add_argument("--report", default="results/cpu/report.json", help="default: results/cpu/report.json")
+    readme.add_argument("--readme", default="README.md", help="default: README.md")
+    readme.set_defaults(func=cmd_readme)
     reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")
     _common(reference)
     reference.add_argument("--variant", default="reference", choices=list(VARIANTS))
@@ -156,11 +189,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .claims import SpecError, TierError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as err:
         print(f"ssb: configuration error: {err}", file=sys.stderr)
+        return 2
+    except (SpecError, TierError) as err:
+        print(f"ssb: {err}", file=sys.stderr)
         return 2
 
 

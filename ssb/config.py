@@ -129,6 +129,7 @@ class VariantsConfig:
     # also compare the reference with the symmetric variant at the reference's own budget (the committed or
     # trained `symmetric` backbone); its MLM accuracy and union of recognised tokens then decide the claim
     symmetric_full_budget: bool = False
+    symmetric_batch_size: int = 0  # batch of the in-run short backbones; 0: the profile's pretrain.batch_size
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,9 @@ class SweepConfig:
 @dataclass(frozen=True)
 class Profile:
     name: str = "paper"
+    # the expectation tier of the claims (smoke, cpu, paper) this profile is checked against; a profile that
+    # names none cannot run the claims (they would check nothing)
+    expect: str = ""
     corpus: CorpusConfig = field(default_factory=CorpusConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
@@ -162,7 +166,8 @@ class Profile:
         return dataclasses.replace(self, **changed)
 
 
-SECTIONS: dict[str, type] = {k: v for k, v in typing.get_type_hints(Profile).items() if k != "name"}
+TOP_FIELDS = ("name", "expect")
+SECTIONS: dict[str, type] = {k: v for k, v in typing.get_type_hints(Profile).items() if k not in TOP_FIELDS}
 
 
 def _check_value(value: Any, tp: Any, where: str) -> Any:
@@ -206,17 +211,18 @@ def profile_from_dict(data: dict[str, Any], source: str = "<dict>") -> Profile:
     """Build a :class:`Profile` from parsed TOML; errors name ``source`` and the field."""
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: a profile must be a table")
-    unknown = sorted(set(data) - set(SECTIONS) - {"name"})
+    unknown = sorted(set(data) - set(SECTIONS) - set(TOP_FIELDS))
     if unknown:
-        raise ConfigError(f"{source}: unknown section '{unknown[0]}' (known: name, {', '.join(SECTIONS)})")
+        raise ConfigError(f"{source}: unknown section '{unknown[0]}' (known: {', '.join(TOP_FIELDS)}, {', '.join(SECTIONS)})")
     name = _check_value(data.get("name", Path(source).stem), str, f"{source}: field 'name'")
+    expect = _check_value(data.get("expect", ""), str, f"{source}: field 'expect'")
     sections = {}
     for section, cls in SECTIONS.items():
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: [{section}] must be a table, got {table!r}")
         sections[section] = _section_from_dict(cls, table, f"{source}: field '{section}")
-    profile = Profile(name=name, **sections)
+    profile = Profile(name=name, expect=expect, **sections)
     validate(profile, source)
     return profile
 

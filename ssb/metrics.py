@@ -4,7 +4,9 @@
 - ``apt``: accuracy per token, the mean over those classes of ``C[i,i] / row_i``;
 - ``random_guess``: ``1 / n_pos``, the APT of guessing uniformly among the recognised classes;
 - ``diagonal_confidence``: sum of the positive diagonal / sum of those classes' columns;
-- ``n_predicted``: non-zero columns (classes ever predicted); ``accuracy``: trace / total.
+- ``n_predicted``: non-zero columns (classes ever predicted); ``accuracy``: trace / total;
+- ``zero_diagonal_fraction``: the fraction of all inputs predicted as a class whose diagonal is zero (the
+  elements of occupied columns with a zero diagonal; the paper: "less than a few percent").
 An empty diagonal gives ``n_pos = 0`` and zeros for every ratio (no division by zero).
 """
 
@@ -25,6 +27,7 @@ class DiagonalMetrics:
     n_predicted: int
     accuracy: float
     n_inputs: int
+    zero_diagonal_fraction: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -51,6 +54,7 @@ def diagonal_metrics(confusion: sp.spmatrix) -> DiagonalMetrics:
         n_predicted=int((cols > 0).sum()),
         accuracy=float(diag.sum() / total) if total else 0.0,
         n_inputs=int(total),
+        zero_diagonal_fraction=float(cols[~pos].sum() / total) if total else 0.0,
     )
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from ssb import reference
 from ssb.artifacts import ArtifactStore, write_manifest
-from ssb.config import VARIANTS, backbone_key, load_profile, variant
+from ssb.config import backbone_key, load_profile, variant
 
 
 def committed():
@@ -77,7 +77,3 @@ def test_read_only_store_never_deletes(tmp_path):
         warnings.simplefilter("always")
         assert user.lookup("token-probe", "k") is None
     assert entry.exists() and any("ignored" in str(w.message) for w in caught)
-
-
-def test_variants_are_known():
-    assert set(VARIANTS) >= {"reference", "no-dropout", "symmetric"}

@@ -1,7 +1,10 @@
-"""Regression baselines of the smoke profile's metric curves (pytest-regressions).
+"""Regression baselines of the smoke profile's metric curves and probe training (pytest-regressions).
 
-A change to training or evaluation code that moves these curves fails here until the baselines are
+A change to training or evaluation code that moves these numbers fails here until the baselines are
 regenerated on purpose: ``pytest tests/slow/test_regression.py --force-regen`` (then commit the .csv).
+Each table has its x column first (heads kept, nodes kept, epoch, subset), in numeric order; the probe
+losses and all-node accuracies move with any change to training, where the few-token curves of a smoke
+backbone may not.
 """
 
 import numpy as np
@@ -10,6 +13,7 @@ import pytest
 from ssb.experiments import Pipeline
 
 TOLERANCE = dict(rtol=0.05, atol=0.02)  # CPU kernels may round differently across machines
+METRICS = ("n_pos", "apt", "diagonal_confidence", "n_predicted", "accuracy")
 
 
 @pytest.fixture(scope="module")
@@ -19,21 +23,33 @@ def pipeline(smoke, tmp_path_factory, data_dir):
     return Pipeline(smoke, ArtifactStore(tmp_path_factory.mktemp("regression")), data_dir, progress=False)
 
 
-def _curves(sweep, metrics=("n_pos", "apt", "diagonal_confidence", "n_predicted")):
-    xs = sorted((k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v), key=lambda k: (k == "all", k))
-    return {m: np.array([sweep[x][m]["mean"] for x in xs]) for m in metrics}
+def _table(sweep, x_name, n_heads=None):
+    xs = sorted((k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v),
+                key=lambda k: n_heads if k == "all" else int(k))
+    table = {x_name: np.array([n_heads if x == "all" else int(x) for x in xs], dtype=float)}
+    table.update({m: np.array([sweep[x][m]["mean"] for x in xs]) for m in METRICS})
+    return table
 
 
-def test_token_curves(pipeline, num_regression):
-    heads = _curves(pipeline.head_table())
-    nodes = _curves(pipeline.token_node_sweep())
-    num_regression.check({**{f"heads_{k}": v for k, v in heads.items()}}, basename="smoke_token_heads", default_tolerance=TOLERANCE)
-    num_regression.check({**{f"nodes_{k}": v for k, v in nodes.items()}}, basename="smoke_token_nodes", default_tolerance=TOLERANCE)
+def test_token_curves(pipeline, num_regression, smoke):
+    num_regression.check(_table(pipeline.head_table(), "heads_kept", smoke.backbone.n_heads), basename="smoke_token_heads",
+                         default_tolerance=TOLERANCE)
+    num_regression.check(_table(pipeline.token_node_sweep(), "nodes_kept"), basename="smoke_token_nodes",
+                         default_tolerance=TOLERANCE)
+    _, key = pipeline.token_probe()
+    losses = pipeline.store.meta("token-probe", key)["losses"]
+    num_regression.check({"epoch": np.arange(1, len(losses) + 1, dtype=float), "token_probe_loss": np.array(losses)},
+                         basename="smoke_token_probe", default_tolerance=TOLERANCE)
 
 
 def test_fewrel_curves(pipeline, num_regression):
     result = pipeline.fewrel("finetuned")
-    curves = _curves(result["nodes"])
-    hull = {f"bound_{n}": np.array(v["bound"], dtype=float) for n, v in result["hull"].items()}
-    num_regression.check(curves, basename="smoke_fewrel_nodes", default_tolerance=TOLERANCE)
+    num_regression.check(_table(result["nodes"], "nodes_kept"), basename="smoke_fewrel_nodes", default_tolerance=TOLERANCE)
+    longest = max(len(v["bound"]) for v in result["hull"].values())
+    hull = {"subset": np.arange(longest, dtype=float)}
+    for n, v in result["hull"].items():
+        for name in ("bound", "n_pos"):
+            column = np.full(longest, np.nan)
+            column[: len(v[name])] = v[name]
+            hull[f"{name}_{n}_nodes"] = column
     num_regression.check(hull, basename="smoke_fewrel_hull", default_tolerance=TOLERANCE)

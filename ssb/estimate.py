@@ -1,0 +1,125 @@
+"""Point estimates with bootstrap replicates: the margins behind the claims' verdicts.
+
+An :class:`Est` is a measured number with ``N_BOOT`` bootstrap replicates of it (or none, for an exact
+count or a single run). Measures build them from what a number averages (the node subsets of a sweep,
+the heads of a block, the subsets of a hull panel) with :func:`means`, which resamples the items once and
+takes every metric's mean over the same resample, so that ratios of metrics of one group (APT over the
+random guess) carry paired replicates. Arithmetic on ``Est`` applies to the point value and to every
+replicate alike; the claims engine evaluates a check on each replicate to get its interval.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+N_BOOT = 1000  # bootstrap replicates
+LEVEL = 0.95  # two-sided percentile interval
+
+
+@dataclass(frozen=True, eq=False)
+class Est:
+    value: float
+    reps: np.ndarray | None = None  # [N_BOOT] replicates; None: exact, or a single run with no spread
+
+    def interval(self, level: float = LEVEL) -> tuple[float, float] | None:
+        """The percentile interval of the replicates, or None when there are none."""
+        if self.reps is None:
+            return None
+        tail = 100 * (1 - level) / 2
+        lo, hi = np.nanpercentile(self.reps, [tail, 100 - tail])
+        return float(lo), float(hi)
+
+    def _apply(self, other: Any, fn: Callable[[Any, Any], Any]) -> "Est":
+        o = other if isinstance(other, Est) else Est(float(other))
+        value = float(fn(self.value, o.value))
+        if self.reps is None and o.reps is None:
+            return Est(value)
+        a = self.reps if self.reps is not None else np.full(N_BOOT, self.value)
+        b = o.reps if o.reps is not None else np.full(N_BOOT, o.value)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return Est(value, fn(a, b).astype(np.float64))
+
+    def __add__(self, other): return self._apply(other, operator.add)  # noqa: E704
+    def __sub__(self, other): return self._apply(other, operator.sub)  # noqa: E704
+    def __mul__(self, other): return self._apply(other, operator.mul)  # noqa: E704
+    def __truediv__(self, other): return self._apply(other, _safe_div)  # noqa: E704
+    def __radd__(self, other): return Est(float(other))._apply(self, operator.add)  # noqa: E704
+    def __rsub__(self, other): return Est(float(other))._apply(self, operator.sub)  # noqa: E704
+    def __rmul__(self, other): return Est(float(other))._apply(self, operator.mul)  # noqa: E704
+    def __rtruediv__(self, other): return Est(float(other))._apply(self, _safe_div)  # noqa: E704
+
+    def __repr__(self) -> str:
+        ci = self.interval()
+        return f"Est({self.value:.4g}" + (f", [{ci[0]:.4g}, {ci[1]:.4g}])" if ci else ")")
+
+
+def _safe_div(a: Any, b: Any) -> Any:
+    """a / b with 0 where b is 0 (an empty group has no ratio)."""
+    if isinstance(b, np.ndarray):
+        return np.where(b != 0, a / np.where(b != 0, b, 1), 0.0)
+    return a / b if b else 0.0
+
+
+def exact(value: float) -> Est:
+    return Est(float(value))
+
+
+def means(rows: Sequence[dict[str, float]], metrics: Iterable[str], rng: np.random.Generator) -> dict[str, Est]:
+    """Mean of each metric over ``rows`` (one dict per item), with paired bootstrap replicates.
+
+    One resample of the items serves every metric. A single item has no spread: its estimates are exact.
+    """
+    metrics = list(metrics)
+    table = np.array([[float(r[m]) for m in metrics] for r in rows], dtype=np.float64)  # [n_items, n_metrics]
+    if len(table) == 0:
+        raise ValueError("no items to average")
+    point = table.mean(axis=0)
+    if len(table) == 1:
+        return {m: Est(float(point[j])) for j, m in enumerate(metrics)}
+    idx = rng.integers(0, len(table), size=(N_BOOT, len(table)))  # [N_BOOT, n_items]
+    reps = table[idx].mean(axis=1)  # [N_BOOT, n_metrics]
+    return {m: Est(float(point[j]), reps[:, j]) for j, m in enumerate(metrics)}
+
+
+def paired(arrays: dict[str, Sequence[float]], rng: np.random.Generator,
+           stat: Callable[[dict[str, np.ndarray]], float]) -> Est:
+    """``stat`` of equally long arrays (items in the same order), resampling the items jointly."""
+    data = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
+    n = len(next(iter(data.values())))
+    value = float(stat(data))
+    if n == 1:
+        return Est(value)
+    idx = rng.integers(0, n, size=(N_BOOT, n))
+    reps = np.array([stat({k: v[i] for k, v in data.items()}) for i in idx], dtype=np.float64)
+    return Est(value, reps)
+
+
+def minimum(values: Sequence[Est]) -> Est:
+    return _reduce(values, np.min)
+
+
+def maximum(values: Sequence[Est]) -> Est:
+    return _reduce(values, np.max)
+
+
+def average(values: Sequence[Est]) -> Est:
+    return _reduce(values, np.mean)
+
+
+def _reduce(values: Sequence[Est], fn: Callable[..., Any]) -> Est:
+    value = float(fn([v.value for v in values]))
+    if all(v.reps is None for v in values):
+        return Est(value)
+    stacked = np.stack([v.reps if v.reps is not None else np.full(N_BOOT, v.value) for v in values])  # [k, N_BOOT]
+    return Est(value, fn(stacked, axis=0))
+
+
+def replicate_matrix(points: Sequence[Est]) -> np.ndarray | None:
+    """``[N_BOOT, n_points]`` replicates of a curve's points (exact points repeat), or None if all exact."""
+    if all(p.reps is None for p in points):
+        return None
+    return np.stack([p.reps if p.reps is not None else np.full(N_BOOT, p.value) for p in points], axis=1)

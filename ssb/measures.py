@@ -1,0 +1,415 @@
+"""Measures: what each claim reads from the cached experiments of a :class:`~ssb.experiments.Pipeline`.
+
+A measure is a function of the pipeline registered with :func:`measure`, which declares the experiments it
+needs and every quantity it returns, each a ``scalar`` (an :class:`~ssb.estimate.Est` or a number), a
+``curve`` (``{x: Est}``, checked by shape) or ``info`` (reported, never checked). A name may hold ``{n}``
+for an integer (``apt_{n}``: ``apt_1``, ``apt_64``) or ``{g}`` for a head group (``1``, ``2``, ``4``,
+``all``). The claims engine validates specs against these declarations when it loads them, so a new claim
+touches its spec and its measure only.
+
+Numbers that average node subsets, heads or hull subsets carry bootstrap replicates over those items
+(:func:`ssb.estimate.means`); exact counts and single training runs carry none.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from .estimate import Est, average, exact, maximum, means, minimum, paired
+
+SCALAR, CURVE, INFO = "scalar", "curve", "info"
+EXPERIMENTS = ("heads", "token-nodes", "token-nodes-within-head", "fewrel-finetuned", "fewrel-random",
+               "symmetric", "heads-no-dropout", "depth")
+METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "zero_diagonal_fraction")
+_WILDCARDS = {"{n}": r"\d+", "{g}": r"(?:\d+|all)"}
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    needs: tuple[str, ...]
+    outputs: dict[str, str]  # quantity (may hold {n} / {g}) -> scalar | curve | info
+    fn: Callable[[Any], dict[str, Any]]
+
+    def kind(self, quantity: str) -> str | None:
+        """The declared kind of ``quantity``, or None if this measure does not produce it."""
+        if quantity in self.outputs:
+            return self.outputs[quantity]
+        for pattern, kind in self.outputs.items():
+            if "{" in pattern:
+                regex = re.escape(pattern)
+                for wildcard, sub in _WILDCARDS.items():
+                    regex = regex.replace(re.escape(wildcard), sub)
+                if re.fullmatch(regex, quantity):
+                    return kind
+        return None
+
+    def checkable(self) -> list[str]:
+        return [q for q, k in self.outputs.items() if k != INFO]
+
+
+MEASURES: dict[str, Measure] = {}
+
+
+def measure(needs: tuple[str, ...], scalars: tuple[str, ...] = (), curves: tuple[str, ...] = (),
+            info: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+    """Register a measure under its function's name (``head_specialisation`` -> ``head-specialisation``)."""
+    unknown = set(needs) - set(EXPERIMENTS)
+    if unknown:
+        raise ValueError(f"unknown experiments {sorted(unknown)}")
+
+    def register(fn: Callable) -> Callable:
+        name = fn.__name__.replace("_", "-")
+        outputs = {**{q: SCALAR for q in scalars}, **{q: CURVE for q in curves}, **{q: INFO for q in info}}
+        MEASURES[name] = Measure(name, tuple(needs), outputs, fn)
+        return fn
+
+    return register
+
+
+# ---------------------------------------------------------------------------- helpers
+def _rng() -> np.random.Generator:
+    return np.random.default_rng(0)  # one fixed stream per measure call: identical intervals run to run
+
+
+def _group(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Est]:
+    """Means of the metrics over a group's subsets, with paired bootstrap replicates."""
+    return means(summary["per_subset"], METRICS, rng)
+
+
+def _points(sweep: dict[str, Any]) -> list[str]:
+    return sorted((k for k, v in sweep.items() if isinstance(v, dict) and "per_subset" in v), key=int)
+
+
+def _sweep_curves(sweep: dict[str, Any], rng: np.random.Generator) -> dict[str, dict[str, Est]]:
+    """``{x: {metric: Est}}`` for every node count of a sweep."""
+    return {x: _group(sweep[x], rng) for x in _points(sweep)}
+
+
+def _curve(groups: dict[str, dict[str, Est]], metric: str) -> dict[str, Est]:
+    return {x: g[metric] for x, g in groups.items()}
+
+
+def _jaccard_mean(sets: list[set[int]]) -> float:
+    pairs = [len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2) if a | b]
+    return float(np.mean(pairs)) if pairs else 0.0
+
+
+def _guess(n_pos: Est) -> Est:
+    """The paper's random guess among the recognised classes: 1 / (average n_pos) ("1/3.7 ~ 0.27")."""
+    return 1.0 / n_pos
+
+
+# ---------------------------------------------------------------------------- heads (§3)
+@measure(needs=("heads",),
+         scalars=("n_pos_min", "n_pos_mean", "apt_mean", "confidence_mean", "apt_over_guess", "apt_over_chance",
+                  "jaccard_mean", "union_recognised", "union_fraction", "frequent_coverage"),
+         info=("n_pos_per_head", "apt_per_head", "n_distinct_tokens", "vocab_size", "n_frequent_tokens",
+               "frequent_threshold"))
+def head_specialisation(pl: Any) -> dict[str, Any]:
+    """Each head alone. The random guess is 1 / (average n_pos over heads), as the paper's arithmetic for
+    nodes; ``apt_over_chance`` is the paper's own comparison, with 1 / V."""
+    table = pl.head_table()
+    heads = table["1"]
+    g = _group(heads, _rng())
+    sets = [set(r) for r in heads["recognised"]]
+    union = set().union(*sets)
+    counts = pl.valid_token_counts()
+    frequent = {t for t, c in counts.items() if c > FREQUENT}
+    return {
+        "n_pos_min": exact(min(h["n_pos"] for h in heads["per_subset"])),
+        "n_pos_mean": g["n_pos"], "apt_mean": g["apt"], "confidence_mean": g["diagonal_confidence"],
+        "apt_over_guess": g["apt"] * g["n_pos"],
+        "apt_over_chance": g["apt"] * table["vocab_size"],
+        "jaccard_mean": exact(_jaccard_mean(sets)),
+        "union_recognised": exact(len(union)),
+        "union_fraction": exact(len(union) / max(table["n_distinct_tokens"], 1)),
+        "frequent_coverage": exact(len(frequent & union) / len(frequent)) if frequent else None,
+        "n_pos_per_head": [h["n_pos"] for h in heads["per_subset"]],
+        "apt_per_head": [round(h["apt"], 4) for h in heads["per_subset"]],
+        "n_distinct_tokens": table["n_distinct_tokens"], "vocab_size": table["vocab_size"],
+        "n_frequent_tokens": len(frequent), "frequent_threshold": FREQUENT,
+    }
+
+
+FREQUENT = 100  # §3: "For frequencies greater than 100 the heads recognized 8,428 tokens out of 9,386"
+
+
+def _head_groups(table: dict[str, Any]) -> list[str]:
+    return [g for g in ("1", "2", "4", "all") if g in table]
+
+
+@measure(needs=("heads",), curves=("n_pos_vs_heads", "apt_vs_heads", "confidence_vs_heads"),
+         scalars=("n_pos_{g}", "apt_{g}", "confidence_{g}"), info=("heads_per_group",))
+def head_cooperation(pl: Any) -> dict[str, Any]:
+    """Table 1: n heads together (1, 2, 4, all), curves indexed by the number of heads."""
+    table, rng = pl.head_table(), _rng()
+    n_heads = pl.profile.backbone.n_heads
+    groups = {g: _group(table[g], rng) for g in _head_groups(table)}
+    x = {g: str(n_heads if g == "all" else int(g)) for g in groups}
+    out: dict[str, Any] = {"heads_per_group": {g: int(x[g]) for g in groups}}
+    for metric, name in (("n_pos", "n_pos"), ("apt", "apt"), ("diagonal_confidence", "confidence")):
+        out[f"{name}_vs_heads"] = {x[g]: groups[g][metric] for g in groups}
+        out.update({f"{name}_{g}": groups[g][metric] for g in groups})
+    return out
+
+
+@measure(needs=("heads",), scalars=("all_over_union", "n_pos_all", "union_single_heads"),
+         info=("n_pos_per_head",))
+def cooperation_beyond_sum(pl: Any) -> dict[str, Any]:
+    """All heads together against the union of what the heads recognise one at a time."""
+    table = pl.head_table()
+    union = set().union(*(set(r) for r in table["1"]["recognised"]))
+    n_all = table["all"]["per_subset"][0]["n_pos"]
+    return {"all_over_union": exact(n_all / max(len(union), 1)), "n_pos_all": exact(n_all),
+            "union_single_heads": exact(len(union)), "n_pos_per_head": [h["n_pos"] for h in table["1"]["per_subset"]]}
+
+
+@measure(needs=("heads", "token-nodes"), scalars=("zero_diagonal_fraction_heads", "zero_diagonal_fraction_{n}"))
+def few_empty_columns(pl: Any) -> dict[str, Any]:
+    """The share of inputs predicted as a class with a zero diagonal: each head alone, and n random nodes."""
+    rng = _rng()
+    out = {"zero_diagonal_fraction_heads": _group(pl.head_table()["1"], rng)["zero_diagonal_fraction"]}
+    for x, g in _sweep_curves(pl.token_node_sweep(), rng).items():
+        out[f"zero_diagonal_fraction_{x}"] = g["zero_diagonal_fraction"]
+    return out
+
+
+# ---------------------------------------------------------------------------- nodes (§4, §5)
+@measure(needs=("token-nodes",),
+         scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
+         info=("random_guess_per_subset_{n}",))
+def node_specialisation(pl: Any) -> dict[str, Any]:
+    """Single nodes and pairs. The random guess is the paper's, 1 / (average n_pos); the per-subset
+    average of 1 / n_pos is reported beside it (it gives a different verdict at one node)."""
+    return _node_guess(pl.token_node_sweep(), ("1", "2"))
+
+
+def _node_guess(sweep: dict[str, Any], counts: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    groups = _sweep_curves({n: sweep[n] for n in counts if n in sweep}, _rng())
+    for n, g in groups.items():
+        guess = _guess(g["n_pos"])
+        out.update({f"n_pos_{n}": g["n_pos"], f"apt_{n}": g["apt"], f"random_guess_{n}": guess,
+                    f"apt_over_guess_{n}": g["apt"] * g["n_pos"], f"confidence_{n}": g["diagonal_confidence"],
+                    f"random_guess_per_subset_{n}": g["random_guess"].value})
+    return out
+
+
+def _crossover(sweep: dict[str, Any]) -> dict[str, Any]:
+    groups = _sweep_curves(sweep, _rng())
+    apt = _curve(groups, "apt")
+    xs = list(apt)
+    i_min = int(np.argmin([apt[x].value for x in xs]))
+    return {
+        **{f"apt_{x}": apt[x] for x in xs},
+        **{f"n_pos_{x}": groups[x]["n_pos"] for x in xs},
+        "apt_vs_nodes": apt,
+        "random_guess_vs_nodes": {x: _guess(groups[x]["n_pos"]) for x in xs},
+        "n_pos_vs_nodes": _curve(groups, "n_pos"),
+        "argmin_nodes": int(xs[i_min]),
+    }
+
+
+CROSSOVER = dict(scalars=("apt_{n}", "n_pos_{n}"), curves=("apt_vs_nodes", "random_guess_vs_nodes", "n_pos_vs_nodes"),
+                 info=("argmin_nodes",))
+
+
+@measure(needs=("token-nodes",), **CROSSOVER)
+def pretrain_crossover(pl: Any) -> dict[str, Any]:
+    return _crossover(pl.token_node_sweep())
+
+
+def _confidence(sweep: dict[str, Any]) -> dict[str, Any]:
+    conf = _curve(_sweep_curves(sweep, _rng()), "diagonal_confidence")
+    xs = list(conf)
+    return {"confidence_vs_nodes": conf, "confidence_first": conf[xs[0]], "confidence_last": conf[xs[-1]]}
+
+
+CONFIDENCE = dict(curves=("confidence_vs_nodes",), scalars=("confidence_first", "confidence_last"))
+
+
+@measure(needs=("token-nodes",), **CONFIDENCE)
+def pretrain_confidence(pl: Any) -> dict[str, Any]:
+    return _confidence(pl.token_node_sweep())
+
+
+@measure(needs=("token-nodes", "token-nodes-within-head"),
+         scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff"),
+         curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),
+         info=("counts", "apt_within_higher", "apt_random", "apt_within_head"))
+def subset_origin(pl: Any) -> dict[str, Any]:
+    """Signed relative difference (within one head - at random) / at random, per subset size from 2 nodes
+    to one head (one node is the same either way), and its mean over the sizes; each arm is resampled over
+    its own subsets."""
+    rng = _rng()
+    rnd, within = pl.token_node_sweep(), pl.token_node_sweep(within_head=True)
+    counts = [n for n in _points(within) if n in rnd and n != "1"]
+    r = _sweep_curves({n: rnd[n] for n in counts}, rng)
+    w = _sweep_curves({n: within[n] for n in counts}, rng)
+    out: dict[str, Any] = {"counts": [int(n) for n in counts]}
+    for metric in ("apt", "n_pos"):
+        diff = {n: (w[n][metric] - r[n][metric]) / r[n][metric] for n in counts}
+        out[f"{metric}_rel_diff_vs_nodes"] = diff
+        out[f"{metric}_mean_rel_diff"] = average(list(diff.values()))
+    out["apt_within_higher"] = sum(w[n]["apt"].value > r[n]["apt"].value for n in counts)
+    out["apt_random"] = {n: r[n]["apt"].value for n in counts}
+    out["apt_within_head"] = {n: w[n]["apt"].value for n in counts}
+    return out
+
+
+@measure(needs=("fewrel-finetuned",), **{**CROSSOVER, "info": ("argmin_nodes", "n_labels", "n_test")})
+def finetune_crossover(pl: Any) -> dict[str, Any]:
+    result = pl.fewrel("finetuned")
+    return {**_crossover(result["nodes"]), "n_labels": result["n_labels"], "n_test": result["n_test"]}
+
+
+@measure(needs=("fewrel-finetuned",), **CONFIDENCE)
+def finetune_confidence(pl: Any) -> dict[str, Any]:
+    return _confidence(pl.fewrel("finetuned")["nodes"])
+
+
+@measure(needs=("fewrel-finetuned",),
+         scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
+         info=("random_guess_per_subset_{n}",))
+def fewrel_node_guess(pl: Any) -> dict[str, Any]:
+    """§5: a single node's (and a pair's) FewRel accuracy over its recognised labels against 1 / n_pos."""
+    return _node_guess(pl.fewrel("finetuned")["nodes"], ("1", "2"))
+
+
+# ---------------------------------------------------------------------------- hull (§6)
+def _hull_panel(panel: dict[str, Any]) -> None:
+    n_pos, bound = np.array(panel["n_pos"]), np.array(panel["bound"])
+    if np.any(n_pos > bound):
+        raise RuntimeError("a subset recognises more labels than its hull bound allows: the bound is wrong")
+
+
+@measure(needs=("fewrel-finetuned",), scalars=("tightness_{n}", "gap_{n}", "n_pos_{n}", "bound_{n}"),
+         curves=("gap_vs_nodes",))
+def hull_tightness(pl: Any) -> dict[str, Any]:
+    """Recognised labels over the hull bound (summed over a panel's subsets), and the mean gap."""
+    rng, out, gaps = _rng(), {}, {}
+    for n, panel in pl.fewrel("finetuned")["hull"].items():
+        _hull_panel(panel)
+        data = {"n_pos": panel["n_pos"], "bound": panel["bound"]}
+        out[f"tightness_{n}"] = paired(data, rng, lambda d: d["n_pos"].sum() / d["bound"].sum())
+        gaps[n] = paired(data, rng, lambda d: (d["bound"] - d["n_pos"]).mean())
+        out[f"gap_{n}"] = gaps[n]
+        out[f"n_pos_{n}"] = paired(data, rng, lambda d: d["n_pos"].mean())
+        out[f"bound_{n}"] = paired(data, rng, lambda d: d["bound"].mean())
+    out["gap_vs_nodes"] = gaps
+    return out
+
+
+@measure(needs=("fewrel-finetuned", "fewrel-random"),
+         scalars=("bound_ratio_{n}", "bound_ratio_min", "bound_ratio_max", "random_n_predicted_{n}",
+                  "random_n_predicted_max", "trained_n_predicted_{n}"),
+         info=("bound_trained_{n}", "bound_random_{n}", "untrained_head_bound_ratio_{n}",
+               "untrained_head_n_predicted_{n}"))
+def hull_untrained(pl: Any) -> dict[str, Any]:
+    """The random system is the randomly initialised backbone with a label head trained on its features
+    (the paper compares the *classifier head's* bound on both backbones). The hull panels of both systems
+    use the same node subsets, so they are resampled jointly. The head at initialisation is reported."""
+    rng = _rng()
+    trained, random = pl.fewrel("finetuned"), pl.fewrel("random")
+    out: dict[str, Any] = {}
+    ratios, predicted = [], []
+    for n, t in trained["hull"].items():
+        r, u = random["trained_head"]["hull"][n], random["hull"][n]
+        _hull_panel(t)
+        _hull_panel(r)
+        data = {"t": t["bound"], "r": r["bound"], "u": u["bound"], "pr": r["n_predicted"], "pt": t["n_predicted"],
+                "pu": u["n_predicted"]}
+        ratio = paired(data, rng, lambda d: d["r"].mean() / d["t"].mean())
+        ratios.append(ratio)
+        out[f"bound_ratio_{n}"] = ratio
+        out[f"random_n_predicted_{n}"] = paired(data, rng, lambda d: d["pr"].mean())
+        predicted.append(out[f"random_n_predicted_{n}"])
+        out[f"trained_n_predicted_{n}"] = paired(data, rng, lambda d: d["pt"].mean())
+        out[f"bound_trained_{n}"], out[f"bound_random_{n}"] = float(np.mean(t["bound"])), float(np.mean(r["bound"]))
+        out[f"untrained_head_bound_ratio_{n}"] = float(np.mean(u["bound"]) / np.mean(t["bound"]))
+        out[f"untrained_head_n_predicted_{n}"] = float(np.mean(u["n_predicted"]))
+    out.update({"bound_ratio_min": minimum(ratios), "bound_ratio_max": maximum(ratios),
+                "random_n_predicted_max": maximum(predicted)})
+    return out
+
+
+# ---------------------------------------------------------------------------- variants (§3, appendix, §7)
+@measure(needs=("symmetric",),
+         scalars=("spread_symmetric", "spread_symmetric_attention_dropout", "accuracy_ratio_symmetric",
+                  "union_ratio_symmetric"),
+         info=("spread_normal", "mlm_accuracy_normal", "mlm_accuracy_symmetric", "masked_accuracy_normal",
+               "masked_accuracy_symmetric", "masked_accuracy_ratio_symmetric", "union_normal", "union_symmetric",
+               "n_pos_per_head_normal", "n_pos_per_head_symmetric", "distinct_head_sets_symmetric", "steps",
+               "steps_attention_dropout", "budget"))
+def symmetric_collapse(pl: Any) -> dict[str, Any]:
+    """Identical heads (spread), their breaking by attention dropout, and what the collapse costs: MLM
+    accuracy and the union of tokens the heads recognise, symmetric against normal at one budget. Single
+    training runs: no intervals."""
+    s = pl.symmetric()
+    pair = s.get("full", s)  # the reference's budget when the profile compares there, else the short budget
+    ref, sym, sad = pair["reference"], pair["symmetric"], s["symmetric-attention-dropout"]
+    ratio = lambda a, b: None if a is None or not b else exact(a / b)  # noqa: E731
+    return {
+        "spread_symmetric": exact(sym["head_spread"]),
+        "spread_symmetric_attention_dropout": exact(sad["head_spread"]),
+        "accuracy_ratio_symmetric": ratio(sym["mlm_accuracy"], ref["mlm_accuracy"]),
+        "union_ratio_symmetric": exact(sym["union_recognised"] / max(ref["union_recognised"], 1)),
+        "spread_normal": ref["head_spread"],
+        "mlm_accuracy_normal": ref["mlm_accuracy"], "mlm_accuracy_symmetric": sym["mlm_accuracy"],
+        "masked_accuracy_normal": ref["masked_accuracy"], "masked_accuracy_symmetric": sym["masked_accuracy"],
+        "masked_accuracy_ratio_symmetric": (sym["masked_accuracy"] / ref["masked_accuracy"]
+                                            if sym["masked_accuracy"] and ref["masked_accuracy"] else None),
+        "union_normal": ref["union_recognised"], "union_symmetric": sym["union_recognised"],
+        "n_pos_per_head_normal": ref["n_pos_per_head"], "n_pos_per_head_symmetric": sym["n_pos_per_head"],
+        "distinct_head_sets_symmetric": sym["distinct_head_sets"],
+        "steps": ref["steps"], "steps_attention_dropout": sad["steps"], "budget": "full" if "full" in s else "short",
+    }
+
+
+@measure(needs=("heads", "heads-no-dropout", "token-nodes"),
+         scalars=("n_pos_ratio", "apt_ratio", "n_pos_1_ratio", "apt_1_ratio", "n_pos_min_no_dropout"),
+         info=("n_pos_mean_dropout", "n_pos_mean_no_dropout", "apt_mean_dropout", "apt_mean_no_dropout",
+               "n_pos_1_dropout", "n_pos_1_no_dropout", "apt_1_dropout", "apt_1_no_dropout"))
+def no_dropout(pl: Any) -> dict[str, Any]:
+    """No-dropout against the reference: each head alone, and every single node (each arm resampled over
+    its own heads or nodes)."""
+    rng = _rng()
+    ref, nod = _group(pl.head_table()["1"], rng), _group(pl.head_table("no-dropout")["1"], rng)
+    node_ref = _group(pl.token_node_sweep(counts=(1,))["1"], rng)
+    node_nod = _group(pl.token_node_sweep(name="no-dropout", counts=(1,))["1"], rng)
+    return {
+        "n_pos_ratio": nod["n_pos"] / ref["n_pos"], "apt_ratio": nod["apt"] / ref["apt"],
+        "n_pos_1_ratio": node_nod["n_pos"] / node_ref["n_pos"], "apt_1_ratio": node_nod["apt"] / node_ref["apt"],
+        "n_pos_min_no_dropout": exact(min(h["n_pos"] for h in pl.head_table("no-dropout")["1"]["per_subset"])),
+        "n_pos_mean_dropout": ref["n_pos"].value, "n_pos_mean_no_dropout": nod["n_pos"].value,
+        "apt_mean_dropout": ref["apt"].value, "apt_mean_no_dropout": nod["apt"].value,
+        "n_pos_1_dropout": node_ref["n_pos"].value, "n_pos_1_no_dropout": node_nod["n_pos"].value,
+        "apt_1_dropout": node_ref["apt"].value, "apt_1_no_dropout": node_nod["apt"].value,
+    }
+
+
+@measure(needs=("depth",), curves=("n_pos_per_head_vs_block",), scalars=("last_over_first",),
+         info=("apt_per_head_vs_block", "n_pos_all_heads_vs_block", "union_vs_block", "jaccard_vs_block"))
+def depth_prominence(pl: Any) -> dict[str, Any]:
+    """Per block: n_pos per head (the reading checked), APT per head, all heads' n_pos, the union of the
+    heads' recognised tokens and their mean pairwise overlap (Jaccard)."""
+    rng = _rng()
+    depth = pl.depth()
+    blocks = sorted(depth, key=int)
+    groups = {b: _group(depth[b]["1"], rng) for b in blocks}
+    n_pos = {b: groups[b]["n_pos"] for b in blocks}
+    sets = {b: [set(r) for r in depth[b]["1"]["recognised"]] for b in blocks}
+    return {
+        "n_pos_per_head_vs_block": n_pos,
+        "last_over_first": n_pos[blocks[-1]] / n_pos[blocks[0]],
+        "apt_per_head_vs_block": {b: groups[b]["apt"].value for b in blocks},
+        "n_pos_all_heads_vs_block": {b: depth[b]["all"]["per_subset"][0]["n_pos"] for b in blocks},
+        "union_vs_block": {b: len(set().union(*sets[b])) for b in blocks},
+        "jaccard_vs_block": {b: round(_jaccard_mean(sets[b]), 4) for b in blocks},
+    }
