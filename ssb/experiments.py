@@ -20,10 +20,11 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from . import aperture
-from .artifacts import ArtifactStore, file_sha256
+from .artifacts import ArtifactStore
 from .config import Profile, backbone_key, config_hash, variant
 from .data import load_fewrel, load_paragraphs
 from .features import cls_vectors, masked_random, one_at_a_time
+from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .hull import attainable_labels
 from .metrics import summarise
 from .model import build_mlm, head_spread, load_mlm
@@ -33,7 +34,8 @@ from .tokenizer import load_tokenizer
 from .train import finetune_fewrel, pretrain
 
 SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
-METRIC_FIELDS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "accuracy")
+METRIC_FIELDS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "accuracy", "zero_diagonal_fraction")
+SWEEP_VERSION = 4  # bump when a sweep's stored content changes (4: zero_diagonal_fraction)
 
 
 def _results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
@@ -79,17 +81,29 @@ class Pipeline:
 
     # ------------------------------------------------------------------ backbones
     def backbone(self, name: str = "reference") -> tuple[Path, str]:
-        """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained."""
-        return self._once(f"backbone:{name}", lambda: self._backbone(name))
+        """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained. The id
+        covers the backbone's weights, so everything keyed by it is rebuilt when the weights change
+        (``--retrain``, a new committed reference) and only then."""
+        def resolve() -> tuple[Path, str]:
+            folder, key = self._backbone(name)
+            if key.startswith("external-"):
+                return folder, key
+            return folder, config_hash("backbone-weights", key, weights_digest(folder, self.store.root))
+
+        return self._once(f"backbone:{name}", resolve)
+
+    def data_id(self, section: str) -> str:
+        """The digest of the data a ``[corpus]`` or ``[fewrel]`` section reads (cached per run)."""
+        return self._once(f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir,
+                                                                 self.store.root))
 
     def _backbone(self, name: str) -> tuple[Path, str]:
         if name.startswith(SHORT):
             return self._short_backbone(name.removeprefix(SHORT))
         if self.model_dir is not None and name == "reference":
-            weights = next(iter(sorted(self.model_dir.glob("*.safetensors"))), None)
-            if weights is None:
+            if not any(self.model_dir.glob("*.safetensors")):
                 raise FileNotFoundError(f"{self.model_dir}: no *.safetensors weights (only safetensors are loaded)")
-            return self.model_dir, "external-" + file_sha256(weights)[:16]
+            return self.model_dir, "external-" + config_hash("external", checkpoint_digest(self.model_dir, self.store.root))
         profile = variant(self.profile, name)
         key = backbone_key(profile)
         if not self.retrain:
@@ -115,7 +129,8 @@ class Pipeline:
         """
         v = self.profile.variants
         short = self.profile.replace(
-            pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0},
+            pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0,
+                      "batch_size": v.symmetric_batch_size or self.profile.pretrain.batch_size},
             corpus={"n_train": v.symmetric_n_train},
         )
         vocabulary, _ = self.backbone()
@@ -144,7 +159,7 @@ class Pipeline:
         _, bb_id = self.backbone(name)
         p, c = self.profile.probe, self.profile.corpus
         return config_hash("token-features", split, bb_id, self.layers(), self._n_paragraphs(name, split), p.seed, c,
-                           self.profile.backbone.max_len)
+                           self.profile.backbone.max_len, self.data_id("corpus"))
 
     def _n_paragraphs(self, name: str, split: str) -> int:
         """Paragraphs whose features are extracted (the short backbones' probes train on fewer)."""
@@ -222,7 +237,7 @@ class Pipeline:
         layer = layer or self.profile.probe.layer
         head, probe_key = self.token_probe(layer, name)
         masks_hash = {g: hashlib.sha256(m.tobytes()).hexdigest() for g, m in masks_by_group.items()}
-        key = config_hash("token-sweep", label, probe_key, masks_hash)
+        key = config_hash("token-sweep", SWEEP_VERSION, label, probe_key, masks_hash)
 
         def compute() -> dict[str, Any]:
             X, y, vocab = self._valid(layer, name)
@@ -246,18 +261,26 @@ class Pipeline:
         groups["all"] = np.ones((1, D), dtype=bool)
         return self._token_sweep(f"heads:{name}", groups, layer, name, keep_recognised=True)
 
-    def token_node_sweep(self, within_head: bool = False) -> dict[str, Any]:
-        """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n."""
+    def token_node_sweep(self, within_head: bool = False, name: str = "reference",
+                         counts: tuple[int, ...] | None = None) -> dict[str, Any]:
+        """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
+        ``counts`` (default: the profile's ``sweep.node_counts``) on backbone ``name``."""
         D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
-        counts = [n for n in sw.node_counts if not within_head or n <= D // H]
+        counts = [n for n in (counts or sw.node_counts) if not within_head or n <= D // H]
 
         def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
             if within_head and n > 1:
                 return aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)
             return aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
 
-        label = "within-head" if within_head else "random"
-        return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts})
+        label = ("within-head" if within_head else "random") + ("" if name == "reference" else f":{name}")
+        return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts}, name=name)
+
+    def valid_token_counts(self, name: str = "reference") -> dict[int, int]:
+        """How often each token occurs among the validation positions (each masked once)."""
+        _, y, _ = self._valid(self.profile.probe.layer, name)
+        ids, counts = np.unique(y, return_counts=True)
+        return dict(zip(ids.tolist(), counts.tolist()))
 
     def depth(self) -> dict[str, Any]:
         """Per-head metrics at every block of ``probe.depth_layers`` (§7: prominence along the blocks)."""
@@ -276,9 +299,10 @@ class Pipeline:
         # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
         bb_dir, bb_id = self.backbone() if system == "finetuned" else self.random_backbone()
         model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
+                                       data_id=self.data_id("fewrel"),
                                        progress=self.progress, epochs=None if system == "finetuned" else 0)
         fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
-        key = config_hash("fewrel-sweep", 3, system, bb_id, fr, p.layer, p.label_epochs, p.label_lr,
+        key = config_hash("fewrel-sweep", SWEEP_VERSION, system, bb_id, self.data_id("fewrel"), fr, p.layer, p.label_epochs, p.label_lr,
                           p.label_weight_decay, p.batch_size, p.seed, sw)
 
         def compute() -> dict[str, Any]:
@@ -339,26 +363,33 @@ class Pipeline:
         return self._once("symmetric", self._symmetric)
 
     def _symmetric(self) -> dict[str, Any]:
-        out = {name: self._symmetry_record(SHORT + name)
-               for name in ("reference", "symmetric", "symmetric-attention-dropout")}
-        # the committed symmetric variant is compared with the profile's own reference, never with --model's
-        if self.profile.variants.symmetric_full_budget and self.model_dir is None:
-            out["full"] = {name: self._symmetry_record(name) for name in ("reference", "symmetric")}
-        return out
+        """With ``variants.symmetric_full_budget`` the reference and the symmetric variant come at the
+        reference's own budget (committed or trained: ``full``), and only the symmetric backbone with
+        attention dropout, whose one question is whether its heads separate, trains at the short in-run
+        budget (no token probe). Without it, all three are short in-run backbones with token probes."""
+        v = self.profile.variants
+        if v.symmetric_full_budget and self.model_dir is None:
+            short = self._symmetry_record(SHORT + "symmetric-attention-dropout", with_tokens=False)
+            return {"symmetric-attention-dropout": short,
+                    "full": {name: self._symmetry_record(name) for name in ("reference", "symmetric")}}
+        return {name: self._symmetry_record(SHORT + name)
+                for name in ("reference", "symmetric", "symmetric-attention-dropout")}
 
-    def _symmetry_record(self, name: str) -> dict[str, Any]:
-        """Head spread, MLM accuracy and the tokens each head recognises (block-L token probe) of a backbone."""
+    def _symmetry_record(self, name: str, with_tokens: bool = True) -> dict[str, Any]:
+        """Head spread, MLM accuracy and (``with_tokens``) the tokens each head recognises through the
+        block-L token probe of a backbone."""
         folder, _ = self.backbone(name)
         record = json.loads((folder / "record.json").read_text())
-        heads = self.head_table(name)["1"]
-        per_head = [set(r) for r in heads["recognised"]]
-        return {
+        out = {
             "head_spread": head_spread(load_mlm(folder)),
             "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
             "masked_accuracy": record["final_eval"].get("eval_masked_accuracy"),
             "attention_dropout": record["config"]["backbone"]["attention_dropout"],
             "steps": record["steps"],
-            "n_pos_per_head": heads["n_pos"]["mean"],
-            "union_recognised": len(set().union(*per_head)),
-            "distinct_head_sets": len({frozenset(h) for h in per_head}),
         }
+        if with_tokens:
+            heads = self.head_table(name)["1"]
+            per_head = [set(r) for r in heads["recognised"]]
+            out.update({"n_pos_per_head": heads["n_pos"]["mean"], "union_recognised": len(set().union(*per_head)),
+                        "distinct_head_sets": len({frozenset(h) for h in per_head})})
+        return out

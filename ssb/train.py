@@ -258,16 +258,17 @@ def classification_accuracy(eval_pred) -> dict[str, float]:
 
 
 def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, data_dir: Path | None, *,
-                    backbone_id: str, force: bool = False, progress: bool = True,
+                    backbone_id: str, data_id: str = "", force: bool = False, progress: bool = True,
                     epochs: float | None = None) -> tuple[Path, bool]:
     """The backbone fine-tuned on FewRel as a sequence classifier (``@ head @``, ``# tail #`` markers).
 
     ``epochs = 0`` stores the untrained classifier: the paper's randomly initialised comparison system
-    uses a backbone that was never trained, and ``backbone_id`` names which backbone this is.
+    uses a backbone that was never trained, and ``backbone_id`` names which backbone this is (with its
+    weights); ``data_id`` is the digest of the FewRel data.
     """
     fr = profile.fewrel
     epochs = fr.epochs if epochs is None else epochs
-    key = config_hash("fewrel-finetune", backbone_id, fr, profile.backbone.seed, epochs)
+    key = config_hash("fewrel-finetune", backbone_id, data_id, fr, profile.backbone.seed, epochs)
 
     def build(folder: Path) -> dict[str, Any]:
         import datasets
