@@ -2,20 +2,24 @@
 
 The key is the config hash of everything upstream of the artifact, so a second run with the same config
 reuses it. An entry whose files no longer match their manifest (a truncated or edited file) is detected,
-removed and rebuilt. Entries are built in a temporary folder and renamed into place, so an interrupted
-build never leaves a half-written entry behind.
+removed and rebuilt. Entries are built in a temporary folder of their own under a per-key lock and renamed
+into place, so an interrupted build never leaves a half-written entry behind and two runs sharing a store
+build each entry once.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import shutil
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 MANIFEST = "manifest.json"
 
@@ -61,6 +65,17 @@ def verify(folder: Path) -> str | None:
     return None
 
 
+@contextlib.contextmanager
+def _key_lock(path: Path) -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (released by the OS if the process dies)."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @dataclass(frozen=True)
 class ArtifactStore:
     """``root`` is written; ``fallback`` (e.g. the committed reference store) is only read."""
@@ -100,18 +115,30 @@ class ArtifactStore:
         """Return ``(folder, reused)``: the verified entry, or one made by ``builder(tmp_folder)``.
 
         ``builder`` writes its files into the folder it is given and may return metadata for the manifest.
+        Safe under concurrency: a build holds a lock on the key (a second process waits, then reuses the
+        entry), writes into a temporary folder of its own and renames it into place; temporaries left by a
+        killed build are swept while the lock is held.
         """
         if not force and (found := self.lookup(kind, key)) is not None:
             return found, True
         target = self.path(kind, key)
-        tmp = target.with_name(f"{key}.tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        meta = builder(tmp) or {}
-        write_manifest(tmp, {"kind": kind, "key": key, **meta})
-        shutil.rmtree(target, ignore_errors=True)
-        tmp.rename(target)
-        shutil.rmtree(target.with_name(f"{key}.partial"), ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with _key_lock(target.with_name(f"{key}.lock")):
+            if not force and (found := self.lookup(kind, key)) is not None:
+                return found, True  # another process built it while this one waited
+            for stale in target.parent.glob(f"{key}.tmp*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{key}.tmp-"))
+            try:
+                meta = builder(tmp) or {}
+                write_manifest(tmp, {"kind": kind, "key": key, **meta})
+                if target.exists():
+                    shutil.rmtree(target)
+                tmp.rename(target)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            shutil.rmtree(target.with_name(f"{key}.partial"), ignore_errors=True)
         return target, False
 
     def meta(self, kind: str, key: str) -> dict[str, Any]:

@@ -153,6 +153,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ssb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="pre-train the profile's MLM backbone (resumes from checkpoints)")
     _common(train)
@@ -188,17 +189,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    from .claims import SpecError, TierError
+def _quiet() -> None:
+    """--quiet: no progress bars or loss dicts from transformers, only warnings that matter."""
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
+def _expected_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
+    from .claims import MeasureError, SpecError, TierError
+    from .data import DataError
+    from .reference import MissingReference, StaleReference
+    from .train import Interrupted
+
+    return (ConfigError, SpecError, TierError, MeasureError, DataError, MissingReference, StaleReference,
+            Interrupted, FileNotFoundError, PermissionError, ValueError)
+
+
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "quiet", False):
+        _quiet()
+    expected = _expected_errors()
     try:
         return args.func(args)
-    except ConfigError as err:
-        print(f"ssb: configuration error: {err}", file=sys.stderr)
-        return 2
-    except (SpecError, TierError) as err:
-        print(f"ssb: {err}", file=sys.stderr)
+    except expected as err:
+        if args.debug:
+            raise
+        message = " ".join(str(err).split())
+        if isinstance(err, PermissionError):
+            message += " (the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own)"
+        kind = "configuration error: " if isinstance(err, ConfigError) else ""
+        print(f"ssb: {kind}{message} [{type(err).__name__}; --debug shows the traceback]", file=sys.stderr)
         return 2
 
 

@@ -91,6 +91,9 @@ class FewRelConfig:
     n_relations: int = 0  # 0: every relation in the file
     n_train_per_relation: int = 630
     n_test_per_relation: int = 70
+    # a relation with fewer than 2 instances cannot give both a train and a test sentence: an error naming
+    # it, or (true) dropped with a warning
+    drop_short_relations: bool = False
     split_seed: int = 0
     max_len: int = 128
     epochs: float = 50.0
@@ -227,8 +230,46 @@ def profile_from_dict(data: dict[str, Any], source: str = "<dict>") -> Profile:
     return profile
 
 
+_POSITIVE = {  # fields that must be > 0 (integers >= 1)
+    "corpus": ("n_train", "n_valid"), "tokenizer": ("vocab_size",),
+    "backbone": ("n_layers", "hidden", "n_heads", "intermediate", "max_len"),
+    "pretrain": ("lr", "batch_size", "mlm_probability"),
+    "fewrel": ("n_train_per_relation", "n_test_per_relation", "max_len", "lr", "batch_size"),
+    "probe": ("n_train_paragraphs", "n_valid_paragraphs", "token_epochs", "token_lr", "label_epochs", "label_lr",
+              "batch_size"),
+    "sweep": ("n_subsets",), "variants": ("symmetric_steps", "symmetric_n_train", "symmetric_probe_paragraphs"),
+}
+_NON_NEGATIVE = {
+    "pretrain": ("epochs", "max_steps", "weight_decay", "save_steps", "eval_steps", "logging_steps", "warmup_ratio"),
+    "fewrel": ("n_relations", "epochs", "weight_decay"), "probe": ("token_weight_decay", "label_weight_decay"),
+    "variants": ("symmetric_batch_size",),
+}
+_FRACTIONS = {"backbone": ("hidden_dropout", "attention_dropout"), "pretrain": ("mlm_probability", "warmup_ratio")}
+
+
+def _check_sizes(profile: Profile, source: str) -> None:
+    """Impossible sizes fail here, naming the field, instead of deep inside a library."""
+    for rule, table in (("> 0", _POSITIVE), (">= 0", _NON_NEGATIVE), ("< 1", _FRACTIONS)):
+        for section, names in table.items():
+            for name in names:
+                value = getattr(getattr(profile, section), name)
+                bad = value <= 0 if rule == "> 0" else value < 0 if rule == ">= 0" else not 0 <= value < 1
+                if bad:
+                    what = "must be > 0" if rule == "> 0" else "must be >= 0" if rule == ">= 0" else "must lie in [0, 1)"
+                    raise ConfigError(f"{source}: field '{section}.{name}' {what}, got {value!r}")
+    pt = profile.pretrain
+    if pt.epochs == 0 and pt.max_steps == 0:
+        raise ConfigError(f"{source}: field 'pretrain.epochs' or 'pretrain.max_steps' must be > 0")
+    sw = profile.sweep
+    for name in ("node_counts", "hull_counts", "hull_subsets"):
+        values = getattr(sw, name)
+        if not values or any(v < 1 for v in values):
+            raise ConfigError(f"{source}: field 'sweep.{name}' must be a non-empty list of integers >= 1, got {list(values)}")
+
+
 def validate(profile: Profile, source: str) -> None:
-    """Cross-field checks that types alone cannot express."""
+    """Sizes, then cross-field checks that types alone cannot express."""
+    _check_sizes(profile, source)
     b = profile.backbone
     if b.hidden % b.n_heads:
         raise ConfigError(f"{source}: field 'backbone.hidden' ({b.hidden}) must be a multiple of n_heads ({b.n_heads})")

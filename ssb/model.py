@@ -111,10 +111,18 @@ def load_mlm(folder: Path) -> BertForMaskedLM:
 
 
 def load_classifier(folder: Path, n_labels: int, overrides: dict | None = None) -> BertForSequenceClassification:
-    """A sequence classifier on a saved backbone (the classification head is new)."""
-    return BertForSequenceClassification.from_pretrained(
-        str(folder), num_labels=n_labels, use_safetensors=True, **(overrides or {})
-    )
+    """A sequence classifier on a saved backbone. Its classification head and pooler are new and the MLM
+    head is unused, as intended: transformers' table of missing and unexpected keys is silenced."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return BertForSequenceClassification.from_pretrained(
+            str(folder), num_labels=n_labels, use_safetensors=True, **(overrides or {})
+        )
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def load_encoder(folder: Path) -> PreTrainedModel:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,11 @@ from transformers import (
     DataCollatorForLanguageModeling,
     DataCollatorWithPadding,
     PreTrainedTokenizerBase,
+    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
 )
-from transformers.trainer_utils import get_last_checkpoint
 
 from .artifacts import ArtifactStore, file_sha256
 from .config import Profile, backbone_key, config_hash, to_dict
@@ -53,10 +54,49 @@ class Interrupted(RuntimeError):
     """Training stopped before its last step; the checkpoint is kept and the next run resumes."""
 
 
-def data_record(source: str) -> dict[str, Any]:
-    """Where the data came from, with the file's sha256 when it is local."""
+def data_record(source: str, data_dir: Path | None = None) -> dict[str, Any]:
+    """Where the data came from, with the file's sha256 when it is local. A local path is recorded relative
+    to the data folder: a record holds no machine's absolute paths."""
     path = Path(source)
-    return {"source": source, "sha256": file_sha256(path) if path.is_file() else None}
+    if not path.is_file():
+        return {"source": source, "sha256": None}
+    shown = source
+    if data_dir is not None and path.resolve().is_relative_to(Path(data_dir).resolve()):
+        shown = str(path.resolve().relative_to(Path(data_dir).resolve()))
+    else:
+        shown = path.name
+    return {"source": shown, "sha256": file_sha256(path)}
+
+
+def last_good_checkpoint(work: Path) -> str | None:
+    """The newest checkpoint in ``work`` that a kill did not cut short; damaged ones are set aside
+    (renamed ``*.damaged``) with a warning, so training resumes from the last good one or restarts."""
+    import warnings
+
+    from safetensors import safe_open
+
+    checkpoints = sorted(work.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.rsplit("-", 1)[1]), reverse=True)
+    for ckpt in checkpoints:
+        problem = None
+        try:
+            json.loads((ckpt / "trainer_state.json").read_text())
+            weights = ckpt / "model.safetensors"
+            with safe_open(str(weights), framework="pt") as handle:
+                names = list(handle.keys())
+            if not names:
+                problem = "no tensors in model.safetensors"
+            elif not (ckpt / "optimizer.pt").is_file() or (ckpt / "optimizer.pt").stat().st_size == 0:
+                problem = "no optimizer state"
+        except Exception as err:  # noqa: BLE001 - any unreadable file marks the checkpoint damaged
+            problem = f"{type(err).__name__}: {err}"
+        if problem is None:
+            return str(ckpt)
+        aside = ckpt.with_name(ckpt.name + ".damaged")
+        shutil.rmtree(aside, ignore_errors=True)
+        ckpt.rename(aside)
+        warnings.warn(f"checkpoint {ckpt} is damaged ({problem}); set aside as {aside.name}, resuming from the "
+                      f"previous one", stacklevel=2)
+    return None
 
 
 def tokenizer_artifact(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> Path:
@@ -176,7 +216,9 @@ def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: f
 
 
 def _run_trainer(trainer: Trainer, work: Path) -> None:
-    last = get_last_checkpoint(str(work)) if work.exists() else None
+    if trainer.args.disable_tqdm:  # quiet: the Trainer would print every log dict instead of a bar
+        trainer.remove_callback(PrinterCallback)
+    last = last_good_checkpoint(work) if work.exists() else None
     if last:
         print(f"[ssb] resuming from {last}")
     trainer.train(resume_from_checkpoint=last)
@@ -211,6 +253,8 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
         eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
         eval_set = _fixed_masking(collator, eval_raw, seed=bb.seed)
         model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True)
+        if force:  # --retrain: start over, whatever checkpoints an earlier run left
+            shutil.rmtree(store.work_dir("backbone", key), ignore_errors=True)
         work = store.work_dir("backbone", key)
         args = training_arguments(
             work, epochs=pt.epochs, max_steps=pt.max_steps, lr=pt.lr, weight_decay=pt.weight_decay,
@@ -239,7 +283,7 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
             "profile": profile.name,
             "backbone_key": key,
             "config": {s: to_dict(getattr(profile, s)) for s in ("corpus", "tokenizer", "backbone", "pretrain")},
-            "data": data_record(paragraphs.source),
+            "data": data_record(paragraphs.source, data_dir),
             "steps": trainer.state.global_step,
             "train_tokens_per_epoch": n_tokens,
             "seconds_this_run": round(seconds, 1),

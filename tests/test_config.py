@@ -73,3 +73,24 @@ def test_toml_file_and_syntax_error(tmp_path):
 
 def test_defaults_are_the_paper():
     assert Profile().backbone == load_profile("paper").backbone
+
+
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"backbone": {"n_heads": 0}}, "backbone.n_heads' must be > 0"),
+        ({"sweep": {"n_subsets": 0}}, "sweep.n_subsets' must be > 0"),
+        ({"backbone": {"hidden": -32}}, "backbone.hidden' must be > 0"),
+        ({"corpus": {"n_train": -5}}, "corpus.n_train' must be > 0"),
+        ({"pretrain": {"lr": -1.0}}, "pretrain.lr' must be > 0"),
+        ({"pretrain": {"batch_size": 0}}, "pretrain.batch_size' must be > 0"),
+        ({"backbone": {"attention_dropout": 1.0}}, "backbone.attention_dropout' must lie in [0, 1)"),
+        ({"pretrain": {"epochs": 0.0, "max_steps": 0}}, "pretrain.epochs' or 'pretrain.max_steps' must be > 0"),
+        ({"sweep": {"node_counts": []}}, "sweep.node_counts' must be a non-empty list"),
+        ({"fewrel": {"n_test_per_relation": 0}}, "fewrel.n_test_per_relation' must be > 0"),
+    ],
+)
+def test_impossible_sizes_name_the_field(data, field):
+    with pytest.raises(ConfigError) as err:
+        profile_from_dict({"name": "x", **data}, "mine.toml")
+    assert str(err.value).startswith("mine.toml: field '") and field in str(err.value)

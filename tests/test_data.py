@@ -1,5 +1,6 @@
 """Loader behaviour and every error path, on small files the tests write themselves."""
 
+import dataclasses
 import json
 import lzma
 
@@ -118,3 +119,13 @@ def test_hub_without_network_names_both_ways(monkeypatch):
     assert "wikimedia/wikipedia" in str(err.value) and "SSB_DATA_DIR" in str(err.value)
     with pytest.raises(DataError, match="thunlp/few_rel.*SSB_DATA_DIR"):
         load_fewrel(FewRelConfig(source="hub"), None)
+
+
+def test_fewrel_relations_too_short_to_split_are_named(tmp_path):
+    record = {"tokens": ["a", "b", "c"], "h": ["a", "Q", [[0]]], "t": ["c", "Q", [[2]]]}
+    cfg = _write_fewrel(tmp_path, {"P1": [record] * 3, "P2": [record], "P3": []})
+    with pytest.raises(DataError, match=r"P2 \(1\), P3 \(0\) have fewer than 2 instances.*drop_short_relations"):
+        load_fewrel(cfg, tmp_path)
+    with pytest.warns(UserWarning, match="dropping relation"):
+        split = load_fewrel(dataclasses.replace(cfg, drop_short_relations=True), tmp_path)
+    assert split.relations == ["P1"] and {x.label for x in split.train + split.test} == {0}

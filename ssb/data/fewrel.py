@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import lzma
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,14 @@ def load_fewrel(cfg: FewRelConfig, data_dir: Path | None) -> FewRelSplit:
         raw, source = _read_local(path), str(path)
     relations = parse_fewrel(raw, source)
     names = sorted(relations)
+    short = [name for name in names if len(relations[name]) < 2]
+    if short:
+        listed = ", ".join(f"{name} ({len(relations[name])})" for name in short)
+        if not cfg.drop_short_relations:
+            raise DataError(f"{source}: relation(s) {listed} have fewer than 2 instances, too few for a train and a "
+                            f"test sentence; remove them or set fewrel.drop_short_relations = true")
+        warnings.warn(f"{source}: dropping relation(s) {listed}: fewer than 2 instances", stacklevel=2)
+        names = [name for name in names if name not in short]
     if cfg.n_relations:
         if cfg.n_relations > len(names):
             raise DataError(f"{source}: fewrel.n_relations = {cfg.n_relations} but the file has {len(names)}")

@@ -19,6 +19,7 @@ def test_pretrain_records_and_reuses(smoke, store, data_dir):
     record = json.loads((folder / "record.json").read_text())
     assert record["backbone_key"] == backbone_key(smoke) and record["steps"] == smoke.pretrain.max_steps
     assert record["data"]["sha256"] and 0 <= record["final_eval"]["eval_mlm_accuracy"] <= 1
+    assert record["data"]["source"] == smoke.corpus.path  # relative to the data folder, no machine path
     assert 0 <= record["final_eval"]["eval_masked_accuracy"] <= 1  # [MASK] positions only
     log = json.loads((folder / "training_log.json").read_text())
     assert any("eval_mlm_accuracy" in e for e in log) and any("loss" in e for e in log)
@@ -46,6 +47,41 @@ def test_interrupted_training_resumes_to_the_same_weights(smoke, tmp_path, data_
     assert a.keys() == b.keys()
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
+
+
+def test_a_checkpoint_damaged_by_a_kill_during_its_save_is_skipped(smoke, tmp_path, data_dir):
+    import shutil
+
+    full, _ = pretrain(smoke, ArtifactStore(tmp_path / "full"), data_dir, progress=False)
+    store = ArtifactStore(tmp_path / "cut")
+    with pytest.raises(Interrupted):
+        pretrain(smoke, store, data_dir, progress=False, stop_after=smoke.pretrain.save_steps)
+    work = store.work_dir("backbone", backbone_key(smoke))
+    good = work / f"checkpoint-{smoke.pretrain.save_steps}"
+    # what a kill during the next save leaves: a newer checkpoint with half its weights and no trainer state
+    damaged = work / f"checkpoint-{smoke.pretrain.save_steps + 5}"
+    shutil.copytree(good, damaged)
+    (damaged / "trainer_state.json").unlink()
+    weights = damaged / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:500])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed, _ = pretrain(smoke, store, data_dir, progress=False)
+    assert any("is damaged" in str(w.message) for w in caught)
+    a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
+
+
+def test_retrain_starts_over_whatever_checkpoints_remain(smoke, tmp_path, data_dir):
+    store = ArtifactStore(tmp_path)
+    with pytest.raises(Interrupted):
+        pretrain(smoke, store, data_dir, progress=False, stop_after=smoke.pretrain.save_steps)
+    work = store.work_dir("backbone", backbone_key(smoke))
+    for ckpt in work.glob("checkpoint-*"):
+        (ckpt / "trainer_state.json").write_text("{ damaged")
+    folder, reused = pretrain(smoke, store, data_dir, progress=False, force=True)
+    assert not reused and json.loads((folder / "record.json").read_text())["steps"] == smoke.pretrain.max_steps
 
 
 def test_corrupted_artifact_is_detected_and_rebuilt(smoke, tmp_path, data_dir):

@@ -1,0 +1,54 @@
+"""Two processes building the same key at once: both succeed, the builder runs once, one entry remains."""
+
+import multiprocessing as mp
+import time
+from pathlib import Path
+
+from ssb.artifacts import ArtifactStore, verify
+
+
+def _build(root: str, log: str, queue) -> None:
+    def builder(folder: Path):
+        with open(log, "a") as handle:
+            handle.write("built\n")
+        time.sleep(0.5)  # the other process arrives while this one is building
+        (folder / "data.txt").write_text("x" * 1000)
+        return {}
+
+    folder, reused = ArtifactStore(Path(root)).build("thing", "k", builder)
+    queue.put((str(folder), reused, (folder / "data.txt").read_text() == "x" * 1000))
+
+
+def test_concurrent_builds_of_one_key(tmp_path):
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_build, args=(str(tmp_path / "store"), str(tmp_path / "log"), queue)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    assert (tmp_path / "log").read_text().count("built") == 1
+    assert sorted(r[1] for r in results) == [False, True] and all(r[2] for r in results)
+    entries = [p.name for p in (tmp_path / "store" / "thing").iterdir() if not p.name.endswith(".lock")]
+    assert entries == ["k"] and verify(tmp_path / "store" / "thing" / "k") is None
+
+
+def test_a_killed_build_leaves_no_entry_and_its_temporary_is_swept(tmp_path):
+    store = ArtifactStore(tmp_path)
+    stale = tmp_path / "thing" / "k.tmp-dead"
+    stale.mkdir(parents=True)  # what a killed build leaves behind
+
+    def failing(folder: Path):
+        (folder / "half").write_text("x")
+        raise KeyboardInterrupt
+
+    try:
+        store.build("thing", "k", failing)
+    except KeyboardInterrupt:
+        pass
+    assert not (tmp_path / "thing" / "k").exists() and not stale.exists()
+    assert not list((tmp_path / "thing").glob("k.tmp*"))
+    folder, reused = store.build("thing", "k", lambda f: (f / "ok").write_text("1") and None)
+    assert not reused and (folder / "ok").read_text() == "1"

@@ -1,0 +1,47 @@
+"""The ssb command: every expected error is one line naming the problem, exit code 2; --debug re-raises."""
+
+import pytest
+
+from ssb.cli import main
+
+
+def _run(argv, capsys):
+    code = main(argv)
+    return code, capsys.readouterr().err.strip()
+
+
+def test_missing_data_is_one_line(tmp_path, capsys):
+    code, err = _run(["features", "--profile", "smoke", "--data-dir", str(tmp_path / "none"),
+                      "--cache-dir", str(tmp_path / "c"), "--quiet"], capsys)
+    assert code == 2 and "\n" not in err and "SSB_DATA_DIR" in err and "DataError" in err
+
+
+def test_bad_profile_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "bad"\nexpect = "cpu"\n[backbone]\nn_heads = 0\n')
+    code, err = _run(["claims", "--profile", str(bad), "--cache-dir", str(tmp_path / "c")], capsys)
+    assert code == 2 and "\n" not in err and "bad.toml: field 'backbone.n_heads' must be > 0" in err
+
+
+def test_malformed_spec_is_one_line(tmp_path, capsys):
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "x.toml").write_text('id = "x"\n')
+    code, err = _run(["claims", "--profile", "smoke", "--claims", str(tmp_path / "claims"),
+                      "--cache-dir", str(tmp_path / "c")], capsys)
+    assert code == 2 and "\n" not in err and "x.toml" in err and "missing field" in err
+
+
+def test_missing_model_dir_is_one_line(tmp_path, capsys):
+    (tmp_path / "model").mkdir()
+    code, err = _run(["features", "--profile", "smoke", "--model", str(tmp_path / "model"),
+                      "--cache-dir", str(tmp_path / "c"), "--quiet"], capsys)
+    assert code == 2 and "\n" not in err and "no *.safetensors weights" in err
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = [")
+    from ssb.config import ConfigError
+
+    with pytest.raises(ConfigError):
+        main(["--debug", "claims", "--profile", str(bad)])
