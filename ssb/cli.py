@@ -124,12 +124,12 @@ def cmd_readme(args: argparse.Namespace) -> int:
 def cmd_reference(args: argparse.Namespace) -> int:
     """Commit a backbone trained into the store; with ``--probes``, also its token probes (a backbone that is
     already committed, e.g. trained on another machine and copied in, gets its probes alone)."""
-    from .config import backbone_key
     from .reference import export_reference, find_reference
+    from .train import store_key
 
     profile = variant(load_profile(args.profile), args.variant)
     store = ArtifactStore(cache_dir(args.cache_dir))
-    trained = store.lookup("backbone", backbone_key(profile))
+    trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
     if trained is not None:
         command = f"ssb train --profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
         print(f"reference: {export_reference(trained, profile, args.variant, command)}")

@@ -31,7 +31,7 @@ from .model import build_mlm, head_spread, load_mlm
 from .probe import LabelHead, TokenHead, load_head, save_head, train_head
 from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
 from .tokenizer import load_tokenizer
-from .train import finetune_fewrel, pretrain
+from .train import finetune_fewrel, pretrain, store_key
 
 SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
 METRIC_FIELDS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "accuracy", "zero_diagonal_fraction")
@@ -107,7 +107,7 @@ class Pipeline:
         profile = variant(self.profile, name)
         key = backbone_key(profile)
         if not self.retrain:
-            if (found := self.store.lookup("backbone", key)) is not None:
+            if (found := self.store.lookup("backbone", store_key(profile, self.store, self.data_dir))) is not None:
                 return found, key
             if (committed := find_reference(profile, name)) is not None:
                 return committed, key
@@ -136,7 +136,7 @@ class Pipeline:
         vocabulary, _ = self.backbone()
         folder, _ = pretrain(variant(short, name), self.store, self.data_dir, progress=self.progress,
                              tokenizer_from=vocabulary)
-        return folder, json.loads((folder / "record.json").read_text())["backbone_key"]
+        return folder, json.loads((folder / "record.json").read_text())["store_key"]
 
     def random_backbone(self) -> tuple[Path, str]:
         """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer."""

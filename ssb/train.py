@@ -31,6 +31,7 @@ from transformers import (
 from .artifacts import ArtifactStore, file_sha256
 from .config import Profile, backbone_key, config_hash, to_dict
 from .data import load_fewrel, load_paragraphs
+from .fingerprint import data_digest
 from .model import build_mlm, load_classifier
 from .tokenizer import build_tokenizer, load_tokenizer
 
@@ -229,6 +230,12 @@ def _run_trainer(trainer: Trainer, work: Path) -> None:
         )
 
 
+def store_key(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> str:
+    """The store key of a backbone trained here: its config hash (``backbone_key``, what committed references
+    record) joined with the training corpus's sha256, so that other data never reuses it."""
+    return config_hash(backbone_key(profile), "data", data_digest(profile.corpus, data_dir, store.root))
+
+
 def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, force: bool = False,
              progress: bool = True, stop_after: int | None = None,
              tokenizer_from: Path | None = None) -> tuple[Path, bool]:
@@ -237,7 +244,7 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
     ``tokenizer_from``: a folder whose saved tokenizer is used instead of the profile's own (its
     ``tokenizer.json`` hash joins the key), so that backbones compared at equal budget share a vocabulary.
     """
-    key = backbone_key(profile)
+    key = store_key(profile, store, data_dir)
     if tokenizer_from is not None:
         key = config_hash(key, "tokenizer", file_sha256(tokenizer_from / "tokenizer.json"))
     if not force and (found := store.lookup("backbone", key)) is not None:
@@ -281,7 +288,8 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
         n_tokens = int(sum(train_set["length"]))
         record = {
             "profile": profile.name,
-            "backbone_key": key,
+            "backbone_key": backbone_key(profile),
+            "store_key": key,
             "config": {s: to_dict(getattr(profile, s)) for s in ("corpus", "tokenizer", "backbone", "pretrain")},
             "data": data_record(paragraphs.source, data_dir),
             "steps": trainer.state.global_step,

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from ssb.artifacts import ArtifactStore
 from ssb.config import backbone_key, variant
 from ssb.model import build_mlm, head_spread, load_mlm, symmetrize_heads
-from ssb.train import Interrupted, finetune_fewrel, pretrain
+from ssb.train import Interrupted, finetune_fewrel, pretrain, store_key
 
 
 def test_pretrain_records_and_reuses(smoke, store, data_dir):
@@ -40,7 +40,7 @@ def test_interrupted_training_resumes_to_the_same_weights(smoke, tmp_path, data_
     full, _ = pretrain(smoke, full_store, data_dir, progress=False)
     with pytest.raises(Interrupted, match="run again to resume"):
         pretrain(smoke, cut_store, data_dir, progress=False, stop_after=smoke.pretrain.save_steps)
-    assert list((cut_store.work_dir("backbone", backbone_key(smoke))).glob("checkpoint-*"))
+    assert list((cut_store.work_dir("backbone", store_key(smoke, cut_store, data_dir))).glob("checkpoint-*"))
     resumed, reused = pretrain(smoke, cut_store, data_dir, progress=False)
     assert not reused
     a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
@@ -56,7 +56,7 @@ def test_a_checkpoint_damaged_by_a_kill_during_its_save_is_skipped(smoke, tmp_pa
     store = ArtifactStore(tmp_path / "cut")
     with pytest.raises(Interrupted):
         pretrain(smoke, store, data_dir, progress=False, stop_after=smoke.pretrain.save_steps)
-    work = store.work_dir("backbone", backbone_key(smoke))
+    work = store.work_dir("backbone", store_key(smoke, store, data_dir))
     good = work / f"checkpoint-{smoke.pretrain.save_steps}"
     # what a kill during the next save leaves: a newer checkpoint with half its weights and no trainer state
     damaged = work / f"checkpoint-{smoke.pretrain.save_steps + 5}"
@@ -77,7 +77,7 @@ def test_retrain_starts_over_whatever_checkpoints_remain(smoke, tmp_path, data_d
     store = ArtifactStore(tmp_path)
     with pytest.raises(Interrupted):
         pretrain(smoke, store, data_dir, progress=False, stop_after=smoke.pretrain.save_steps)
-    work = store.work_dir("backbone", backbone_key(smoke))
+    work = store.work_dir("backbone", store_key(smoke, store, data_dir))
     for ckpt in work.glob("checkpoint-*"):
         (ckpt / "trainer_state.json").write_text("{ damaged")
     folder, reused = pretrain(smoke, store, data_dir, progress=False, force=True)
