@@ -111,7 +111,11 @@ def main() -> None:
         "subsets_per_s": float(1 / per_subset),
         "gflops": flops / per_subset / 1e9,
         "matmul_gflops": matmul_gflops(2048, D, V),
-        "single_node_s": {"shortcut": single_s, "masked_product": single_direct_s, "speed_up": single_direct_s / single_s},
+        "single_node_s": {
+            "shortcut": single_s,
+            "masked_product": single_direct_s,
+            "speed_up": single_direct_s / single_s,
+        },
         "all_single_nodes_s": D * single_s,
         "random_sweep_s": sum(1 if c == D else 20 for c in COUNTS if c > 1) * per_subset + 20 * single_s,
     }
@@ -126,13 +130,19 @@ def main() -> None:
 
     label_singles = aperture.single_nodes(D)
     t = time_subsets(label_head, X, label_singles)
-    out["label_head"] = {"subsets_per_s": 1 / t, "all_single_nodes_s": D * t,
-                         "gflops": 2 * n * D * args.labels / t / 1e9,
-                         "matmul_gflops": matmul_gflops(n, D, args.labels)}
+    out["label_head"] = {
+        "subsets_per_s": 1 / t,
+        "all_single_nodes_s": D * t,
+        "gflops": 2 * n * D * args.labels / t / 1e9,
+        "matmul_gflops": matmul_gflops(n, D, args.labels),
+    }
     for hidden, vocab, length in ((192, 8192, 56), (768, 30522, 56), (768, 30522, 128)):
         naive, ours = naive_seconds_per_subset(n, hidden, vocab, length)
-        out[f"naive_vs_aperture_bert6_h{hidden}_len{length}"] = {"naive_s_per_subset": naive, "aperture_s_per_subset": ours,
-                                                     "ratio": naive / ours}
+        out[f"naive_vs_aperture_bert6_h{hidden}_len{length}"] = {
+            "naive_s_per_subset": naive,
+            "aperture_s_per_subset": ours,
+            "ratio": naive / ours,
+        }
     print(json.dumps(out, indent=1))
     if args.json:
         with open(args.json, "w") as handle:

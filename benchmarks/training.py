@@ -46,8 +46,10 @@ def main() -> None:
     out: dict = {"profile": profile.name, "threads": torch.get_num_threads(), "steps": args.steps}
     with tempfile.TemporaryDirectory() as tmp:
         store = ArtifactStore(Path(tmp))
-        short = profile.replace(corpus={"n_train": 4000}, pretrain={"max_steps": args.steps, "eval_steps": 0,
-                                                                     "save_steps": 10**6, "logging_steps": 10**6})
+        short = profile.replace(
+            corpus={"n_train": 4000},
+            pretrain={"max_steps": args.steps, "eval_steps": 0, "save_steps": 10**6, "logging_steps": 10**6},
+        )
         tok_dir = tokenizer_artifact(short, store, data_dir())
         tokenizer = load_tokenizer(tok_dir)
         paragraphs = load_paragraphs(short.corpus, data_dir())
@@ -59,12 +61,26 @@ def main() -> None:
         ours = time.perf_counter() - started
 
         model = build_mlm(short.backbone, len(tokenizer), tokenizer.pad_token_id)
-        targs = training_arguments(Path(tmp) / "plain", epochs=1, max_steps=args.steps, lr=short.pretrain.lr,
-                                   weight_decay=short.pretrain.weight_decay, batch_size=short.pretrain.batch_size,
-                                   seed=0, save_steps=10**6, logging_steps=10**6, eval_steps=0, progress=False,
-                                   group_by_length=False)
-        plain = Trainer(model=model, args=targs, train_dataset=train_set,
-                        data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15))
+        targs = training_arguments(
+            Path(tmp) / "plain",
+            epochs=1,
+            max_steps=args.steps,
+            lr=short.pretrain.lr,
+            weight_decay=short.pretrain.weight_decay,
+            batch_size=short.pretrain.batch_size,
+            seed=0,
+            save_steps=10**6,
+            logging_steps=10**6,
+            eval_steps=0,
+            progress=False,
+            group_by_length=False,
+        )
+        plain = Trainer(
+            model=model,
+            args=targs,
+            train_dataset=train_set,
+            data_collator=DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15),
+        )
         started = time.perf_counter()
         plain.train()
         baseline = time.perf_counter() - started
@@ -76,12 +92,15 @@ def main() -> None:
         out["ssb_tokens_per_s_including_setup"] = tokens_per_step * args.steps / ours
 
         valid = paragraphs.valid[:60]
-        _, ids, rate = one_at_a_time(model.eval(), tokenizer, valid, (profile.probe.layer,), short.backbone.max_len, progress=False)
+        _, ids, rate = one_at_a_time(
+            model.eval(), tokenizer, valid, (profile.probe.layer,), short.backbone.max_len, progress=False
+        )
         out["eval_extraction_masked_positions_per_s"] = rate
 
     b, p = profile.backbone, load_profile("paper").backbone
     ratio = encoder_flops_per_token(p.hidden, p.n_layers, p.intermediate, p.max_len, 30522) / encoder_flops_per_token(
-        b.hidden, b.n_layers, b.intermediate, b.max_len, profile.tokenizer.vocab_size)
+        b.hidden, b.n_layers, b.intermediate, b.max_len, profile.tokenizer.vocab_size
+    )
     paper_tokens = 90_000 * 128 * 50  # paragraphs x padded length x epochs (upper bound: padding counted)
     out["paper_flops_ratio_per_token"] = ratio
     out["paper_pretrain_estimate_cpu_hours"] = paper_tokens / (out["plain_trainer_tokens_per_s"] / ratio) / 3600

@@ -26,8 +26,12 @@ def pytest_addoption(parser):
     group.addoption("--ssb-profile", default="cpu", help="profile: smoke, cpu, paper or a TOML file (default cpu)")
     group.addoption("--ssb-data-dir", default=None, help="local data folder (default $SSB_DATA_DIR)")
     group.addoption("--ssb-cache-dir", default=None, help="artifact store (default $SSB_CACHE_DIR or ~/.cache/ssb)")
-    group.addoption("--ssb-retrain", action="store_true", help="retrain every backbone instead of the committed reference")
-    group.addoption("--ssb-model", default=None, help="evaluate a local HF BERT checkpoint instead of the profile's backbone")
+    group.addoption(
+        "--ssb-retrain", action="store_true", help="retrain every backbone instead of the committed reference"
+    )
+    group.addoption(
+        "--ssb-model", default=None, help="evaluate a local HF BERT checkpoint instead of the profile's backbone"
+    )
     group.addoption("--ssb-quiet", action="store_true", help="no progress bars")
 
 

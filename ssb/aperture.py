@@ -121,8 +121,9 @@ ACTIVATION_CURVATURE = {"gelu": 0.8, "relu": 0.0, "identity": 0.0}
 
 
 @torch.no_grad()
-def single_node_argmax(head: nn.Module, X: torch.Tensor, node: int, *, grid: int = 64,
-                       label_chunk: int = 4096) -> torch.Tensor:
+def single_node_argmax(
+    head: nn.Module, X: torch.Tensor, node: int, *, grid: int = 64, label_chunk: int = 4096
+) -> torch.Tensor:
     """Predictions ``[n]`` of ``head`` on ``X`` ``[n, n_inputs]`` with every input but ``node`` silenced.
 
     Equal to ``masked_argmax`` under the one-node mask, but the head runs on a few hundred values instead
@@ -175,11 +176,11 @@ def single_node_argmax(head: nn.Module, X: torch.Tensor, node: int, *, grid: int
         for c0 in range(0, len(idx), 256):
             block = logits(idx_t[c0 : c0 + 256])
             winners[idx_t[c0 : c0 + 256]] = block.argmax(dim=-1)
-            rows.update(zip(idx[c0 : c0 + 256], block))
+            rows.update(zip(idx[c0 : c0 + 256], block, strict=True))
 
     points = sorted(set(np.linspace(0, m - 1, grid).round().astype(int).tolist()))
     evaluate(points)
-    intervals = torch.tensor(list(zip(points[:-1], points[1:])), dtype=torch.long).reshape(-1, 2)  # [k, (a, b)]
+    intervals = torch.tensor(list(itertools.pairwise(points)), dtype=torch.long).reshape(-1, 2)  # [k, (a, b)]
     while len(intervals):
         intervals = intervals[intervals[:, 1] - intervals[:, 0] > 1]  # no value strictly inside: done
         a, b = intervals[:, 0], intervals[:, 1]
@@ -213,8 +214,15 @@ def single_node_argmax(head: nn.Module, X: torch.Tensor, node: int, *, grid: int
     return winners[inverse]
 
 
-def iter_predictions(head: nn.Module, X: torch.Tensor, masks: np.ndarray, *, subset_batch: int = 8,
-                     position_chunk: int = 2048, label_chunk: int = 4096) -> Iterator[tuple[int, np.ndarray]]:
+def iter_predictions(
+    head: nn.Module,
+    X: torch.Tensor,
+    masks: np.ndarray,
+    *,
+    subset_batch: int = 8,
+    position_chunk: int = 2048,
+    label_chunk: int = 4096,
+) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(subset index, predictions [n_positions])`` for every mask, a batch of subsets at a time.
 
     Single-node masks take :func:`single_node_argmax`, the rest batched masked products.
@@ -228,8 +236,10 @@ def iter_predictions(head: nn.Module, X: torch.Tensor, masks: np.ndarray, *, sub
     for s0 in range(0, len(masks_t), subset_batch):
         batch = masks_t[s0 : s0 + subset_batch]
         preds = torch.cat(
-            [masked_argmax(head, X[p0 : p0 + position_chunk], batch, label_chunk)
-             for p0 in range(0, X.shape[0], position_chunk)],
+            [
+                masked_argmax(head, X[p0 : p0 + position_chunk], batch, label_chunk)
+                for p0 in range(0, X.shape[0], position_chunk)
+            ],
             dim=1,
         )  # [s, n_positions]
         for row, pred in enumerate(preds.numpy()):
@@ -243,8 +253,9 @@ class SubsetResult:
     recognised: np.ndarray  # class indices with a positive diagonal
 
 
-def evaluate_subsets(head: nn.Module, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int,
-                     **chunks: int) -> list[SubsetResult]:
+def evaluate_subsets(
+    head: nn.Module, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, **chunks: int
+) -> list[SubsetResult]:
     """The confusion-matrix metrics of every subset; confusions are built one at a time and dropped."""
     y = np.asarray(y)
     out = []

@@ -17,9 +17,10 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 MANIFEST = "manifest.json"
 
@@ -81,7 +82,7 @@ class ArtifactStore:
     """``root`` is written; ``fallback`` (e.g. the committed reference store) is only read."""
 
     root: Path
-    fallback: "ArtifactStore | None" = None
+    fallback: ArtifactStore | None = None
     read_only: bool = False  # a damaged entry is then ignored (with a warning), never removed
 
     def path(self, kind: str, key: str) -> Path:
@@ -96,7 +97,10 @@ class ArtifactStore:
     def lookup(self, kind: str, key: str) -> Path | None:
         """The entry's folder if it exists and verifies; a corrupted entry is removed (with a warning)."""
         folder = self.path(kind, key)
-        fallback = lambda: self.fallback.lookup(kind, key) if self.fallback is not None else None  # noqa: E731
+
+        def fallback():
+            return self.fallback.lookup(kind, key) if self.fallback is not None else None
+
         if not folder.exists():
             return fallback()
         problem = verify(folder)

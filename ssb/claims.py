@@ -135,7 +135,8 @@ class CheckResult:
         value = _fmt_value(self.value)
         ci = f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]" if self.interval else " (no interval)"
         return f"{self.check.name}: {value}{ci} vs {self.check.threshold()}: {self.verdict}" + (
-            f" ({self.detail})" if self.detail else "")
+            f" ({self.detail})" if self.detail else ""
+        )
 
 
 @dataclass
@@ -186,8 +187,10 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
     quantity = _require(entry, "quantity", str, where)
     kind = measure.kind(quantity)
     if kind is None:
-        raise SpecError(f"{where}: field 'quantity' names {quantity!r}, which measure '{measure.name}' does not produce "
-                        f"(it produces: {', '.join(measure.checkable())})")
+        raise SpecError(
+            f"{where}: field 'quantity' names {quantity!r}, which measure '{measure.name}' does not produce "
+            f"(it produces: {', '.join(measure.checkable())})"
+        )
     op, shape = entry.get("op"), entry.get("shape")
     if (op is None) == (shape is None):
         raise SpecError(f"{where}: give exactly one of 'op' or 'shape'")
@@ -201,7 +204,9 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
         raise SpecError(f"{where}: field 'shape' needs a curve, but {quantity!r} is a {kind}; use 'op'")
     value = entry.get("value")
     if op == "between" or shape == "argmin-between":
-        if not (isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value) and value[0] <= value[1]):
+        if not (
+            isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value) and value[0] <= value[1]
+        ):
             raise SpecError(f"{where}: field 'value' must be [low, high], two numbers with low <= high, got {value!r}")
     elif op is not None:
         if not _number(value):
@@ -220,8 +225,16 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
     xfail = entry.get("xfail")
     if xfail is not None and not (isinstance(xfail, str) and xfail.strip()):
         raise SpecError(f"{where}: field 'xfail' must be a non-empty string: why the check is expected not to hold")
-    return Check(quantity, op, shape, value, float(entry.get("tolerance", 0.0)), float(entry.get("rel_tolerance", 0.0)),
-                 name, xfail)
+    return Check(
+        quantity,
+        op,
+        shape,
+        value,
+        float(entry.get("tolerance", 0.0)),
+        float(entry.get("rel_tolerance", 0.0)),
+        name,
+        xfail,
+    )
 
 
 def load_spec(path: Path) -> Spec:
@@ -236,7 +249,9 @@ def load_spec(path: Path) -> Spec:
         raise SpecError(f"{where}: unknown field '{sorted(unknown)[0]}'")
     measure_name = _require(data, "measure", str, where)
     if measure_name not in MEASURES:
-        raise SpecError(f"{where}: field 'measure' names unknown measure {measure_name!r} (known: {', '.join(MEASURES)})")
+        raise SpecError(
+            f"{where}: field 'measure' names unknown measure {measure_name!r} (known: {', '.join(MEASURES)})"
+        )
     measure = MEASURES[measure_name]
     quote = _require(data, "quote", str, where)
     if not quote.strip():
@@ -261,8 +276,15 @@ def load_spec(path: Path) -> Spec:
             dup = next(n for n in names if names.count(n) > 1)
             raise SpecError(f"{w}: two checks are named {dup!r}; give one a 'name'")
         expect[tier] = Expectation(checks=parsed, why=str(table.get("why", "")))
-    return Spec(spec_id, _require(data, "paper", str, where), quote, _require(data, "statement", str, where),
-                measure_name, expect, path)
+    return Spec(
+        spec_id,
+        _require(data, "paper", str, where),
+        quote,
+        _require(data, "statement", str, where),
+        measure_name,
+        expect,
+        path,
+    )
 
 
 def load_specs(folder: Path) -> list[Spec]:
@@ -279,8 +301,10 @@ def tier_of(profile: Any, specs: list[Spec] | None = None) -> str:
     """The expectation tier a profile's claims use (``expect`` in its TOML), or a one-line TierError."""
     tier = getattr(profile, "expect", "")
     if not tier:
-        raise TierError(f"profile '{profile.name}' names no expectation tier: add `expect = \"cpu\"` (or smoke, paper) "
-                        f"to its TOML so that its claims check something")
+        raise TierError(
+            f"profile '{profile.name}' names no expectation tier: add `expect = \"cpu\"` (or smoke, paper) "
+            f"to its TOML so that its claims check something"
+        )
     if tier not in TIERS:
         raise TierError(f"profile '{profile.name}': expect = {tier!r} is not a tier (known: {', '.join(TIERS)})")
     if specs is not None and not any(tier in s.expect for s in specs):
@@ -320,8 +344,10 @@ def _scalar_margin(check: Check, v: np.ndarray) -> tuple[np.ndarray, bool]:
 def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> CheckResult:
     """Evaluate one check on the point value and the bootstrap replicates; see the module doc."""
     if check.quantity not in measured or measured[check.quantity] is None:
-        raise MeasureError(f"{check.name}: quantity {check.quantity!r} was not measured in this run "
-                           f"(measured: {', '.join(sorted(measured))})")
+        raise MeasureError(
+            f"{check.name}: quantity {check.quantity!r} was not measured in this run "
+            f"(measured: {', '.join(sorted(measured))})"
+        )
     q = measured[check.quantity]
     if check.op is not None:
         est = q if isinstance(q, Est) else Est(float(q))
@@ -333,13 +359,15 @@ def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> Ch
     else:
         x, points = _curve_points(check.quantity, q)
         if len(points) < MIN_CURVE_POINTS:
-            raise MeasureError(f"{check.name}: shape '{check.shape}' needs at least {MIN_CURVE_POINTS} points, "
-                               f"{check.quantity} has {len(points)}")
+            raise MeasureError(
+                f"{check.name}: shape '{check.shape}' needs at least {MIN_CURVE_POINTS} points, "
+                f"{check.quantity} has {len(points)}"
+            )
         xa = np.array(x)
         point, strict, i_min = _margin(check, xa, np.array([[p.value for p in points]]))
         matrix = replicate_matrix(points)
         reps = None if matrix is None else _margin(check, xa, matrix)[0]
-        value = {f"{xi:g}": p.value for xi, p in zip(x, points)}
+        value = {f"{xi:g}": p.value for xi, p in zip(x, points, strict=True)}
         interval = None
         if reps is not None:
             tail = 100 * (1 - level) / 2
@@ -365,6 +393,7 @@ def _fmt_value(value: Any) -> str:
 # ---------------------------------------------------------------------------- evaluation
 def point_values(measured: dict[str, Any]) -> dict[str, Any]:
     """The measured quantities with every estimate reduced to its point value (JSON-ready)."""
+
     def point(v: Any) -> Any:
         if isinstance(v, Est):
             return v.value
@@ -396,9 +425,15 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None) -> Verdict:
     tier = tier or tier_of(pipeline.profile)
     m = MEASURES[spec.measure]
     if getattr(pipeline, "model_dir", None) is not None and set(m.needs) & set(VARIANT_EXPERIMENTS):
-        return Verdict(spec, tier, [], {}, skipped=f"{spec.id} compares the profile's own backbone variants "
-                                                   f"({', '.join(sorted(set(m.needs) & set(VARIANT_EXPERIMENTS)))}), "
-                                                   "which an external --model does not have")
+        return Verdict(
+            spec,
+            tier,
+            [],
+            {},
+            skipped=f"{spec.id} compares the profile's own backbone variants "
+            f"({', '.join(sorted(set(m.needs) & set(VARIANT_EXPERIMENTS)))}), "
+            "which an external --model does not have",
+        )
     try:
         measured = measure(spec, pipeline)
     except MissingReference as err:
@@ -418,9 +453,19 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
         if v.skipped:
             rows.append({"claim": v.spec.id, "check": None, "outcome": "skipped", "why": v.skipped})
         for c in v.checks:
-            rows.append({"claim": v.spec.id, "check": c.check.name, "value": c.value,
-                         "interval": list(c.interval) if c.interval else None, "threshold": c.check.threshold(),
-                         "verdict": c.verdict, "outcome": c.outcome, "detail": c.detail, "why": c.check.xfail})
+            rows.append(
+                {
+                    "claim": v.spec.id,
+                    "check": c.check.name,
+                    "value": c.value,
+                    "interval": list(c.interval) if c.interval else None,
+                    "threshold": c.check.threshold(),
+                    "verdict": c.verdict,
+                    "outcome": c.outcome,
+                    "detail": c.detail,
+                    "why": c.check.xfail,
+                }
+            )
     return rows
 
 
@@ -432,7 +477,10 @@ def _cell(value: Any) -> str:
 
 def verdict_table(verdicts: list[Verdict]) -> str:
     """A Markdown table, one row per check: claim, check, value, interval, threshold, verdict, outcome."""
-    rows = ["| claim | check | value | 95 % interval | threshold | verdict | outcome |", "|---|---|---|---|---|---|---|"]
+    rows = [
+        "| claim | check | value | 95 % interval | threshold | verdict | outcome |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in check_rows(verdicts):
         if r["check"] is None:
             rows.append(f"| {r['claim']} | — | — | — | — | not measured | skipped: {r['why']} |")
@@ -440,8 +488,10 @@ def verdict_table(verdicts: list[Verdict]) -> str:
         ci = f"[{r['interval'][0]:.4g}, {r['interval'][1]:.4g}]" if r["interval"] else "none"
         if r["detail"]:
             ci += f" ({r['detail']})" if r["interval"] is None else " (margin)"
-        rows.append(f"| {r['claim']} | `{r['check']}` | {_cell(r['value'])} | {ci} | {r['threshold']} | {r['verdict']} | "
-                    f"{r['outcome']} |")
+        rows.append(
+            f"| {r['claim']} | `{r['check']}` | {_cell(r['value'])} | {ci} | {r['threshold']} | {r['verdict']} | "
+            f"{r['outcome']} |"
+        )
     return "\n".join(rows)
 
 
@@ -450,5 +500,21 @@ def exit_code(verdicts: list[Verdict]) -> int:
     return 0 if all(v.ok for v in verdicts) else 1
 
 
-__all__ = ["Check", "CheckResult", "Expectation", "MeasureError", "Spec", "SpecError", "TierError", "Verdict",
-           "check_rows", "evaluate", "exit_code", "load_spec", "load_specs", "run_check", "tier_of", "verdict_table"]
+__all__ = [
+    "Check",
+    "CheckResult",
+    "Expectation",
+    "MeasureError",
+    "Spec",
+    "SpecError",
+    "TierError",
+    "Verdict",
+    "check_rows",
+    "evaluate",
+    "exit_code",
+    "load_spec",
+    "load_specs",
+    "run_check",
+    "tier_of",
+    "verdict_table",
+]

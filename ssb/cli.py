@@ -1,11 +1,11 @@
 """The ``ssb`` command: train backbones, extract features, evaluate claims, write the report.
 
-    ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpoints)
-    ssb features --profile cpu [--layer L] [--model DIR]
-    ssb claims --profile cpu                          verdict table
-    ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
-    ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
-    ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
+ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpoints)
+ssb features --profile cpu [--layer L] [--model DIR]
+ssb claims --profile cpu                          verdict table
+ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
+ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
+ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
 """
 
 from __future__ import annotations
@@ -32,9 +32,14 @@ def _pipeline(args: argparse.Namespace, model: str | None = None):
     profile = load_profile(args.profile)
     if getattr(args, "layer", None):
         profile = profile.replace(probe={"layer": args.layer})
-    return Pipeline(profile, ArtifactStore(cache_dir(args.cache_dir)), data_dir(args.data_dir),
-                    model_dir=Path(model).resolve() if model else None, retrain=getattr(args, "retrain", False),
-                    progress=not args.quiet)
+    return Pipeline(
+        profile,
+        ArtifactStore(cache_dir(args.cache_dir)),
+        data_dir(args.data_dir),
+        model_dir=Path(model).resolve() if model else None,
+        retrain=getattr(args, "retrain", False),
+        progress=not args.quiet,
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -54,9 +59,14 @@ def cmd_features(args: argparse.Namespace) -> int:
     folder, key = pl.token_features(split="valid")
     meta = pl.store.meta("token-features", key)
     print(f"validation features (blocks {', '.join(map(str, pl.layers()))}): {folder}")
-    print(f"  {meta['n_positions']} masked positions, {meta['masked_positions_per_s']:.0f} masked positions/s when extracted")
+    print(
+        f"  {meta['n_positions']} masked positions, "
+        f"{meta['masked_positions_per_s']:.0f} masked positions/s when extracted"
+    )
     _, probe_key = pl.token_probe()
-    print(f"token probe (block {pl.profile.probe.layer}): {pl.store.lookup('token-probe', probe_key)}")  # committed or cached
+    print(
+        f"token probe (block {pl.profile.probe.layer}): {pl.store.lookup('token-probe', probe_key)}"
+    )  # committed or cached
     print("timings (s):", pl.timings)
     return 0
 
@@ -131,13 +141,17 @@ def cmd_reference(args: argparse.Namespace) -> int:
     store = ArtifactStore(cache_dir(args.cache_dir))
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
     if trained is not None:
-        command = f"ssb train --profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
+        command = f"ssb train --profile {args.profile}" + (
+            f" --variant {args.variant}" if args.variant != "reference" else ""
+        )
         print(f"reference: {export_reference(trained, profile, args.variant, command)}")
     elif args.probes and (committed := find_reference(profile, args.variant)) is not None:
         print(f"reference: {committed} (already committed; adding its token probes)")
     else:
-        raise SystemExit(f"ssb: no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
-                         f"{args.profile} --variant {args.variant}` first")
+        raise SystemExit(
+            f"ssb: no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
+            f"{args.profile} --variant {args.variant}` first"
+        )
     if args.probes:
         from .experiments import Pipeline
         from .reference import export_artifact
@@ -147,12 +161,16 @@ def cmd_reference(args: argparse.Namespace) -> int:
         for layer in layers:
             pl.token_probe(layer, args.variant)  # trains it if missing
             key = pl.token_probe_key(layer, args.variant)
-            print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True)
+            print(
+                f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True
+            )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ssb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="ssb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="pre-train the profile's MLM backbone (resumes from checkpoints)")
@@ -204,8 +222,19 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from .reference import MissingReference, StaleReference
     from .train import Interrupted
 
-    return (ConfigError, SpecError, TierError, MeasureError, DataError, MissingReference, StaleReference,
-            Interrupted, FileNotFoundError, PermissionError, ValueError)
+    return (
+        ConfigError,
+        SpecError,
+        TierError,
+        MeasureError,
+        DataError,
+        MissingReference,
+        StaleReference,
+        Interrupted,
+        FileNotFoundError,
+        PermissionError,
+        ValueError,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -161,11 +161,9 @@ class Profile:
     sweep: SweepConfig = field(default_factory=SweepConfig)
     variants: VariantsConfig = field(default_factory=VariantsConfig)
 
-    def replace(self, **sections: Any) -> "Profile":
+    def replace(self, **sections: Any) -> Profile:
         """A copy with some sections' fields changed: ``p.replace(backbone={"hidden_dropout": 0.0})``."""
-        changed = {
-            name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()
-        }
+        changed = {name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()}
         return dataclasses.replace(self, **changed)
 
 
@@ -216,7 +214,9 @@ def profile_from_dict(data: dict[str, Any], source: str = "<dict>") -> Profile:
         raise ConfigError(f"{source}: a profile must be a table")
     unknown = sorted(set(data) - set(SECTIONS) - set(TOP_FIELDS))
     if unknown:
-        raise ConfigError(f"{source}: unknown section '{unknown[0]}' (known: {', '.join(TOP_FIELDS)}, {', '.join(SECTIONS)})")
+        raise ConfigError(
+            f"{source}: unknown section '{unknown[0]}' (known: {', '.join(TOP_FIELDS)}, {', '.join(SECTIONS)})"
+        )
     name = _check_value(data.get("name", Path(source).stem), str, f"{source}: field 'name'")
     expect = _check_value(data.get("expect", ""), str, f"{source}: field 'expect'")
     sections = {}
@@ -231,17 +231,27 @@ def profile_from_dict(data: dict[str, Any], source: str = "<dict>") -> Profile:
 
 
 _POSITIVE = {  # fields that must be > 0 (integers >= 1)
-    "corpus": ("n_train", "n_valid"), "tokenizer": ("vocab_size",),
+    "corpus": ("n_train", "n_valid"),
+    "tokenizer": ("vocab_size",),
     "backbone": ("n_layers", "hidden", "n_heads", "intermediate", "max_len"),
     "pretrain": ("lr", "batch_size", "mlm_probability"),
     "fewrel": ("n_train_per_relation", "n_test_per_relation", "max_len", "lr", "batch_size"),
-    "probe": ("n_train_paragraphs", "n_valid_paragraphs", "token_epochs", "token_lr", "label_epochs", "label_lr",
-              "batch_size"),
-    "sweep": ("n_subsets",), "variants": ("symmetric_steps", "symmetric_n_train", "symmetric_probe_paragraphs"),
+    "probe": (
+        "n_train_paragraphs",
+        "n_valid_paragraphs",
+        "token_epochs",
+        "token_lr",
+        "label_epochs",
+        "label_lr",
+        "batch_size",
+    ),
+    "sweep": ("n_subsets",),
+    "variants": ("symmetric_steps", "symmetric_n_train", "symmetric_probe_paragraphs"),
 }
 _NON_NEGATIVE = {
     "pretrain": ("epochs", "max_steps", "weight_decay", "save_steps", "eval_steps", "logging_steps", "warmup_ratio"),
-    "fewrel": ("n_relations", "epochs", "weight_decay"), "probe": ("token_weight_decay", "label_weight_decay"),
+    "fewrel": ("n_relations", "epochs", "weight_decay"),
+    "probe": ("token_weight_decay", "label_weight_decay"),
     "variants": ("symmetric_batch_size",),
 }
 _FRACTIONS = {"backbone": ("hidden_dropout", "attention_dropout"), "pretrain": ("mlm_probability", "warmup_ratio")}
@@ -255,7 +265,9 @@ def _check_sizes(profile: Profile, source: str) -> None:
                 value = getattr(getattr(profile, section), name)
                 bad = value <= 0 if rule == "> 0" else value < 0 if rule == ">= 0" else not 0 <= value < 1
                 if bad:
-                    what = "must be > 0" if rule == "> 0" else "must be >= 0" if rule == ">= 0" else "must lie in [0, 1)"
+                    what = (
+                        "must be > 0" if rule == "> 0" else "must be >= 0" if rule == ">= 0" else "must lie in [0, 1)"
+                    )
                     raise ConfigError(f"{source}: field '{section}.{name}' {what}, got {value!r}")
     pt = profile.pretrain
     if pt.epochs == 0 and pt.max_steps == 0:
@@ -264,7 +276,9 @@ def _check_sizes(profile: Profile, source: str) -> None:
     for name in ("node_counts", "hull_counts", "hull_subsets"):
         values = getattr(sw, name)
         if not values or any(v < 1 for v in values):
-            raise ConfigError(f"{source}: field 'sweep.{name}' must be a non-empty list of integers >= 1, got {list(values)}")
+            raise ConfigError(
+                f"{source}: field 'sweep.{name}' must be a non-empty list of integers >= 1, got {list(values)}"
+            )
 
 
 def validate(profile: Profile, source: str) -> None:
@@ -276,7 +290,9 @@ def validate(profile: Profile, source: str) -> None:
     if not 1 <= profile.probe.layer <= b.n_layers:
         raise ConfigError(f"{source}: field 'probe.layer' must lie in 1..{b.n_layers}, got {profile.probe.layer}")
     if profile.fewrel.max_len > b.max_len:
-        raise ConfigError(f"{source}: field 'fewrel.max_len' ({profile.fewrel.max_len}) exceeds backbone.max_len ({b.max_len})")
+        raise ConfigError(
+            f"{source}: field 'fewrel.max_len' ({profile.fewrel.max_len}) exceeds backbone.max_len ({b.max_len})"
+        )
     if profile.tokenizer.kind not in ("bert-base-uncased", "wordpiece"):
         raise ConfigError(f"{source}: field 'tokenizer.kind' must be 'bert-base-uncased' or 'wordpiece'")
     for section in ("corpus", "fewrel"):
@@ -360,7 +376,20 @@ def backbone_key(profile: Profile) -> str:
 
 
 __all__ = [
-    "BackboneConfig", "ConfigError", "CorpusConfig", "FewRelConfig", "PretrainConfig", "ProbeConfig",
-    "Profile", "SweepConfig", "TokenizerConfig", "backbone_key", "config_hash", "load_profile",
-    "profile_from_dict", "to_dict", "variant", "VARIANTS",
+    "BackboneConfig",
+    "ConfigError",
+    "CorpusConfig",
+    "FewRelConfig",
+    "PretrainConfig",
+    "ProbeConfig",
+    "Profile",
+    "SweepConfig",
+    "TokenizerConfig",
+    "backbone_key",
+    "config_hash",
+    "load_profile",
+    "profile_from_dict",
+    "to_dict",
+    "variant",
+    "VARIANTS",
 ]

@@ -11,8 +11,9 @@ replicate alike; the claims engine evaluates a check on each replicate to get it
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class Est:
         lo, hi = np.nanpercentile(self.reps, [tail, 100 - tail])
         return float(lo), float(hi)
 
-    def _apply(self, other: Any, fn: Callable[[Any, Any], Any]) -> "Est":
+    def _apply(self, other: Any, fn: Callable[[Any, Any], Any]) -> Est:
         o = other if isinstance(other, Est) else Est(float(other))
         value = float(fn(self.value, o.value))
         if self.reps is None and o.reps is None:
@@ -43,14 +44,29 @@ class Est:
         with np.errstate(divide="ignore", invalid="ignore"):
             return Est(value, fn(a, b).astype(np.float64))
 
-    def __add__(self, other): return self._apply(other, operator.add)  # noqa: E704
-    def __sub__(self, other): return self._apply(other, operator.sub)  # noqa: E704
-    def __mul__(self, other): return self._apply(other, operator.mul)  # noqa: E704
-    def __truediv__(self, other): return self._apply(other, _safe_div)  # noqa: E704
-    def __radd__(self, other): return Est(float(other))._apply(self, operator.add)  # noqa: E704
-    def __rsub__(self, other): return Est(float(other))._apply(self, operator.sub)  # noqa: E704
-    def __rmul__(self, other): return Est(float(other))._apply(self, operator.mul)  # noqa: E704
-    def __rtruediv__(self, other): return Est(float(other))._apply(self, _safe_div)  # noqa: E704
+    def __add__(self, other):
+        return self._apply(other, operator.add)
+
+    def __sub__(self, other):
+        return self._apply(other, operator.sub)
+
+    def __mul__(self, other):
+        return self._apply(other, operator.mul)
+
+    def __truediv__(self, other):
+        return self._apply(other, _safe_div)
+
+    def __radd__(self, other):
+        return Est(float(other))._apply(self, operator.add)
+
+    def __rsub__(self, other):
+        return Est(float(other))._apply(self, operator.sub)
+
+    def __rmul__(self, other):
+        return Est(float(other))._apply(self, operator.mul)
+
+    def __rtruediv__(self, other):
+        return Est(float(other))._apply(self, _safe_div)
 
     def __repr__(self) -> str:
         ci = self.interval()
@@ -85,8 +101,9 @@ def means(rows: Sequence[dict[str, float]], metrics: Iterable[str], rng: np.rand
     return {m: Est(float(point[j]), reps[:, j]) for j, m in enumerate(metrics)}
 
 
-def paired(arrays: dict[str, Sequence[float]], rng: np.random.Generator,
-           stat: Callable[[dict[str, np.ndarray]], float]) -> Est:
+def paired(
+    arrays: dict[str, Sequence[float]], rng: np.random.Generator, stat: Callable[[dict[str, np.ndarray]], float]
+) -> Est:
     """``stat`` of equally long arrays (items in the same order), resampling the items jointly."""
     data = {k: np.asarray(v, dtype=np.float64) for k, v in arrays.items()}
     n = len(next(iter(data.values())))

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -22,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from . import aperture
 from .artifacts import ArtifactStore
 from .config import Profile, backbone_key, config_hash, variant
-from .data import load_fewrel, load_paragraphs
+from .data import DataError, load_fewrel, load_paragraphs
 from .features import cls_vectors, masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .hull import attainable_labels
@@ -34,7 +35,15 @@ from .tokenizer import load_tokenizer
 from .train import finetune_fewrel, pretrain, store_key
 
 SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
-METRIC_FIELDS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "accuracy", "zero_diagonal_fraction")
+METRIC_FIELDS = (
+    "n_pos",
+    "apt",
+    "random_guess",
+    "diagonal_confidence",
+    "n_predicted",
+    "accuracy",
+    "zero_diagonal_fraction",
+)
 SWEEP_VERSION = 4  # bump when a sweep's stored content changes (4: zero_diagonal_fraction)
 
 
@@ -84,6 +93,7 @@ class Pipeline:
         """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained. The id
         covers the backbone's weights, so everything keyed by it is rebuilt when the weights change
         (``--retrain``, a new committed reference) and only then."""
+
         def resolve() -> tuple[Path, str]:
             folder, key = self._backbone(name)
             if key.startswith("external-"):
@@ -94,8 +104,9 @@ class Pipeline:
 
     def data_id(self, section: str) -> str:
         """The digest of the data a ``[corpus]`` or ``[fewrel]`` section reads (cached per run)."""
-        return self._once(f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir,
-                                                                 self.store.root))
+        return self._once(
+            f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir, self.store.root)
+        )
 
     def _backbone(self, name: str) -> tuple[Path, str]:
         if name.startswith(SHORT):
@@ -103,17 +114,24 @@ class Pipeline:
         if self.model_dir is not None and name == "reference":
             if not any(self.model_dir.glob("*.safetensors")):
                 raise FileNotFoundError(f"{self.model_dir}: no *.safetensors weights (only safetensors are loaded)")
-            return self.model_dir, "external-" + config_hash("external", checkpoint_digest(self.model_dir, self.store.root))
+            return self.model_dir, "external-" + config_hash(
+                "external", checkpoint_digest(self.model_dir, self.store.root)
+            )
         profile = variant(self.profile, name)
         key = backbone_key(profile)
         if not self.retrain:
-            if (found := self.store.lookup("backbone", store_key(profile, self.store, self.data_dir))) is not None:
-                return found, key
+            try:  # a backbone trained here on this very corpus comes first
+                trained_here = self.store.lookup("backbone", store_key(profile, self.store, self.data_dir))
+            except DataError:  # without the corpus nothing trained on it can be identified
+                trained_here = None
+            if trained_here is not None:
+                return trained_here, key
             if (committed := find_reference(profile, name)) is not None:
                 return committed, key
             if profile.name in COMMITTED_PROFILES:
                 raise MissingReference(
-                    f"no committed '{name}' backbone for the '{profile.name}' profile (ssb/reference/{profile.name}/{name}/). "
+                    f"no committed '{name}' backbone for the '{profile.name}' profile "
+                    f"(ssb/reference/{profile.name}/{name}/). "
                     f"Train it with `ssb train --profile {profile.name} --variant {name}` (about an hour on two cores) "
                     f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
                     f"everything with --retrain / --ssb-retrain."
@@ -129,13 +147,18 @@ class Pipeline:
         """
         v = self.profile.variants
         short = self.profile.replace(
-            pretrain={"max_steps": v.symmetric_steps, "save_steps": v.symmetric_steps, "eval_steps": 0,
-                      "batch_size": v.symmetric_batch_size or self.profile.pretrain.batch_size},
+            pretrain={
+                "max_steps": v.symmetric_steps,
+                "save_steps": v.symmetric_steps,
+                "eval_steps": 0,
+                "batch_size": v.symmetric_batch_size or self.profile.pretrain.batch_size,
+            },
             corpus={"n_train": v.symmetric_n_train},
         )
         vocabulary, _ = self.backbone()
-        folder, _ = pretrain(variant(short, name), self.store, self.data_dir, progress=self.progress,
-                             tokenizer_from=vocabulary)
+        folder, _ = pretrain(
+            variant(short, name), self.store, self.data_dir, progress=self.progress, tokenizer_from=vocabulary
+        )
         return folder, json.loads((folder / "record.json").read_text())["store_key"]
 
     def random_backbone(self) -> tuple[Path, str]:
@@ -158,14 +181,27 @@ class Pipeline:
     def _features_key(self, name: str, split: str) -> str:
         _, bb_id = self.backbone(name)
         p, c = self.profile.probe, self.profile.corpus
-        return config_hash("token-features", split, bb_id, self.layers(), self._n_paragraphs(name, split), p.seed, c,
-                           self.profile.backbone.max_len, self.data_id("corpus"))
+        return config_hash(
+            "token-features",
+            split,
+            bb_id,
+            self.layers(),
+            self._n_paragraphs(name, split),
+            p.seed,
+            c,
+            self.profile.backbone.max_len,
+            self.data_id("corpus"),
+        )
 
     def _n_paragraphs(self, name: str, split: str) -> int:
         """Paragraphs whose features are extracted (the short backbones' probes train on fewer)."""
         if split == "valid":
             return self.profile.probe.n_valid_paragraphs
-        return self.profile.variants.symmetric_probe_paragraphs if name.startswith(SHORT) else self.profile.probe.n_train_paragraphs
+        return (
+            self.profile.variants.symmetric_probe_paragraphs
+            if name.startswith(SHORT)
+            else self.profile.probe.n_train_paragraphs
+        )
 
     def token_features(self, name: str = "reference", split: str = "valid") -> tuple[Path, str]:
         """Cached features of every block in :meth:`layers`, ``[n_positions, hidden]`` each, with true ids.
@@ -184,11 +220,13 @@ class Pipeline:
             max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
             meta: dict[str, Any] = {"vocab_size": len(tokenizer)}
             if split == "train":
-                feats, ids = masked_random(model, tokenizer, paragraphs.train[:n], self.layers(),
-                                           max_len, seed=p.seed, progress=self.progress)
+                feats, ids = masked_random(
+                    model, tokenizer, paragraphs.train[:n], self.layers(), max_len, seed=p.seed, progress=self.progress
+                )
             else:
                 feats, ids, meta["masked_positions_per_s"] = one_at_a_time(
-                    model, tokenizer, paragraphs.valid[:n], self.layers(), max_len, progress=self.progress)
+                    model, tokenizer, paragraphs.valid[:n], self.layers(), max_len, progress=self.progress
+                )
             save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "features.safetensors"))
             return {**meta, "n_positions": int(len(ids))}
 
@@ -210,9 +248,18 @@ class Pipeline:
             X = train[f"layer{layer}"]
             torch.manual_seed(p.seed)
             head = TokenHead(X.shape[1], vocab, p.activation)
-            losses = train_head(head, X, train["ids"], epochs=p.token_epochs, lr=p.token_lr,
-                                weight_decay=p.token_weight_decay, batch_size=p.batch_size, seed=p.seed,
-                                progress=self.progress, desc=f"token probe (block {layer}, {name})")
+            losses = train_head(
+                head,
+                X,
+                train["ids"],
+                epochs=p.token_epochs,
+                lr=p.token_lr,
+                weight_decay=p.token_weight_decay,
+                batch_size=p.batch_size,
+                seed=p.seed,
+                progress=self.progress,
+                desc=f"token probe (block {layer}, {name})",
+            )
             save_head(head, folder / "head.safetensors")
             return {"losses": losses}
 
@@ -221,19 +268,36 @@ class Pipeline:
 
     def token_probe_key(self, layer: int, name: str = "reference") -> str:
         p = self.profile.probe
-        return config_hash("token-probe", self._features_key(name, "train"), layer, p.activation, p.token_epochs,
-                           p.token_lr, p.token_weight_decay, p.batch_size, p.seed)
+        return config_hash(
+            "token-probe",
+            self._features_key(name, "train"),
+            layer,
+            p.activation,
+            p.token_epochs,
+            p.token_lr,
+            p.token_weight_decay,
+            p.batch_size,
+            p.seed,
+        )
 
     def _valid(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
         def read():
             feat_dir, feat_key = self.token_features(name, "valid")
-            return load_file(str(feat_dir / "features.safetensors")), self.store.meta("token-features", feat_key)["vocab_size"]
+            return load_file(str(feat_dir / "features.safetensors")), self.store.meta("token-features", feat_key)[
+                "vocab_size"
+            ]
 
         valid, vocab = self._once(f"valid:{name}", read)
         return valid[f"layer{layer}"], valid["ids"].numpy(), vocab
 
-    def _token_sweep(self, label: str, masks_by_group: dict[str, np.ndarray], layer: int | None = None,
-                     name: str = "reference", keep_recognised: bool = False) -> dict[str, Any]:
+    def _token_sweep(
+        self,
+        label: str,
+        masks_by_group: dict[str, np.ndarray],
+        layer: int | None = None,
+        name: str = "reference",
+        keep_recognised: bool = False,
+    ) -> dict[str, Any]:
         layer = layer or self.profile.probe.layer
         head, probe_key = self.token_probe(layer, name)
         masks_hash = {g: hashlib.sha256(m.tobytes()).hexdigest() for g, m in masks_by_group.items()}
@@ -241,7 +305,11 @@ class Pipeline:
 
         def compute() -> dict[str, Any]:
             X, y, vocab = self._valid(layer, name)
-            out: dict[str, Any] = {"vocab_size": vocab, "n_positions": int(len(y)), "n_distinct_tokens": int(len(np.unique(y)))}
+            out: dict[str, Any] = {
+                "vocab_size": vocab,
+                "n_positions": int(len(y)),
+                "n_distinct_tokens": int(len(np.unique(y))),
+            }
             for group, masks in masks_by_group.items():
                 results = aperture.evaluate_subsets(head, X, y, masks, vocab)
                 out[group] = _results_summary(results)
@@ -261,8 +329,9 @@ class Pipeline:
         groups["all"] = np.ones((1, D), dtype=bool)
         return self._token_sweep(f"heads:{name}", groups, layer, name, keep_recognised=True)
 
-    def token_node_sweep(self, within_head: bool = False, name: str = "reference",
-                         counts: tuple[int, ...] | None = None) -> dict[str, Any]:
+    def token_node_sweep(
+        self, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
+    ) -> dict[str, Any]:
         """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
         ``counts`` (default: the profile's ``sweep.node_counts``) on backbone ``name``."""
         D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
@@ -280,7 +349,7 @@ class Pipeline:
         """How often each token occurs among the validation positions (each masked once)."""
         _, y, _ = self._valid(self.profile.probe.layer, name)
         ids, counts = np.unique(y, return_counts=True)
-        return dict(zip(ids.tolist(), counts.tolist()))
+        return dict(zip(ids.tolist(), counts.tolist(), strict=True))
 
     def depth(self) -> dict[str, Any]:
         """Per-head metrics at every block of ``probe.depth_layers`` (§7: prominence along the blocks)."""
@@ -298,12 +367,32 @@ class Pipeline:
     def _fewrel(self, system: str) -> dict[str, Any]:
         # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
         bb_dir, bb_id = self.backbone() if system == "finetuned" else self.random_backbone()
-        model_dir, _ = finetune_fewrel(self.profile, bb_dir, self.store, self.data_dir, backbone_id=bb_id,
-                                       data_id=self.data_id("fewrel"),
-                                       progress=self.progress, epochs=None if system == "finetuned" else 0)
+        model_dir, _ = finetune_fewrel(
+            self.profile,
+            bb_dir,
+            self.store,
+            self.data_dir,
+            backbone_id=bb_id,
+            data_id=self.data_id("fewrel"),
+            progress=self.progress,
+            epochs=None if system == "finetuned" else 0,
+        )
         fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
-        key = config_hash("fewrel-sweep", SWEEP_VERSION, system, bb_id, self.data_id("fewrel"), fr, p.layer, p.label_epochs, p.label_lr,
-                          p.label_weight_decay, p.batch_size, p.seed, sw)
+        key = config_hash(
+            "fewrel-sweep",
+            SWEEP_VERSION,
+            system,
+            bb_id,
+            self.data_id("fewrel"),
+            fr,
+            p.layer,
+            p.label_epochs,
+            p.label_lr,
+            p.label_weight_decay,
+            p.batch_size,
+            p.seed,
+            sw,
+        )
 
         def compute() -> dict[str, Any]:
             from transformers import BertForSequenceClassification
@@ -311,9 +400,16 @@ class Pipeline:
             split = load_fewrel(fr, self.data_dir)
             tokenizer = load_tokenizer(model_dir)
             model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True)
-            texts = lambda instances: [x.marked_text() for x in instances]  # noqa: E731
-            X_train = cls_vectors(model, tokenizer, texts(split.train), (p.layer,), fr.max_len, progress=self.progress)[p.layer]
-            X_test = cls_vectors(model, tokenizer, texts(split.test), (p.layer,), fr.max_len, progress=self.progress)[p.layer]
+
+            def texts(instances):
+                return [x.marked_text() for x in instances]
+
+            X_train = cls_vectors(model, tokenizer, texts(split.train), (p.layer,), fr.max_len, progress=self.progress)[
+                p.layer
+            ]
+            X_test = cls_vectors(model, tokenizer, texts(split.test), (p.layer,), fr.max_len, progress=self.progress)[
+                p.layer
+            ]
             y_train, y_test = torch.tensor([x.label for x in split.train]), np.array([x.label for x in split.test])
             n_labels = len(split.relations)
 
@@ -321,9 +417,18 @@ class Pipeline:
                 torch.manual_seed(p.seed)
                 head = LabelHead(X_train.shape[1], n_labels)  # [n_labels, hidden] + bias
                 if trained:
-                    train_head(head, X_train, y_train, epochs=p.label_epochs, lr=p.label_lr,
-                               weight_decay=p.label_weight_decay, batch_size=p.batch_size, seed=p.seed,
-                               progress=self.progress, desc=f"label head ({system})")
+                    train_head(
+                        head,
+                        X_train,
+                        y_train,
+                        epochs=p.label_epochs,
+                        lr=p.label_lr,
+                        weight_decay=p.label_weight_decay,
+                        batch_size=p.batch_size,
+                        seed=p.seed,
+                        progress=self.progress,
+                        desc=f"label head ({system})",
+                    )
                 return head.eval()
 
             out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
@@ -348,12 +453,14 @@ class Pipeline:
             nodes[str(n)] = _results_summary(aperture.evaluate_subsets(head, X, y, masks, n_labels))
         W, b = head.out.weight.detach().double().numpy(), head.out.bias.detach().double().numpy()
         hull = {}
-        for n, count in zip(sw.hull_counts, sw.hull_subsets):
+        for n, count in zip(sw.hull_counts, sw.hull_subsets, strict=True):
             masks = aperture.random_nodes(D, n, count, sw.seed + 17)
             results = aperture.evaluate_subsets(head, X, y, masks, n_labels)
-            hull[str(n)] = {"n_pos": [r.metrics.n_pos for r in results],
-                            "bound": [len(attainable_labels(W[:, m], b)) for m in masks],
-                            "n_predicted": [r.metrics.n_predicted for r in results]}
+            hull[str(n)] = {
+                "n_pos": [r.metrics.n_pos for r in results],
+                "bound": [len(attainable_labels(W[:, m], b)) for m in masks],
+                "n_predicted": [r.metrics.n_predicted for r in results],
+            }
         return {"nodes": nodes, "hull": hull}
 
     # ------------------------------------------------------------------ symmetric initialisation
@@ -370,10 +477,14 @@ class Pipeline:
         v = self.profile.variants
         if v.symmetric_full_budget and self.model_dir is None:
             short = self._symmetry_record(SHORT + "symmetric-attention-dropout", with_tokens=False)
-            return {"symmetric-attention-dropout": short,
-                    "full": {name: self._symmetry_record(name) for name in ("reference", "symmetric")}}
-        return {name: self._symmetry_record(SHORT + name)
-                for name in ("reference", "symmetric", "symmetric-attention-dropout")}
+            return {
+                "symmetric-attention-dropout": short,
+                "full": {name: self._symmetry_record(name) for name in ("reference", "symmetric")},
+            }
+        return {
+            name: self._symmetry_record(SHORT + name)
+            for name in ("reference", "symmetric", "symmetric-attention-dropout")
+        }
 
     def _symmetry_record(self, name: str, with_tokens: bool = True) -> dict[str, Any]:
         """Head spread, MLM accuracy and (``with_tokens``) the tokens each head recognises through the
@@ -390,6 +501,11 @@ class Pipeline:
         if with_tokens:
             heads = self.head_table(name)["1"]
             per_head = [set(r) for r in heads["recognised"]]
-            out.update({"n_pos_per_head": heads["n_pos"]["mean"], "union_recognised": len(set().union(*per_head)),
-                        "distinct_head_sets": len({frozenset(h) for h in per_head})})
+            out.update(
+                {
+                    "n_pos_per_head": heads["n_pos"]["mean"],
+                    "union_recognised": len(set().union(*per_head)),
+                    "distinct_head_sets": len({frozenset(h) for h in per_head}),
+                }
+            )
         return out

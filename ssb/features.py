@@ -15,8 +15,8 @@ Three extractions:
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 from tqdm.auto import tqdm
@@ -30,7 +30,9 @@ class _StopForward(Exception):
 
 
 @contextmanager
-def capture_context(model: PreTrainedModel, layers: tuple[int, ...], stop: bool = True) -> Iterator[dict[int, torch.Tensor]]:
+def capture_context(
+    model: PreTrainedModel, layers: tuple[int, ...], stop: bool = True
+) -> Iterator[dict[int, torch.Tensor]]:
     """Within the block, each forward fills ``captured[L]`` with block L's context ``[batch, seq, hidden]``.
 
     ``layers`` are 1-based. With ``stop``, the forward raises after the deepest layer's capture; call the
@@ -81,34 +83,51 @@ def _pad(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor
 
 
 @torch.no_grad()
-def masked_random(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str], layers: tuple[int, ...],
-                  max_len: int, mlm_probability: float = 0.15, seed: int = 0, batch_size: int = 64,
-                  progress: bool = True) -> tuple[dict[int, torch.Tensor], torch.Tensor]:
+def masked_random(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    layers: tuple[int, ...],
+    max_len: int,
+    mlm_probability: float = 0.15,
+    seed: int = 0,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> tuple[dict[int, torch.Tensor], torch.Tensor]:
     """Features ``{L: [n_masked, hidden]}`` and true ids ``[n_masked]`` at randomly masked positions."""
     from transformers import DataCollatorForLanguageModeling
 
     model.eval()
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability)
     enc = tokenizer(texts, truncation=True, max_length=max_len, return_special_tokens_mask=True)
-    rows = [dict(input_ids=i, special_tokens_mask=s) for i, s in zip(enc["input_ids"], enc["special_tokens_mask"])]
+    rows = [
+        dict(input_ids=i, special_tokens_mask=s)
+        for i, s in zip(enc["input_ids"], enc["special_tokens_mask"], strict=True)
+    ]
     feats: dict[int, list[torch.Tensor]] = {layer: [] for layer in layers}
     ids: list[torch.Tensor] = []
     with torch.random.fork_rng(), capture_context(model, layers) as captured:
         torch.manual_seed(seed)
-        for start in tqdm(range(0, len(rows), batch_size), desc="features (train, masked 15%)", disable=not progress, mininterval=2.0):
+        for start in tqdm(
+            range(0, len(rows), batch_size), desc="features (train, masked 15%)", disable=not progress, mininterval=2.0
+        ):
             batch = collator(rows[start : start + batch_size])
             attention = (batch["input_ids"] != tokenizer.pad_token_id).long()
             where = batch["labels"] != -100  # [batch, seq]
-            run_capturing(model, input_ids=batch["input_ids"].to(_device(model)), attention_mask=attention.to(_device(model)))
+            run_capturing(
+                model, input_ids=batch["input_ids"].to(_device(model)), attention_mask=attention.to(_device(model))
+            )
             for layer in layers:
                 feats[layer].append(captured[layer].cpu()[where])
             ids.append(batch["labels"][where])
     return {layer: torch.cat(v) for layer, v in feats.items()}, torch.cat(ids)
 
 
-def one_at_a_time_copies(input_ids: list[list[int]], special: list[list[int]], mask_id: int) -> Iterator[tuple[int, int, list[int]]]:
+def one_at_a_time_copies(
+    input_ids: list[list[int]], special: list[list[int]], mask_id: int
+) -> Iterator[tuple[int, int, list[int]]]:
     """``(paragraph, position, ids with that position masked)`` for every non-special token."""
-    for p, (ids, spec) in enumerate(zip(input_ids, special)):
+    for p, (ids, spec) in enumerate(zip(input_ids, special, strict=True)):
         for pos, is_special in enumerate(spec):
             if not is_special:
                 copy = list(ids)
@@ -117,9 +136,15 @@ def one_at_a_time_copies(input_ids: list[list[int]], special: list[list[int]], m
 
 
 @torch.no_grad()
-def one_at_a_time(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str], layers: tuple[int, ...],
-                  max_len: int, copies_per_batch: int = 256,
-                  progress: bool = True) -> tuple[dict[int, torch.Tensor], torch.Tensor, float]:
+def one_at_a_time(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    layers: tuple[int, ...],
+    max_len: int,
+    copies_per_batch: int = 256,
+    progress: bool = True,
+) -> tuple[dict[int, torch.Tensor], torch.Tensor, float]:
     """Features ``{L: [n_tokens, hidden]}`` and true ids ``[n_tokens]``, every token masked once.
 
     Returns also the masked positions per second. Paragraphs are taken shortest first so that the copies
@@ -135,8 +160,11 @@ def one_at_a_time(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, te
     ids: list[int] = []
     started = time.time()
     copies = one_at_a_time_copies(input_ids, special, tokenizer.mask_token_id)
-    with capture_context(model, layers) as captured, tqdm(total=total, desc="features (valid, one at a time)", disable=not progress, mininterval=2.0) as bar:
-        while batch := [c for _, c in zip(range(copies_per_batch), copies)]:
+    with (
+        capture_context(model, layers) as captured,
+        tqdm(total=total, desc="features (valid, one at a time)", disable=not progress, mininterval=2.0) as bar,
+    ):
+        while batch := [c for _, c in zip(range(copies_per_batch), copies, strict=False)]:
             rows = [c[2] for c in batch]
             positions = torch.tensor([c[1] for c in batch])
             ids += [input_ids[p][pos] for p, pos, _ in batch]
@@ -150,15 +178,34 @@ def one_at_a_time(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, te
 
 
 @torch.no_grad()
-def cls_vectors(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, texts: list[str], layers: tuple[int, ...],
-                max_len: int, batch_size: int = 64, progress: bool = True) -> dict[int, torch.Tensor]:
+def cls_vectors(
+    model: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    texts: list[str],
+    layers: tuple[int, ...],
+    max_len: int,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> dict[int, torch.Tensor]:
     """Features ``{L: [n_texts, hidden]}`` at the [CLS] position."""
     model.eval()
     feats: dict[int, list[torch.Tensor]] = {layer: [] for layer in layers}
     with capture_context(model, layers) as captured:
-        for start in tqdm(range(0, len(texts), batch_size), desc="features ([CLS])", disable=not progress, mininterval=2.0):
-            enc = tokenizer(texts[start : start + batch_size], truncation=True, max_length=max_len, padding=True, return_tensors="pt")
-            run_capturing(model, input_ids=enc["input_ids"].to(_device(model)), attention_mask=enc["attention_mask"].to(_device(model)))
+        for start in tqdm(
+            range(0, len(texts), batch_size), desc="features ([CLS])", disable=not progress, mininterval=2.0
+        ):
+            enc = tokenizer(
+                texts[start : start + batch_size],
+                truncation=True,
+                max_length=max_len,
+                padding=True,
+                return_tensors="pt",
+            )
+            run_capturing(
+                model,
+                input_ids=enc["input_ids"].to(_device(model)),
+                attention_mask=enc["attention_mask"].to(_device(model)),
+            )
             for layer in layers:
                 feats[layer].append(captured[layer][:, 0].cpu())
     return {layer: torch.cat(v) for layer, v in feats.items()}

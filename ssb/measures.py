@@ -15,16 +15,25 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .estimate import Est, average, exact, maximum, means, minimum, paired
 
 SCALAR, CURVE, INFO = "scalar", "curve", "info"
-EXPERIMENTS = ("heads", "token-nodes", "token-nodes-within-head", "fewrel-finetuned", "fewrel-random",
-               "symmetric", "heads-no-dropout", "depth")
+EXPERIMENTS = (
+    "heads",
+    "token-nodes",
+    "token-nodes-within-head",
+    "fewrel-finetuned",
+    "fewrel-random",
+    "symmetric",
+    "heads-no-dropout",
+    "depth",
+)
 METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "zero_diagonal_fraction")
 _WILDCARDS = {"{n}": r"\d+", "{g}": r"(?:\d+|all)"}
 
@@ -56,8 +65,9 @@ class Measure:
 MEASURES: dict[str, Measure] = {}
 
 
-def measure(needs: tuple[str, ...], scalars: tuple[str, ...] = (), curves: tuple[str, ...] = (),
-            info: tuple[str, ...] = ()) -> Callable[[Callable], Callable]:
+def measure(
+    needs: tuple[str, ...], scalars: tuple[str, ...] = (), curves: tuple[str, ...] = (), info: tuple[str, ...] = ()
+) -> Callable[[Callable], Callable]:
     """Register a measure under its function's name (``head_specialisation`` -> ``head-specialisation``)."""
     unknown = set(needs) - set(EXPERIMENTS)
     if unknown:
@@ -106,11 +116,29 @@ def _guess(n_pos: Est) -> Est:
 
 
 # ---------------------------------------------------------------------------- heads (§3)
-@measure(needs=("heads",),
-         scalars=("n_pos_min", "n_pos_mean", "apt_mean", "confidence_mean", "apt_over_guess", "apt_over_chance",
-                  "jaccard_mean", "union_recognised", "union_fraction", "frequent_coverage"),
-         info=("n_pos_per_head", "apt_per_head", "n_distinct_tokens", "vocab_size", "n_frequent_tokens",
-               "frequent_threshold"))
+@measure(
+    needs=("heads",),
+    scalars=(
+        "n_pos_min",
+        "n_pos_mean",
+        "apt_mean",
+        "confidence_mean",
+        "apt_over_guess",
+        "apt_over_chance",
+        "jaccard_mean",
+        "union_recognised",
+        "union_fraction",
+        "frequent_coverage",
+    ),
+    info=(
+        "n_pos_per_head",
+        "apt_per_head",
+        "n_distinct_tokens",
+        "vocab_size",
+        "n_frequent_tokens",
+        "frequent_threshold",
+    ),
+)
 def head_specialisation(pl: Any) -> dict[str, Any]:
     """Each head alone. The random guess is 1 / (average n_pos over heads), as the paper's arithmetic for
     nodes; ``apt_over_chance`` is the paper's own comparison, with 1 / V."""
@@ -123,7 +151,9 @@ def head_specialisation(pl: Any) -> dict[str, Any]:
     frequent = {t for t, c in counts.items() if c > FREQUENT}
     return {
         "n_pos_min": exact(min(h["n_pos"] for h in heads["per_subset"])),
-        "n_pos_mean": g["n_pos"], "apt_mean": g["apt"], "confidence_mean": g["diagonal_confidence"],
+        "n_pos_mean": g["n_pos"],
+        "apt_mean": g["apt"],
+        "confidence_mean": g["diagonal_confidence"],
         "apt_over_guess": g["apt"] * g["n_pos"],
         "apt_over_chance": g["apt"] * table["vocab_size"],
         "jaccard_mean": exact(_jaccard_mean(sets)),
@@ -132,8 +162,10 @@ def head_specialisation(pl: Any) -> dict[str, Any]:
         "frequent_coverage": exact(len(frequent & union) / len(frequent)) if frequent else None,
         "n_pos_per_head": [h["n_pos"] for h in heads["per_subset"]],
         "apt_per_head": [round(h["apt"], 4) for h in heads["per_subset"]],
-        "n_distinct_tokens": table["n_distinct_tokens"], "vocab_size": table["vocab_size"],
-        "n_frequent_tokens": len(frequent), "frequent_threshold": FREQUENT,
+        "n_distinct_tokens": table["n_distinct_tokens"],
+        "vocab_size": table["vocab_size"],
+        "n_frequent_tokens": len(frequent),
+        "frequent_threshold": FREQUENT,
     }
 
 
@@ -144,8 +176,12 @@ def _head_groups(table: dict[str, Any]) -> list[str]:
     return [g for g in ("1", "2", "4", "all") if g in table]
 
 
-@measure(needs=("heads",), curves=("n_pos_vs_heads", "apt_vs_heads", "confidence_vs_heads"),
-         scalars=("n_pos_{g}", "apt_{g}", "confidence_{g}"), info=("heads_per_group",))
+@measure(
+    needs=("heads",),
+    curves=("n_pos_vs_heads", "apt_vs_heads", "confidence_vs_heads"),
+    scalars=("n_pos_{g}", "apt_{g}", "confidence_{g}"),
+    info=("heads_per_group",),
+)
 def head_cooperation(pl: Any) -> dict[str, Any]:
     """Table 1: n heads together (1, 2, 4, all), curves indexed by the number of heads."""
     table, rng = pl.head_table(), _rng()
@@ -159,15 +195,18 @@ def head_cooperation(pl: Any) -> dict[str, Any]:
     return out
 
 
-@measure(needs=("heads",), scalars=("all_over_union", "n_pos_all", "union_single_heads"),
-         info=("n_pos_per_head",))
+@measure(needs=("heads",), scalars=("all_over_union", "n_pos_all", "union_single_heads"), info=("n_pos_per_head",))
 def cooperation_beyond_sum(pl: Any) -> dict[str, Any]:
     """All heads together against the union of what the heads recognise one at a time."""
     table = pl.head_table()
     union = set().union(*(set(r) for r in table["1"]["recognised"]))
     n_all = table["all"]["per_subset"][0]["n_pos"]
-    return {"all_over_union": exact(n_all / max(len(union), 1)), "n_pos_all": exact(n_all),
-            "union_single_heads": exact(len(union)), "n_pos_per_head": [h["n_pos"] for h in table["1"]["per_subset"]]}
+    return {
+        "all_over_union": exact(n_all / max(len(union), 1)),
+        "n_pos_all": exact(n_all),
+        "union_single_heads": exact(len(union)),
+        "n_pos_per_head": [h["n_pos"] for h in table["1"]["per_subset"]],
+    }
 
 
 @measure(needs=("heads", "token-nodes"), scalars=("zero_diagonal_fraction_heads", "zero_diagonal_fraction_{n}"))
@@ -181,9 +220,11 @@ def few_empty_columns(pl: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- nodes (§4, §5)
-@measure(needs=("token-nodes",),
-         scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
-         info=("random_guess_per_subset_{n}",))
+@measure(
+    needs=("token-nodes",),
+    scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
+    info=("random_guess_per_subset_{n}",),
+)
 def node_specialisation(pl: Any) -> dict[str, Any]:
     """Single nodes and pairs. The random guess is the paper's, 1 / (average n_pos); the per-subset
     average of 1 / n_pos is reported beside it (it gives a different verdict at one node)."""
@@ -195,9 +236,16 @@ def _node_guess(sweep: dict[str, Any], counts: tuple[str, ...]) -> dict[str, Any
     groups = _sweep_curves({n: sweep[n] for n in counts if n in sweep}, _rng())
     for n, g in groups.items():
         guess = _guess(g["n_pos"])
-        out.update({f"n_pos_{n}": g["n_pos"], f"apt_{n}": g["apt"], f"random_guess_{n}": guess,
-                    f"apt_over_guess_{n}": g["apt"] * g["n_pos"], f"confidence_{n}": g["diagonal_confidence"],
-                    f"random_guess_per_subset_{n}": g["random_guess"].value})
+        out.update(
+            {
+                f"n_pos_{n}": g["n_pos"],
+                f"apt_{n}": g["apt"],
+                f"random_guess_{n}": guess,
+                f"apt_over_guess_{n}": g["apt"] * g["n_pos"],
+                f"confidence_{n}": g["diagonal_confidence"],
+                f"random_guess_per_subset_{n}": g["random_guess"].value,
+            }
+        )
     return out
 
 
@@ -216,8 +264,11 @@ def _crossover(sweep: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-CROSSOVER = dict(scalars=("apt_{n}", "n_pos_{n}"), curves=("apt_vs_nodes", "random_guess_vs_nodes", "n_pos_vs_nodes"),
-                 info=("argmin_nodes",))
+CROSSOVER = dict(
+    scalars=("apt_{n}", "n_pos_{n}"),
+    curves=("apt_vs_nodes", "random_guess_vs_nodes", "n_pos_vs_nodes"),
+    info=("argmin_nodes",),
+)
 
 
 @measure(needs=("token-nodes",), **CROSSOVER)
@@ -239,10 +290,12 @@ def pretrain_confidence(pl: Any) -> dict[str, Any]:
     return _confidence(pl.token_node_sweep())
 
 
-@measure(needs=("token-nodes", "token-nodes-within-head"),
-         scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff"),
-         curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),
-         info=("counts", "apt_within_higher", "apt_random", "apt_within_head"))
+@measure(
+    needs=("token-nodes", "token-nodes-within-head"),
+    scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff"),
+    curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),
+    info=("counts", "apt_within_higher", "apt_random", "apt_within_head"),
+)
 def subset_origin(pl: Any) -> dict[str, Any]:
     """Signed relative difference (within one head - at random) / at random, per subset size from 2 nodes
     to one head (one node is the same either way), and its mean over the sizes; each arm is resampled over
@@ -274,9 +327,11 @@ def finetune_confidence(pl: Any) -> dict[str, Any]:
     return _confidence(pl.fewrel("finetuned")["nodes"])
 
 
-@measure(needs=("fewrel-finetuned",),
-         scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
-         info=("random_guess_per_subset_{n}",))
+@measure(
+    needs=("fewrel-finetuned",),
+    scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
+    info=("random_guess_per_subset_{n}",),
+)
 def fewrel_node_guess(pl: Any) -> dict[str, Any]:
     """§5: a single node's (and a pair's) FewRel accuracy over its recognised labels against 1 / n_pos."""
     return _node_guess(pl.fewrel("finetuned")["nodes"], ("1", "2"))
@@ -289,8 +344,11 @@ def _hull_panel(panel: dict[str, Any]) -> None:
         raise RuntimeError("a subset recognises more labels than its hull bound allows: the bound is wrong")
 
 
-@measure(needs=("fewrel-finetuned",), scalars=("tightness_{n}", "gap_{n}", "n_pos_{n}", "bound_{n}"),
-         curves=("gap_vs_nodes",))
+@measure(
+    needs=("fewrel-finetuned",),
+    scalars=("tightness_{n}", "gap_{n}", "n_pos_{n}", "bound_{n}"),
+    curves=("gap_vs_nodes",),
+)
 def hull_tightness(pl: Any) -> dict[str, Any]:
     """Recognised labels over the hull bound (summed over a panel's subsets), and the mean gap."""
     rng, out, gaps = _rng(), {}, {}
@@ -306,11 +364,18 @@ def hull_tightness(pl: Any) -> dict[str, Any]:
     return out
 
 
-@measure(needs=("fewrel-finetuned", "fewrel-random"),
-         scalars=("bound_ratio_{n}", "bound_ratio_min", "bound_ratio_max", "random_n_predicted_{n}",
-                  "random_n_predicted_max", "trained_n_predicted_{n}"),
-         info=("bound_trained_{n}", "bound_random_{n}", "untrained_head_bound_ratio_{n}",
-               "untrained_head_n_predicted_{n}"))
+@measure(
+    needs=("fewrel-finetuned", "fewrel-random"),
+    scalars=(
+        "bound_ratio_{n}",
+        "bound_ratio_min",
+        "bound_ratio_max",
+        "random_n_predicted_{n}",
+        "random_n_predicted_max",
+        "trained_n_predicted_{n}",
+    ),
+    info=("bound_trained_{n}", "bound_random_{n}", "untrained_head_bound_ratio_{n}", "untrained_head_n_predicted_{n}"),
+)
 def hull_untrained(pl: Any) -> dict[str, Any]:
     """The random system is the randomly initialised backbone with a label head trained on its features
     (the paper compares the *classifier head's* bound on both backbones). The hull panels of both systems
@@ -323,8 +388,14 @@ def hull_untrained(pl: Any) -> dict[str, Any]:
         r, u = random["trained_head"]["hull"][n], random["hull"][n]
         _hull_panel(t)
         _hull_panel(r)
-        data = {"t": t["bound"], "r": r["bound"], "u": u["bound"], "pr": r["n_predicted"], "pt": t["n_predicted"],
-                "pu": u["n_predicted"]}
+        data = {
+            "t": t["bound"],
+            "r": r["bound"],
+            "u": u["bound"],
+            "pr": r["n_predicted"],
+            "pt": t["n_predicted"],
+            "pu": u["n_predicted"],
+        }
         ratio = paired(data, rng, lambda d: d["r"].mean() / d["t"].mean())
         ratios.append(ratio)
         out[f"bound_ratio_{n}"] = ratio
@@ -334,19 +405,42 @@ def hull_untrained(pl: Any) -> dict[str, Any]:
         out[f"bound_trained_{n}"], out[f"bound_random_{n}"] = float(np.mean(t["bound"])), float(np.mean(r["bound"]))
         out[f"untrained_head_bound_ratio_{n}"] = float(np.mean(u["bound"]) / np.mean(t["bound"]))
         out[f"untrained_head_n_predicted_{n}"] = float(np.mean(u["n_predicted"]))
-    out.update({"bound_ratio_min": minimum(ratios), "bound_ratio_max": maximum(ratios),
-                "random_n_predicted_max": maximum(predicted)})
+    out.update(
+        {
+            "bound_ratio_min": minimum(ratios),
+            "bound_ratio_max": maximum(ratios),
+            "random_n_predicted_max": maximum(predicted),
+        }
+    )
     return out
 
 
 # ---------------------------------------------------------------------------- variants (§3, appendix, §7)
-@measure(needs=("symmetric",),
-         scalars=("spread_symmetric", "spread_symmetric_attention_dropout", "accuracy_ratio_symmetric",
-                  "union_ratio_symmetric"),
-         info=("spread_normal", "mlm_accuracy_normal", "mlm_accuracy_symmetric", "masked_accuracy_normal",
-               "masked_accuracy_symmetric", "masked_accuracy_ratio_symmetric", "union_normal", "union_symmetric",
-               "n_pos_per_head_normal", "n_pos_per_head_symmetric", "distinct_head_sets_symmetric", "steps",
-               "steps_attention_dropout", "budget"))
+@measure(
+    needs=("symmetric",),
+    scalars=(
+        "spread_symmetric",
+        "spread_symmetric_attention_dropout",
+        "accuracy_ratio_symmetric",
+        "union_ratio_symmetric",
+    ),
+    info=(
+        "spread_normal",
+        "mlm_accuracy_normal",
+        "mlm_accuracy_symmetric",
+        "masked_accuracy_normal",
+        "masked_accuracy_symmetric",
+        "masked_accuracy_ratio_symmetric",
+        "union_normal",
+        "union_symmetric",
+        "n_pos_per_head_normal",
+        "n_pos_per_head_symmetric",
+        "distinct_head_sets_symmetric",
+        "steps",
+        "steps_attention_dropout",
+        "budget",
+    ),
+)
 def symmetric_collapse(pl: Any) -> dict[str, Any]:
     """Identical heads (spread), their breaking by attention dropout, and what the collapse costs: MLM
     accuracy and the union of tokens the heads recognise, symmetric against normal at one budget. Single
@@ -354,28 +448,50 @@ def symmetric_collapse(pl: Any) -> dict[str, Any]:
     s = pl.symmetric()
     pair = s.get("full", s)  # the reference's budget when the profile compares there, else the short budget
     ref, sym, sad = pair["reference"], pair["symmetric"], s["symmetric-attention-dropout"]
-    ratio = lambda a, b: None if a is None or not b else exact(a / b)  # noqa: E731
+
+    def ratio(a, b):
+        return None if a is None or not b else exact(a / b)
+
     return {
         "spread_symmetric": exact(sym["head_spread"]),
         "spread_symmetric_attention_dropout": exact(sad["head_spread"]),
         "accuracy_ratio_symmetric": ratio(sym["mlm_accuracy"], ref["mlm_accuracy"]),
         "union_ratio_symmetric": exact(sym["union_recognised"] / max(ref["union_recognised"], 1)),
         "spread_normal": ref["head_spread"],
-        "mlm_accuracy_normal": ref["mlm_accuracy"], "mlm_accuracy_symmetric": sym["mlm_accuracy"],
-        "masked_accuracy_normal": ref["masked_accuracy"], "masked_accuracy_symmetric": sym["masked_accuracy"],
-        "masked_accuracy_ratio_symmetric": (sym["masked_accuracy"] / ref["masked_accuracy"]
-                                            if sym["masked_accuracy"] and ref["masked_accuracy"] else None),
-        "union_normal": ref["union_recognised"], "union_symmetric": sym["union_recognised"],
-        "n_pos_per_head_normal": ref["n_pos_per_head"], "n_pos_per_head_symmetric": sym["n_pos_per_head"],
+        "mlm_accuracy_normal": ref["mlm_accuracy"],
+        "mlm_accuracy_symmetric": sym["mlm_accuracy"],
+        "masked_accuracy_normal": ref["masked_accuracy"],
+        "masked_accuracy_symmetric": sym["masked_accuracy"],
+        "masked_accuracy_ratio_symmetric": (
+            sym["masked_accuracy"] / ref["masked_accuracy"]
+            if sym["masked_accuracy"] and ref["masked_accuracy"]
+            else None
+        ),
+        "union_normal": ref["union_recognised"],
+        "union_symmetric": sym["union_recognised"],
+        "n_pos_per_head_normal": ref["n_pos_per_head"],
+        "n_pos_per_head_symmetric": sym["n_pos_per_head"],
         "distinct_head_sets_symmetric": sym["distinct_head_sets"],
-        "steps": ref["steps"], "steps_attention_dropout": sad["steps"], "budget": "full" if "full" in s else "short",
+        "steps": ref["steps"],
+        "steps_attention_dropout": sad["steps"],
+        "budget": "full" if "full" in s else "short",
     }
 
 
-@measure(needs=("heads", "heads-no-dropout", "token-nodes"),
-         scalars=("n_pos_ratio", "apt_ratio", "n_pos_1_ratio", "apt_1_ratio", "n_pos_min_no_dropout"),
-         info=("n_pos_mean_dropout", "n_pos_mean_no_dropout", "apt_mean_dropout", "apt_mean_no_dropout",
-               "n_pos_1_dropout", "n_pos_1_no_dropout", "apt_1_dropout", "apt_1_no_dropout"))
+@measure(
+    needs=("heads", "heads-no-dropout", "token-nodes"),
+    scalars=("n_pos_ratio", "apt_ratio", "n_pos_1_ratio", "apt_1_ratio", "n_pos_min_no_dropout"),
+    info=(
+        "n_pos_mean_dropout",
+        "n_pos_mean_no_dropout",
+        "apt_mean_dropout",
+        "apt_mean_no_dropout",
+        "n_pos_1_dropout",
+        "n_pos_1_no_dropout",
+        "apt_1_dropout",
+        "apt_1_no_dropout",
+    ),
+)
 def no_dropout(pl: Any) -> dict[str, Any]:
     """No-dropout against the reference: each head alone, and every single node (each arm resampled over
     its own heads or nodes)."""
@@ -384,18 +500,28 @@ def no_dropout(pl: Any) -> dict[str, Any]:
     node_ref = _group(pl.token_node_sweep(counts=(1,))["1"], rng)
     node_nod = _group(pl.token_node_sweep(name="no-dropout", counts=(1,))["1"], rng)
     return {
-        "n_pos_ratio": nod["n_pos"] / ref["n_pos"], "apt_ratio": nod["apt"] / ref["apt"],
-        "n_pos_1_ratio": node_nod["n_pos"] / node_ref["n_pos"], "apt_1_ratio": node_nod["apt"] / node_ref["apt"],
+        "n_pos_ratio": nod["n_pos"] / ref["n_pos"],
+        "apt_ratio": nod["apt"] / ref["apt"],
+        "n_pos_1_ratio": node_nod["n_pos"] / node_ref["n_pos"],
+        "apt_1_ratio": node_nod["apt"] / node_ref["apt"],
         "n_pos_min_no_dropout": exact(min(h["n_pos"] for h in pl.head_table("no-dropout")["1"]["per_subset"])),
-        "n_pos_mean_dropout": ref["n_pos"].value, "n_pos_mean_no_dropout": nod["n_pos"].value,
-        "apt_mean_dropout": ref["apt"].value, "apt_mean_no_dropout": nod["apt"].value,
-        "n_pos_1_dropout": node_ref["n_pos"].value, "n_pos_1_no_dropout": node_nod["n_pos"].value,
-        "apt_1_dropout": node_ref["apt"].value, "apt_1_no_dropout": node_nod["apt"].value,
+        "n_pos_mean_dropout": ref["n_pos"].value,
+        "n_pos_mean_no_dropout": nod["n_pos"].value,
+        "apt_mean_dropout": ref["apt"].value,
+        "apt_mean_no_dropout": nod["apt"].value,
+        "n_pos_1_dropout": node_ref["n_pos"].value,
+        "n_pos_1_no_dropout": node_nod["n_pos"].value,
+        "apt_1_dropout": node_ref["apt"].value,
+        "apt_1_no_dropout": node_nod["apt"].value,
     }
 
 
-@measure(needs=("depth",), curves=("n_pos_per_head_vs_block",), scalars=("last_over_first",),
-         info=("apt_per_head_vs_block", "n_pos_all_heads_vs_block", "union_vs_block", "jaccard_vs_block"))
+@measure(
+    needs=("depth",),
+    curves=("n_pos_per_head_vs_block",),
+    scalars=("last_over_first",),
+    info=("apt_per_head_vs_block", "n_pos_all_heads_vs_block", "union_vs_block", "jaccard_vs_block"),
+)
 def depth_prominence(pl: Any) -> dict[str, Any]:
     """Per block: n_pos per head (the reading checked), APT per head, all heads' n_pos, the union of the
     heads' recognised tokens and their mean pairwise overlap (Jaccard)."""

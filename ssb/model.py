@@ -77,18 +77,40 @@ class SparseBertForMaskedLM(BertForMaskedLM):
     ``BertForMaskedLM``'s.
     """
 
-    def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, position_ids=None,
-                inputs_embeds=None, encoder_hidden_states=None, encoder_attention_mask=None, labels=None,
-                **kwargs):
+    def forward(
+        self,
+        input_ids=None,
+        attention_mask=None,
+        token_type_ids=None,
+        position_ids=None,
+        inputs_embeds=None,
+        encoder_hidden_states=None,
+        encoder_attention_mask=None,
+        labels=None,
+        **kwargs,
+    ):
         if not self.training or labels is None:
-            return super().forward(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                                   position_ids=position_ids, inputs_embeds=inputs_embeds,
-                                   encoder_hidden_states=encoder_hidden_states,
-                                   encoder_attention_mask=encoder_attention_mask, labels=labels, **kwargs)
+            return super().forward(
+                input_ids=input_ids,
+                attention_mask=attention_mask,
+                token_type_ids=token_type_ids,
+                position_ids=position_ids,
+                inputs_embeds=inputs_embeds,
+                encoder_hidden_states=encoder_hidden_states,
+                encoder_attention_mask=encoder_attention_mask,
+                labels=labels,
+                **kwargs,
+            )
         from transformers.modeling_outputs import MaskedLMOutput
 
-        hidden = self.bert(input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids,
-                           position_ids=position_ids, inputs_embeds=inputs_embeds, return_dict=True).last_hidden_state
+        hidden = self.bert(
+            input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=token_type_ids,
+            position_ids=position_ids,
+            inputs_embeds=inputs_embeds,
+            return_dict=True,
+        ).last_hidden_state
         keep = labels != -100  # [batch, seq]
         logits = self.cls(hidden[keep])  # [n_labelled, vocab]
         loss = torch.nn.functional.cross_entropy(logits, labels[keep])

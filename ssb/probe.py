@@ -44,9 +44,19 @@ class LabelHead(nn.Module):
         return self.out(x)
 
 
-def train_head(head: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: float, lr: float,
-               weight_decay: float, batch_size: int, seed: int, progress: bool = True,
-               desc: str = "probe") -> list[float]:
+def train_head(
+    head: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: float,
+    lr: float,
+    weight_decay: float,
+    batch_size: int,
+    seed: int,
+    progress: bool = True,
+    desc: str = "probe",
+) -> list[float]:
     """Train ``head`` on features ``X`` ``[n, inputs]`` and labels ``y`` ``[n]``; returns loss per epoch."""
     from transformers import get_linear_schedule_with_warmup
 
@@ -82,8 +92,11 @@ def train_head(head: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: flo
 
 
 def save_head(head: nn.Module, path: Path) -> None:
-    save_file({k: v.contiguous() for k, v in head.state_dict().items()}, str(path),
-              metadata={"class": type(head).__name__, "activation": head.activation})
+    save_file(
+        {k: v.contiguous() for k, v in head.state_dict().items()},
+        str(path),
+        metadata={"class": type(head).__name__, "activation": head.activation},
+    )
 
 
 def load_head(path: Path) -> nn.Module:

@@ -17,8 +17,16 @@ from .artifacts import ArtifactStore, verify, write_manifest
 from .config import Profile, backbone_key
 
 ROOT = Path(__file__).parent / "reference"
-FILES = ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-         "vocab.txt", "record.json", "training_log.json")
+FILES = (
+    "model.safetensors",
+    "config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "vocab.txt",
+    "record.json",
+    "training_log.json",
+)
 
 
 # Profiles whose backbones are too costly to pre-train inside a claims run: they must be committed.
@@ -70,9 +78,11 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
         return None
     record = json.loads((folder / "record.json").read_text())
     expected = backbone_key(profile)
-    how = (f"Retrain it with `ssb train --profile {profile.name} --variant {variant}` and commit it with "
-           f"`ssb reference --profile {profile.name} --variant {variant}`, or run the claims with --ssb-retrain "
-           f"(`ssb reproduce --retrain`) to train every backbone from scratch.")
+    how = (
+        f"Retrain it with `ssb train --profile {profile.name} --variant {variant}` and commit it with "
+        f"`ssb reference --profile {profile.name} --variant {variant}`, or run the claims with --ssb-retrain "
+        f"(`ssb reproduce --retrain`) to train every backbone from scratch."
+    )
     if record.get("backbone_key") != expected:
         raise StaleReference(
             f"{folder} is stale: it was trained with config hash {record.get('backbone_key')}, but the "
@@ -84,8 +94,9 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
     return folder
 
 
-def export_reference(trained: Path, profile: Profile, variant: str, command: str) -> Path:
-    """Copy a trained backbone from the store into the package as the committed reference."""
+def export_reference(trained: Path, profile: Profile, variant: str, command: str, note: str = "") -> Path:
+    """Copy a trained backbone (from the store, or a folder trained elsewhere by ``ssb train``) into the
+    package as the committed reference; ``note`` (Markdown) goes into its README."""
     folder = reference_dir(profile.name, variant)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -96,13 +107,20 @@ def export_reference(trained: Path, profile: Profile, variant: str, command: str
     record["command"] = command
     (folder / "record.json").write_text(json.dumps(record, indent=1))
     log = json.loads((folder / "training_log.json").read_text())
-    curve = [(e["step"], e.get("loss"), e.get("eval_mlm_accuracy"), e.get("eval_masked_accuracy"))
-             for e in log if "loss" in e or "eval_mlm_accuracy" in e]
-    cell = lambda x: "" if x is None else round(x, 4)  # noqa: E731
+    curve = [
+        (e["step"], e.get("loss"), e.get("eval_mlm_accuracy"), e.get("eval_masked_accuracy"))
+        for e in log
+        if "loss" in e or "eval_mlm_accuracy" in e
+    ]
+
+    def cell(x):
+        return "" if x is None else round(x, 4)
+
     lines = [
         f"# Reference backbone: profile `{profile.name}`, variant `{variant}`",
         "",
         "Pre-trained by this project's own code and committed so that the claims need not pre-train it.",
+        *([note] if note else []),
         f"Backbone config hash: `{record['backbone_key']}` (`ssb.config.backbone_key`); a changed training",
         "config makes `ssb` refuse it as stale and say how to retrain.",
         "",
@@ -115,7 +133,7 @@ def export_reference(trained: Path, profile: Profile, variant: str, command: str
         "",
         "| step | train loss | held-out MLM accuracy | at [MASK] only |",
         "|---|---|---|---|",
-        *[f"| {s} | {cell(l)} | {cell(a)} | {cell(m)} |" for s, l, a, m in curve],
+        *[f"| {s} | {cell(loss)} | {cell(a)} | {cell(m)} |" for s, loss, a, m in curve],
         "",
     ]
     (folder / "README.md").write_text("\n".join(lines))

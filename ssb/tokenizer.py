@@ -45,7 +45,9 @@ def bert_base_uncased() -> PreTrainedTokenizerBase:
             raise TokenizerError(f"{vocab}: sha256 {digest} is not that of bert-base-uncased's vocab.txt")
         tokenizer = AutoTokenizer.from_pretrained(str(folder))
         if len(tokenizer) != 30_522 or tokenizer("Paris")["input_ids"] != [101, 3000, 102]:
-            raise TokenizerError(f"{folder}: the tokenizer does not reproduce bert-base-uncased (lower case, 30,522 pieces)")
+            raise TokenizerError(
+                f"{folder}: the tokenizer does not reproduce bert-base-uncased (lower case, 30,522 pieces)"
+            )
         return tokenizer
     try:
         return AutoTokenizer.from_pretrained("bert-base-uncased")
@@ -69,10 +71,16 @@ def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
     tok.train_from_iterator(texts, trainer=trainer)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1", special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls_id), ("[SEP]", sep_id)],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+        tokenizer_object=tok,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
         mask_token="[MASK]",
     )
 

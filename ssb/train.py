@@ -88,15 +88,17 @@ def last_good_checkpoint(work: Path) -> str | None:
                 problem = "no tensors in model.safetensors"
             elif not (ckpt / "optimizer.pt").is_file() or (ckpt / "optimizer.pt").stat().st_size == 0:
                 problem = "no optimizer state"
-        except Exception as err:  # noqa: BLE001 - any unreadable file marks the checkpoint damaged
+        except Exception as err:  # any unreadable file marks the checkpoint damaged
             problem = f"{type(err).__name__}: {err}"
         if problem is None:
             return str(ckpt)
         aside = ckpt.with_name(ckpt.name + ".damaged")
         shutil.rmtree(aside, ignore_errors=True)
         ckpt.rename(aside)
-        warnings.warn(f"checkpoint {ckpt} is damaged ({problem}); set aside as {aside.name}, resuming from the "
-                      f"previous one", stacklevel=2)
+        warnings.warn(
+            f"checkpoint {ckpt} is damaged ({problem}); set aside as {aside.name}, resuming from the previous one",
+            stacklevel=2,
+        )
     return None
 
 
@@ -131,7 +133,10 @@ def _fixed_masking(collator: DataCollatorForLanguageModeling, dataset, seed: int
 
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        rows = [dict(input_ids=ids, special_tokens_mask=st) for ids, st in zip(dataset["input_ids"], dataset["special_tokens_mask"])]
+        rows = [
+            dict(input_ids=ids, special_tokens_mask=st)
+            for ids, st in zip(dataset["input_ids"], dataset["special_tokens_mask"], strict=True)
+        ]
         out = {"input_ids": [], "labels": []}
         for row in rows:  # one at a time: no padding to undo
             batch = collator([row])
@@ -158,8 +163,10 @@ def mlm_accuracy(mask_token_id: int):
         keep = labels != -100
         masked = keep & (eval_pred.inputs == mask_token_id)
         hit = predictions == labels
-        return {"mlm_accuracy": float(hit[keep].mean()) if keep.any() else 0.0,
-                "masked_accuracy": float(hit[masked].mean()) if masked.any() else 0.0}
+        return {
+            "mlm_accuracy": float(hit[keep].mean()) if keep.any() else 0.0,
+            "masked_accuracy": float(hit[masked].mean()) if masked.any() else 0.0,
+        }
 
     return compute
 
@@ -168,10 +175,23 @@ def _argmax_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return logits.argmax(dim=-1)
 
 
-def training_arguments(output_dir: Path, *, epochs: float, max_steps: int, lr: float, weight_decay: float,
-                       batch_size: int, seed: int, save_steps: int, logging_steps: int, eval_steps: int,
-                       progress: bool, group_by_length: bool, warmup_ratio: float = 0.0,
-                       eval_inputs: bool = False) -> TrainingArguments:
+def training_arguments(
+    output_dir: Path,
+    *,
+    epochs: float,
+    max_steps: int,
+    lr: float,
+    weight_decay: float,
+    batch_size: int,
+    seed: int,
+    save_steps: int,
+    logging_steps: int,
+    eval_steps: int,
+    progress: bool,
+    group_by_length: bool,
+    warmup_ratio: float = 0.0,
+    eval_inputs: bool = False,
+) -> TrainingArguments:
     """The paper's optimiser and schedule as ``TrainingArguments`` (works with transformers 4.x and 5.x)."""
     fields = {f.name for f in dataclasses.fields(TrainingArguments)}
     kwargs: dict[str, Any] = dict(
@@ -236,9 +256,16 @@ def store_key(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> 
     return config_hash(backbone_key(profile), "data", data_digest(profile.corpus, data_dir, store.root))
 
 
-def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, force: bool = False,
-             progress: bool = True, stop_after: int | None = None,
-             tokenizer_from: Path | None = None) -> tuple[Path, bool]:
+def pretrain(
+    profile: Profile,
+    store: ArtifactStore,
+    data_dir: Path | None,
+    *,
+    force: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+    tokenizer_from: Path | None = None,
+) -> tuple[Path, bool]:
     """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored.
 
     ``tokenizer_from``: a folder whose saved tokenizer is used instead of the profile's own (its
@@ -264,9 +291,19 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
             shutil.rmtree(store.work_dir("backbone", key), ignore_errors=True)
         work = store.work_dir("backbone", key)
         args = training_arguments(
-            work, epochs=pt.epochs, max_steps=pt.max_steps, lr=pt.lr, weight_decay=pt.weight_decay,
-            batch_size=pt.batch_size, seed=bb.seed, save_steps=pt.save_steps, logging_steps=pt.logging_steps,
-            eval_steps=pt.eval_steps, progress=progress, group_by_length=True, warmup_ratio=pt.warmup_ratio,
+            work,
+            epochs=pt.epochs,
+            max_steps=pt.max_steps,
+            lr=pt.lr,
+            weight_decay=pt.weight_decay,
+            batch_size=pt.batch_size,
+            seed=bb.seed,
+            save_steps=pt.save_steps,
+            logging_steps=pt.logging_steps,
+            eval_steps=pt.eval_steps,
+            progress=progress,
+            group_by_length=True,
+            warmup_ratio=pt.warmup_ratio,
             eval_inputs=True,
         )
         eval_collator = _pad_labels_collator(tokenizer)
@@ -275,8 +312,13 @@ def pretrain(profile: Profile, store: ArtifactStore, data_dir: Path | None, *, f
             return eval_collator(features) if "labels" in features[0] else collator(features)
 
         trainer = Trainer(
-            model=model, args=args, data_collator=collate, train_dataset=train_set, eval_dataset=eval_set,
-            compute_metrics=mlm_accuracy(tokenizer.mask_token_id), preprocess_logits_for_metrics=_argmax_logits,
+            model=model,
+            args=args,
+            data_collator=collate,
+            train_dataset=train_set,
+            eval_dataset=eval_set,
+            compute_metrics=mlm_accuracy(tokenizer.mask_token_id),
+            preprocess_logits_for_metrics=_argmax_logits,
             callbacks=[StopAfter(stop_after)] if stop_after else None,
         )
         started = time.time()
@@ -309,9 +351,18 @@ def classification_accuracy(eval_pred) -> dict[str, float]:
     return {"accuracy": float((np.argmax(eval_pred.predictions, -1) == eval_pred.label_ids).mean())}
 
 
-def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, data_dir: Path | None, *,
-                    backbone_id: str, data_id: str = "", force: bool = False, progress: bool = True,
-                    epochs: float | None = None) -> tuple[Path, bool]:
+def finetune_fewrel(
+    profile: Profile,
+    backbone_dir: Path,
+    store: ArtifactStore,
+    data_dir: Path | None,
+    *,
+    backbone_id: str,
+    data_id: str = "",
+    force: bool = False,
+    progress: bool = True,
+    epochs: float | None = None,
+) -> tuple[Path, bool]:
     """The backbone fine-tuned on FewRel as a sequence classifier (``@ head @``, ``# tail #`` markers).
 
     ``epochs = 0`` stores the untrained classifier: the paper's randomly initialised comparison system
@@ -338,12 +389,27 @@ def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, 
         if epochs > 0:
             work = store.work_dir("fewrel", key)
             args = training_arguments(
-                work, epochs=epochs, max_steps=0, lr=fr.lr, weight_decay=fr.weight_decay,
-                batch_size=fr.batch_size, seed=profile.backbone.seed, save_steps=10**9, logging_steps=50,
-                eval_steps=0, progress=progress, group_by_length=False,
+                work,
+                epochs=epochs,
+                max_steps=0,
+                lr=fr.lr,
+                weight_decay=fr.weight_decay,
+                batch_size=fr.batch_size,
+                seed=profile.backbone.seed,
+                save_steps=10**9,
+                logging_steps=50,
+                eval_steps=0,
+                progress=progress,
+                group_by_length=False,
             )
-            trainer = Trainer(model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer),
-                              train_dataset=train_set, eval_dataset=test_set, compute_metrics=classification_accuracy)
+            trainer = Trainer(
+                model=model,
+                args=args,
+                data_collator=DataCollatorWithPadding(tokenizer),
+                train_dataset=train_set,
+                eval_dataset=test_set,
+                compute_metrics=classification_accuracy,
+            )
             _run_trainer(trainer, work)
             result = trainer.evaluate()
             (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
@@ -351,8 +417,15 @@ def finetune_fewrel(profile: Profile, backbone_dir: Path, store: ArtifactStore, 
             result = {}
         model.save_pretrained(str(folder))
         tokenizer.save_pretrained(str(folder))
-        record = {"relations": split.relations, "n_train": len(split.train), "n_test": len(split.test),
-                  "data": data_record(split.source), "epochs": epochs, "eval": result, "backbone": backbone_id}
+        record = {
+            "relations": split.relations,
+            "n_train": len(split.train),
+            "n_test": len(split.test),
+            "data": data_record(split.source),
+            "epochs": epochs,
+            "eval": result,
+            "backbone": backbone_id,
+        }
         (folder / "record.json").write_text(json.dumps(record, indent=1))
         return {"accuracy": result.get("eval_accuracy")}
 

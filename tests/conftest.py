@@ -13,8 +13,10 @@ settings.register_profile("ci", max_examples=60, deadline=None)
 settings.register_profile("dev", max_examples=30, deadline=None)
 settings.load_profile("ci")
 
-WORDS = ("the cat sat on a mat while the dog ran in the park and a bird sang over the old house near "
-         "river city of london paris is capital france england river thames seine flows through").split()
+WORDS = (
+    "the cat sat on a mat while the dog ran in the park and a bird sang over the old house near "
+    "river city of london paris is capital france england river thames seine flows through"
+).split()
 
 
 def _sentence(rng, n):
@@ -31,7 +33,9 @@ def data_dir(tmp_path_factory) -> Path:
     (root / "wikipedia").mkdir()
     with lzma.open(root / "wikipedia" / "enwiki_paragraphs.jsonl.xz", "wt") as handle:
         for i in range(500):
-            handle.write(json.dumps({"doc_id": str(i), "title": "t", "text": _sentence(rng, int(rng.integers(6, 40)))}) + "\n")
+            handle.write(
+                json.dumps({"doc_id": str(i), "title": "t", "text": _sentence(rng, int(rng.integers(6, 40)))}) + "\n"
+            )
     fewrel = {}
     for r in range(8):
         instances = []

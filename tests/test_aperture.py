@@ -49,7 +49,8 @@ def test_gelu_single_node_can_win_more_than_two():
         len(np.unique(pred))
         for seed in range(5)
         for _, pred in aperture.iter_predictions(
-            _head("gelu", 8, 50, seed), torch.linspace(-6, 6, 2000, dtype=torch.float64)[:, None].repeat(1, 8),
+            _head("gelu", 8, 50, seed),
+            torch.linspace(-6, 6, 2000, dtype=torch.float64)[:, None].repeat(1, 8),
             aperture.single_nodes(8),
         )
     )

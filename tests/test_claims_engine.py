@@ -7,22 +7,33 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from ssb.claims import (Check, MeasureError, SpecError, TierError, Verdict, evaluate, exit_code, load_spec, load_specs,
-                        run_check, tier_of)
+from ssb.claims import (
+    Check,
+    MeasureError,
+    SpecError,
+    TierError,
+    Verdict,
+    evaluate,
+    exit_code,
+    load_spec,
+    load_specs,
+    run_check,
+    tier_of,
+)
 from ssb.config import ConfigError, load_profile
 from ssb.estimate import N_BOOT, Est
 from ssb.measures import MEASURES
 
 CLAIMS = Path(__file__).resolve().parent.parent / "claims"
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "paper" / "rosner2026-single-nodal-ssb.txt"
-GOOD = '''id = "x"
+GOOD = """id = "x"
 paper = "§1"
 quote = "q"
 statement = "s"
 measure = "head-cooperation"
 [expect.cpu]
 checks = [{ quantity = "apt_1", op = ">", value = 0 }]
-'''
+"""
 
 
 def test_the_shipped_specs_load():
@@ -43,31 +54,44 @@ def test_every_spec_quotes_the_paper_verbatim():
 @pytest.mark.parametrize(
     "change, message",
     [
-        (("id = \"x\"\n", ""), "missing field 'id'"),
-        (("quote = \"q\"\n", ""), "missing field 'quote'"),
-        (("measure = \"head-cooperation\"", "measure = \"nope\""), "field 'measure' names unknown measure 'nope'"),
-        (("op = \">\"", "op = \"~\""), "field 'op' must be one of"),
-        (("op = \">\", value = 0", "shape = \"wiggly\""), "field 'shape' must be one of"),
-        (("op = \">\", value = 0", "op = \"between\", value = 3"), "field 'value' must be [low, high]"),
-        (("op = \">\", value = 0", "op = \"between\", value = [\"1\", \"9\"]"), "field 'value' must be [low, high]"),
-        (("op = \">\", value = 0", "op = \"between\", value = [9, 1]"), "low <= high"),
-        (("value = 0", "value = \"0\""), "field 'value' must be a number"),
+        (('id = "x"\n', ""), "missing field 'id'"),
+        (('quote = "q"\n', ""), "missing field 'quote'"),
+        (('measure = "head-cooperation"', 'measure = "nope"'), "field 'measure' names unknown measure 'nope'"),
+        (('op = ">"', 'op = "~"'), "field 'op' must be one of"),
+        (('op = ">", value = 0', 'shape = "wiggly"'), "field 'shape' must be one of"),
+        (('op = ">", value = 0', 'op = "between", value = 3'), "field 'value' must be [low, high]"),
+        (('op = ">", value = 0', 'op = "between", value = ["1", "9"]'), "field 'value' must be [low, high]"),
+        (('op = ">", value = 0', 'op = "between", value = [9, 1]'), "low <= high"),
+        (("value = 0", 'value = "0"'), "field 'value' must be a number"),
         (("value = 0", "value = true"), "field 'value' must be a number"),
-        (("op = \">\", value = 0", "op = \">\", shape = \"increasing\""), "exactly one of 'op' or 'shape'"),
+        (('op = ">", value = 0', 'op = ">", shape = "increasing"'), "exactly one of 'op' or 'shape'"),
         (("checks = [", "chex = 1\nchecks = ["), "expect.cpu': unknown key 'chex'"),
-        (("statement = \"s\"", "statement = \"s\"\ncolour = 1"), "unknown field 'colour'"),
+        (('statement = "s"', 'statement = "s"\ncolour = 1'), "unknown field 'colour'"),
         (("[expect.cpu]", "[expect.cpu\n"), "not valid TOML"),
         (("[expect.cpu]", "[expect.gpu]"), "unknown tier"),
         # a typo'd quantity is an error at load, also inside an expected failure
-        (("quantity = \"apt_1\", op = \">\", value = 0", "quantity = \"apt_one\", op = \">\", value = 0, xfail = \"r\""),
-         "names 'apt_one', which measure 'head-cooperation' does not produce"),
+        (
+            ('quantity = "apt_1", op = ">", value = 0', 'quantity = "apt_one", op = ">", value = 0, xfail = "r"'),
+            "names 'apt_one', which measure 'head-cooperation' does not produce",
+        ),
         # an op on a curve, a shape on a scalar
-        (("quantity = \"apt_1\"", "quantity = \"apt_vs_heads\""), "field 'op' needs a scalar, but 'apt_vs_heads' is a curve"),
-        (("quantity = \"apt_1\", op = \">\", value = 0", "quantity = \"apt_1\", shape = \"increasing\""),
-         "field 'shape' needs a curve, but 'apt_1' is a scalar"),
-        (("op = \">\", value = 0", "op = \">\", value = 0, tolerance = 0.1"), "'tolerance' applies to shape 'dip-then-rise'"),
-        (("value = 0 }", "value = 0, xfail = \"\" }"), "field 'xfail' must be a non-empty string"),
-        (("value = 0 }", "value = 0 }, { quantity = \"apt_1\", op = \">\", value = 1 }"), "two checks are named 'apt_1:gt'"),
+        (
+            ('quantity = "apt_1"', 'quantity = "apt_vs_heads"'),
+            "field 'op' needs a scalar, but 'apt_vs_heads' is a curve",
+        ),
+        (
+            ('quantity = "apt_1", op = ">", value = 0', 'quantity = "apt_1", shape = "increasing"'),
+            "field 'shape' needs a curve, but 'apt_1' is a scalar",
+        ),
+        (
+            ('op = ">", value = 0', 'op = ">", value = 0, tolerance = 0.1'),
+            "'tolerance' applies to shape 'dip-then-rise'",
+        ),
+        (("value = 0 }", 'value = 0, xfail = "" }'), "field 'xfail' must be a non-empty string"),
+        (
+            ("value = 0 }", 'value = 0 }, { quantity = "apt_1", op = ">", value = 1 }'),
+            "two checks are named 'apt_1:gt'",
+        ),
     ],
 )
 def test_malformed_specs_name_file_claim_and_field(tmp_path, change, message):
@@ -129,8 +153,10 @@ def _noisy(value, sd, seed=0):
     return Est(value, np.random.default_rng(seed).normal(value, sd, N_BOOT))
 
 
-@pytest.mark.parametrize("value, sd, verdict", [(1.5, 0.1, "holds"), (1.02, 0.1, "inconclusive"),
-                                                (0.98, 0.1, "inconclusive"), (0.5, 0.1, "fails")])
+@pytest.mark.parametrize(
+    "value, sd, verdict",
+    [(1.5, 0.1, "holds"), (1.02, 0.1, "inconclusive"), (0.98, 0.1, "inconclusive"), (0.5, 0.1, "fails")],
+)
 def test_three_valued_verdicts(value, sd, verdict):
     result = run_check(Check("q", op=">", value=1.0), {"q": _noisy(value, sd)})
     assert result.verdict == verdict
@@ -182,7 +208,7 @@ def test_unpinned_failures_and_inconclusive_give_a_nonzero_exit():
 
 def test_a_profile_without_a_tier_is_refused(tmp_path):
     mine = tmp_path / "my.toml"
-    mine.write_text("name = \"my\"\n[probe]\nlayer = 5\n")
+    mine.write_text('name = "my"\n[probe]\nlayer = 5\n')
     with pytest.raises(TierError, match="names no expectation tier"):
         tier_of(load_profile(mine))
     mine.write_text('name = "my"\nexpect = "gpu"\n')

@@ -11,8 +11,19 @@ def _run(argv, capsys):
 
 
 def test_missing_data_is_one_line(tmp_path, capsys):
-    code, err = _run(["features", "--profile", "smoke", "--data-dir", str(tmp_path / "none"),
-                      "--cache-dir", str(tmp_path / "c"), "--quiet"], capsys)
+    code, err = _run(
+        [
+            "features",
+            "--profile",
+            "smoke",
+            "--data-dir",
+            str(tmp_path / "none"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 2 and "\n" not in err and "SSB_DATA_DIR" in err and "DataError" in err
 
 
@@ -26,15 +37,28 @@ def test_bad_profile_is_one_line(tmp_path, capsys):
 def test_malformed_spec_is_one_line(tmp_path, capsys):
     (tmp_path / "claims").mkdir()
     (tmp_path / "claims" / "x.toml").write_text('id = "x"\n')
-    code, err = _run(["claims", "--profile", "smoke", "--claims", str(tmp_path / "claims"),
-                      "--cache-dir", str(tmp_path / "c")], capsys)
+    code, err = _run(
+        ["claims", "--profile", "smoke", "--claims", str(tmp_path / "claims"), "--cache-dir", str(tmp_path / "c")],
+        capsys,
+    )
     assert code == 2 and "\n" not in err and "x.toml" in err and "missing field" in err
 
 
 def test_missing_model_dir_is_one_line(tmp_path, capsys):
     (tmp_path / "model").mkdir()
-    code, err = _run(["features", "--profile", "smoke", "--model", str(tmp_path / "model"),
-                      "--cache-dir", str(tmp_path / "c"), "--quiet"], capsys)
+    code, err = _run(
+        [
+            "features",
+            "--profile",
+            "smoke",
+            "--model",
+            str(tmp_path / "model"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 2 and "\n" not in err and "no *.safetensors weights" in err
 
 

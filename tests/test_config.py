@@ -30,14 +30,20 @@ def test_hash_is_stable_and_sensitive():
 
 def test_late_field_keeps_old_keys_at_its_default():
     """``warmup_ratio`` came after references were committed: at 0 it must not move the key."""
-    import dataclasses, hashlib, json
+    import dataclasses
+    import hashlib
+    import json
 
     p = load_profile("smoke")
     assert p.pretrain.warmup_ratio == 0
     old = {k: v for k, v in dataclasses.asdict(p.pretrain).items() if k != "warmup_ratio"}
-    expect = hashlib.sha256(json.dumps(["pretrain", old], sort_keys=True, separators=(",", ":")).encode()).hexdigest()[:16]
+    expect = hashlib.sha256(json.dumps(["pretrain", old], sort_keys=True, separators=(",", ":")).encode()).hexdigest()[
+        :16
+    ]
     assert config_hash("pretrain", p.pretrain) == expect
-    assert config_hash("pretrain", p.pretrain) != config_hash("pretrain", p.replace(pretrain={"warmup_ratio": 0.05}).pretrain)
+    assert config_hash("pretrain", p.pretrain) != config_hash(
+        "pretrain", p.replace(pretrain={"warmup_ratio": 0.05}).pretrain
+    )
 
 
 @pytest.mark.parametrize(
@@ -60,7 +66,7 @@ def test_errors_name_file_and_field(data, field):
 
 def test_toml_file_and_syntax_error(tmp_path):
     good = tmp_path / "mine.toml"
-    good.write_text('[backbone]\nhidden = 96\nn_heads = 12\n[sweep]\nnode_counts = [1, 2]\n')
+    good.write_text("[backbone]\nhidden = 96\nn_heads = 12\n[sweep]\nnode_counts = [1, 2]\n")
     p = load_profile(good)
     assert p.name == "mine" and p.backbone.hidden == 96 and p.sweep.node_counts == (1, 2)
     bad = tmp_path / "bad.toml"

@@ -37,5 +37,7 @@ def test_arithmetic_mixes_exact_and_sampled():
 
 
 def test_paired_resamples_items_jointly():
-    est = paired({"x": [1, 2, 3, 4], "y": [2, 4, 6, 8]}, np.random.default_rng(0), lambda d: d["y"].sum() / d["x"].sum())
+    est = paired(
+        {"x": [1, 2, 3, 4], "y": [2, 4, 6, 8]}, np.random.default_rng(0), lambda d: d["y"].sum() / d["x"].sum()
+    )
     assert est.value == 2.0 and np.allclose(est.reps, 2.0)

@@ -7,8 +7,9 @@ from ssb.model import build_mlm
 
 
 def _tiny(sparse: bool):
-    cfg = BackboneConfig(n_layers=2, hidden=32, n_heads=4, intermediate=64, max_len=16, hidden_dropout=0.0,
-                         attention_dropout=0.0)
+    cfg = BackboneConfig(
+        n_layers=2, hidden=32, n_heads=4, intermediate=64, max_len=16, hidden_dropout=0.0, attention_dropout=0.0
+    )
     return build_mlm(cfg, vocab_size=50, sparse=sparse)
 
 
@@ -29,7 +30,7 @@ def test_sparse_prediction_gives_the_dense_loss_and_gradients():
         loss.backward()
         losses.append(loss)
     torch.testing.assert_close(losses[0], losses[1])
-    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters()):
+    for (name, a), (_, b) in zip(dense.named_parameters(), sparse.named_parameters(), strict=True):
         torch.testing.assert_close(a.grad, b.grad, msg=name)
     sparse.eval()  # evaluation: the full logits, as the parent gives them
     assert sparse(input_ids=ids, labels=labels).logits.shape == (3, 12, 50)

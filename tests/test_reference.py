@@ -17,7 +17,10 @@ def committed():
                 yield profile_dir.name, folder.name
 
 
-@pytest.mark.parametrize("profile_name, name", list(committed()) or [pytest.param(None, None, marks=pytest.mark.skip("no committed reference"))])
+@pytest.mark.parametrize(
+    "profile_name, name",
+    list(committed()) or [pytest.param(None, None, marks=pytest.mark.skip("no committed reference"))],
+)
 def test_committed_references_match_the_profile(profile_name, name):
     profile = variant(load_profile(profile_name), name)
     # find_reference raises StaleReference, naming the retraining command, if the config changed since
@@ -42,7 +45,11 @@ def test_stale_reference_says_how_to_retrain(tmp_path, monkeypatch):
     _fake_reference(tmp_path, profile, "reference", "0000000000000000")
     with pytest.raises(reference.StaleReference) as err:
         reference.find_reference(profile, "reference")
-    assert "stale" in str(err.value) and "ssb train --profile cpu" in str(err.value) and backbone_key(profile) in str(err.value)
+    assert (
+        "stale" in str(err.value)
+        and "ssb train --profile cpu" in str(err.value)
+        and backbone_key(profile) in str(err.value)
+    )
 
 
 def test_damaged_reference_is_refused(tmp_path, monkeypatch):

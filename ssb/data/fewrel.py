@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import FewRelConfig
-from . import DataError, local_file, open_text
+from .common import DataError, local_file, open_text
 
 
 @dataclass(frozen=True)
@@ -115,11 +115,14 @@ def _read_hub(cfg: FewRelConfig) -> dict[str, Any]:
         raise DataError(
             f"FewRel: could not load {cfg.hub_name} from the hub ({type(err).__name__}: {err}). Provide it "
             f"either (1) locally: set SSB_DATA_DIR (or --data-dir) to a folder holding '{cfg.path}' and "
-            f"fewrel.source = \"local\", or (2) from the hub with network access."
+            f'fewrel.source = "local", or (2) from the hub with network access.'
         ) from err
     data: dict[str, list[Any]] = {}
     for row in rows:
-        entity = lambda e: [e["text"], e["type"], e["indices"]]  # noqa: E731
+
+        def entity(e):
+            return [e["text"], e["type"], e["indices"]]
+
         data.setdefault(row["relation"], []).append(
             {"tokens": row["tokens"], "h": entity(row["head"]), "t": entity(row["tail"])}
         )
@@ -146,8 +149,10 @@ def load_fewrel(cfg: FewRelConfig, data_dir: Path | None) -> FewRelSplit:
     if short:
         listed = ", ".join(f"{name} ({len(relations[name])})" for name in short)
         if not cfg.drop_short_relations:
-            raise DataError(f"{source}: relation(s) {listed} have fewer than 2 instances, too few for a train and a "
-                            f"test sentence; remove them or set fewrel.drop_short_relations = true")
+            raise DataError(
+                f"{source}: relation(s) {listed} have fewer than 2 instances, too few for a train and a "
+                f"test sentence; remove them or set fewrel.drop_short_relations = true"
+            )
         warnings.warn(f"{source}: dropping relation(s) {listed}: fewer than 2 instances", stacklevel=2)
         names = [name for name in names if name not in short]
     if cfg.n_relations:

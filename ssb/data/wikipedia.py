@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import CorpusConfig
-from . import DataError, local_file, open_text
+from .common import DataError, local_file, open_text
 
 _WIKITEXT_HEADING = re.compile(r"^\s*=+ .* =+\s*$")
 
@@ -82,7 +82,7 @@ def _hub_paragraphs(cfg: CorpusConfig, needed: int) -> list[str]:
         raise DataError(
             f"corpus: could not load {cfg.hub_name}/{cfg.hub_config} from the hub ({type(err).__name__}: {err}). "
             f"Provide it either (1) locally: set SSB_DATA_DIR (or --data-dir) to a folder holding '{cfg.path}' "
-            f"and corpus.source = \"local\", or (2) from the hub with network access."
+            f'and corpus.source = "local", or (2) from the hub with network access.'
         ) from err
 
 

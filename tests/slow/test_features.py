@@ -10,8 +10,13 @@ from ssb.features import capture_context, cls_vectors, masked_random, one_at_a_t
 from ssb.model import build_mlm
 from ssb.tokenizer import train_wordpiece
 
-TEXTS = ["the cat sat on the mat", "a dog ran in the park today", "paris is the capital of france",
-         "the river flows through the old city", "birds sang"] * 3
+TEXTS = [
+    "the cat sat on the mat",
+    "a dog ran in the park today",
+    "paris is the capital of france",
+    "the river flows through the old city",
+    "birds sang",
+] * 3
 
 
 def _model(layers=2, hidden=24, heads=4):
@@ -26,11 +31,16 @@ def test_hook_equals_recomputation_from_q_k_v():
     with capture_context(model, (1, 2), stop=False) as captured:
         run_capturing(model, input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])
     # recompute block 2's context from its input hidden states
-    hidden = model.bert(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True).hidden_states[1]
+    hidden = model.bert(
+        input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True
+    ).hidden_states[1]
     attn = model.bert.encoder.layer[1].attention.self
     B, T, D = hidden.shape
     H, d = 4, D // 4
-    split = lambda x: x.view(B, T, H, d).transpose(1, 2)  # noqa: E731  [B, H, T, d]
+
+    def split(x):  # [B, T, hidden] -> [B, H, T, d]
+        return x.view(B, T, H, d).transpose(1, 2)
+
     q, k, v = split(attn.query(hidden)), split(attn.key(hidden)), split(attn.value(hidden))
     scores = q @ k.transpose(-1, -2) / math.sqrt(d) + (1 - enc["attention_mask"][:, None, None, :].float()) * -1e9
     context = (scores.softmax(-1) @ v).transpose(1, 2).reshape(B, T, D)  # [B, T, hidden]
@@ -43,7 +53,12 @@ def test_one_at_a_time_counts_every_token_once():
     model = _model()
     feats, ids, rate = one_at_a_time(model, tok, TEXTS, (1, 2), max_len=32, copies_per_batch=7, progress=False)
     enc = tok(TEXTS, truncation=True, max_length=32, return_special_tokens_mask=True)
-    expected = Counter(i for row, spec in zip(enc["input_ids"], enc["special_tokens_mask"]) for i, s in zip(row, spec) if not s)
+    expected = Counter(
+        i
+        for row, spec in zip(enc["input_ids"], enc["special_tokens_mask"], strict=True)
+        for i, s in zip(row, spec, strict=True)
+        if not s
+    )
     assert Counter(ids.tolist()) == expected and rate > 0
     assert feats[1].shape == feats[2].shape == (sum(expected.values()), 24)
 

