@@ -89,6 +89,9 @@ class SparseBertForMaskedLM(BertForMaskedLM):
         labels=None,
         **kwargs,
     ):
+        # the Trainer passes num_items_in_batch to a forward with **kwargs; both losses here are means over
+        # the labelled positions (no gradient accumulation), and transformers 4.x's parent rejects the key
+        kwargs.pop("num_items_in_batch", None)
         if not self.training or labels is None:
             return super().forward(
                 input_ids=input_ids,
