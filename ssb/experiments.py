@@ -132,7 +132,8 @@ class Pipeline:
                 raise MissingReference(
                     f"no committed '{name}' backbone for the '{profile.name}' profile "
                     f"(ssb/reference/{profile.name}/{name}/). "
-                    f"Train it with `ssb train --profile {profile.name} --variant {name}` (about an hour on two cores) "
+                    f"Train it with `ssb train --profile {profile.name} --variant {name}` "
+                    f"(the cpu profile's: ~3 min on one GPU, ~3 h on two cores) "
                     f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
                     f"everything with --retrain / --ssb-retrain."
                 )

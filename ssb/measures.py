@@ -496,7 +496,8 @@ def no_dropout(pl: Any) -> dict[str, Any]:
     """No-dropout against the reference: each head alone, and every single node (each arm resampled over
     its own heads or nodes)."""
     rng = _rng()
-    ref, nod = _group(pl.head_table()["1"], rng), _group(pl.head_table("no-dropout")["1"], rng)
+    heads_nod = pl.head_table("no-dropout")["1"]
+    ref, nod = _group(pl.head_table()["1"], rng), _group(heads_nod, rng)
     node_ref = _group(pl.token_node_sweep(counts=(1,))["1"], rng)
     node_nod = _group(pl.token_node_sweep(name="no-dropout", counts=(1,))["1"], rng)
     return {
@@ -504,7 +505,7 @@ def no_dropout(pl: Any) -> dict[str, Any]:
         "apt_ratio": nod["apt"] / ref["apt"],
         "n_pos_1_ratio": node_nod["n_pos"] / node_ref["n_pos"],
         "apt_1_ratio": node_nod["apt"] / node_ref["apt"],
-        "n_pos_min_no_dropout": exact(min(h["n_pos"] for h in pl.head_table("no-dropout")["1"]["per_subset"])),
+        "n_pos_min_no_dropout": exact(min(h["n_pos"] for h in heads_nod["per_subset"])),
         "n_pos_mean_dropout": ref["n_pos"].value,
         "n_pos_mean_no_dropout": nod["n_pos"].value,
         "apt_mean_dropout": ref["apt"].value,
