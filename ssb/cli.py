@@ -219,6 +219,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
     from .claims import MeasureError, SpecError, TierError
     from .data import DataError
+    from .model import CheckpointError
     from .reference import MissingReference, StaleReference
     from .train import Interrupted
 
@@ -228,6 +229,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         TierError,
         MeasureError,
         DataError,
+        CheckpointError,
         MissingReference,
         StaleReference,
         Interrupted,

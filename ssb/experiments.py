@@ -28,7 +28,7 @@ from .features import cls_vectors, masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .hull import attainable_labels
 from .metrics import summarise
-from .model import build_mlm, head_spread, load_mlm
+from .model import build_mlm, check_bert_folder, head_spread, load_mlm
 from .probe import LabelHead, TokenHead, load_head, save_head, train_head
 from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
 from .tokenizer import load_tokenizer
@@ -112,8 +112,7 @@ class Pipeline:
         if name.startswith(SHORT):
             return self._short_backbone(name.removeprefix(SHORT))
         if self.model_dir is not None and name == "reference":
-            if not any(self.model_dir.glob("*.safetensors")):
-                raise FileNotFoundError(f"{self.model_dir}: no *.safetensors weights (only safetensors are loaded)")
+            check_bert_folder(self.model_dir)
             return self.model_dir, "external-" + config_hash(
                 "external", checkpoint_digest(self.model_dir, self.store.root)
             )

@@ -131,8 +131,44 @@ def build_mlm(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, spars
     return model
 
 
+class CheckpointError(ValueError):
+    """A model folder is not a BERT checkpoint ssb can read: the message names the folder and the file."""
+
+
+def check_bert_folder(folder: Path) -> None:
+    """Refuse, in one line, a folder whose config is not a BERT's or that has no safetensors weights."""
+    import json
+
+    config = folder / "config.json"
+    if not config.is_file():
+        raise CheckpointError(f"{folder}: no config.json (a Hugging Face BERT checkpoint folder is needed)")
+    try:
+        model_type = json.loads(config.read_text()).get("model_type")
+    except json.JSONDecodeError as err:
+        raise CheckpointError(f"{config}: not valid JSON ({err})") from err
+    if model_type != "bert":
+        raise CheckpointError(
+            f"{config}: model_type {model_type!r}, but ssb reads BERT checkpoints (model_type 'bert')"
+        )
+    if not any(folder.glob("*.safetensors")):
+        raise CheckpointError(f"{folder}: no *.safetensors weights (only safetensors are loaded)")
+
+
 def load_mlm(folder: Path) -> BertForMaskedLM:
-    return BertForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
+    """A saved BERT as a masked LM (a bare encoder checkpoint gets a new, unused MLM head). Weights that do
+    not fit the folder's config.json are one CheckpointError, not transformers' table of mismatched keys."""
+    from transformers.utils import logging as hf_logging
+
+    check_bert_folder(folder)
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        return BertForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
+    except (RuntimeError, ValueError, OSError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{folder}: the weights do not load with its config.json ({first})") from err
+    finally:
+        hf_logging.set_verbosity(level)
 
 
 def load_classifier(folder: Path, n_labels: int, overrides: dict | None = None) -> BertForSequenceClassification:

@@ -59,7 +59,7 @@ def test_missing_model_dir_is_one_line(tmp_path, capsys):
         ],
         capsys,
     )
-    assert code == 2 and "\n" not in err and "no *.safetensors weights" in err
+    assert code == 2 and "\n" not in err and ("no *.safetensors weights" in err or "no config.json" in err)
 
 
 def test_debug_shows_the_traceback(tmp_path):
@@ -69,3 +69,14 @@ def test_debug_shows_the_traceback(tmp_path):
 
     with pytest.raises(ConfigError):
         main(["--debug", "claims", "--profile", str(bad)])
+
+
+def test_a_non_bert_config_is_one_line(tmp_path, capsys):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"model_type": "gpt2", "n_layer": 2}')
+    (model / "model.safetensors").write_bytes(b"not read")
+    code, err = _run(
+        ["features", "--profile", "smoke", "--model", str(model), "--cache-dir", str(tmp_path / "c")], capsys
+    )
+    assert code == 2 and "\n" not in err and "model_type 'gpt2'" in err and "CheckpointError" in err
