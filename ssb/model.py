@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -154,36 +156,38 @@ def check_bert_folder(folder: Path) -> None:
         raise CheckpointError(f"{folder}: no *.safetensors weights (only safetensors are loaded)")
 
 
-def load_mlm(folder: Path) -> BertForMaskedLM:
-    """A saved BERT as a masked LM (a bare encoder checkpoint gets a new, unused MLM head). Weights that do
-    not fit the folder's config.json are one CheckpointError, not transformers' table of mismatched keys."""
+@contextlib.contextmanager
+def _no_load_report() -> Iterator[None]:
+    """Silence transformers' table of missing and unexpected keys while a head that is new by design loads."""
     from transformers.utils import logging as hf_logging
 
-    check_bert_folder(folder)
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()
     try:
-        return BertForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+
+
+def load_mlm(folder: Path) -> BertForMaskedLM:
+    """A saved BERT as a masked LM (a bare encoder checkpoint gets a new, unused MLM head). Weights that do
+    not fit the folder's config.json are one CheckpointError, not transformers' table of mismatched keys."""
+    check_bert_folder(folder)
+    try:
+        with _no_load_report():
+            return BertForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
     except (RuntimeError, ValueError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(f"{folder}: the weights do not load with its config.json ({first})") from err
-    finally:
-        hf_logging.set_verbosity(level)
 
 
 def load_classifier(folder: Path, n_labels: int, overrides: dict | None = None) -> BertForSequenceClassification:
     """A sequence classifier on a saved backbone. Its classification head and pooler are new and the MLM
-    head is unused, as intended: transformers' table of missing and unexpected keys is silenced."""
-    from transformers.utils import logging as hf_logging
-
-    level = hf_logging.get_verbosity()
-    hf_logging.set_verbosity_error()
-    try:
+    head is unused, as intended."""
+    with _no_load_report():
         return BertForSequenceClassification.from_pretrained(
             str(folder), num_labels=n_labels, use_safetensors=True, **(overrides or {})
         )
-    finally:
-        hf_logging.set_verbosity(level)
 
 
 def load_encoder(folder: Path) -> PreTrainedModel:
