@@ -115,12 +115,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     verdicts = _evaluate_all(pl, folder)
     extra = {}
     if args.model:
-        extra[args.model] = _evaluate_all(_pipeline(args, args.model), folder)
+        model_pl = _pipeline(args, args.model)
+        extra[args.model] = (_evaluate_all(model_pl, folder), model_pl)
     out = Path(args.out or f"results/{pl.profile.name}")
     path = write_report(verdicts, pl, out, extra)
     print(_summary(verdicts))
     print(f"report: {path}")
-    return exit_code(verdicts + [v for column in extra.values() for v in column])
+    return exit_code(verdicts + [v for column, _ in extra.values() for v in column])
 
 
 def cmd_readme(args: argparse.Namespace) -> int:

@@ -187,37 +187,50 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
-def write_report(
-    verdicts: list[Verdict], pl: Pipeline, out: Path, extra_columns: dict[str, list[Verdict]] | None = None
-) -> Path:
-    """Write ``report.md``, ``report.json`` and the figures into ``out``; returns the Markdown path."""
-    out.mkdir(parents=True, exist_ok=True)
+def figures_for(verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = "") -> list[tuple[str, str]]:
+    """Draw the figures the measured claims need (Figs. 3-6 analogues); returns ``(title, file name)``."""
     figures = []
     needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
-    if needs & {"heads"}:
-        fig_heads(pl, out / "fig3_heads.png")
-        figures.append(("Fig. 3: each head alone", "fig3_heads.png"))
+    source = f"{pl.profile.name}" + (f", {pl.model_dir.name}" if pl.model_dir else "")
+    if "heads" in needs:
+        fig_heads(pl, out / f"{prefix}fig3_heads.png")
+        figures.append(("Fig. 3: each head alone", f"{prefix}fig3_heads.png"))
     if "token-nodes" in needs:
         fig_nodes(
             pl.token_node_sweep(),
-            out / "fig4_pretrain_nodes.png",
-            f"Fig. 4 analogue: masked tokens vs number of nodes ({pl.profile.name})",
+            out / f"{prefix}fig4_pretrain_nodes.png",
+            f"Fig. 4 analogue: masked tokens vs number of nodes ({source})",
             "tokens",
         )
-        figures.append(("Fig. 4: token head through n random nodes", "fig4_pretrain_nodes.png"))
+        figures.append(("Fig. 4: token head through n random nodes", f"{prefix}fig4_pretrain_nodes.png"))
     if "fewrel-finetuned" in needs:
         fewrel = pl.fewrel("finetuned")
         fig_nodes(
             fewrel["nodes"],
-            out / "fig5_fewrel_nodes.png",
-            f"Fig. 5 analogue: FewRel labels vs number of nodes ({pl.profile.name})",
+            out / f"{prefix}fig5_fewrel_nodes.png",
+            f"Fig. 5 analogue: FewRel labels vs number of nodes ({source})",
             "labels",
         )
-        fig_hull(fewrel["hull"], out / "fig6_hull.png")
+        fig_hull(fewrel["hull"], out / f"{prefix}fig6_hull.png")
         figures += [
-            ("Fig. 5: FewRel head through n random nodes", "fig5_fewrel_nodes.png"),
-            ("Fig. 6: hull bound", "fig6_hull.png"),
+            ("Fig. 5: FewRel head through n random nodes", f"{prefix}fig5_fewrel_nodes.png"),
+            ("Fig. 6: hull bound", f"{prefix}fig6_hull.png"),
         ]
+    return figures
+
+
+def write_report(
+    verdicts: list[Verdict],
+    pl: Pipeline,
+    out: Path,
+    extra_columns: dict[str, tuple[list[Verdict], Pipeline]] | None = None,
+) -> Path:
+    """Write ``report.md``, ``report.json`` and the figures into ``out``; returns the Markdown path.
+    ``extra_columns``: the same claims on other models (``--model``), each with its pipeline."""
+    out.mkdir(parents=True, exist_ok=True)
+    extra_columns = extra_columns or {}
+    needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
+    figures = figures_for(verdicts, pl, out)
     from .claims import check_rows
 
     payload = {
@@ -237,7 +250,7 @@ def write_report(
             for v in verdicts
         ],
         "checks": _jsonable(check_rows(verdicts)),
-        "extra": {name: _jsonable(check_rows(column)) for name, column in (extra_columns or {}).items()},
+        "extra": {name: _jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
         "timings": pl.timings,
     }
     verdicts_shown = [v for v in verdicts if not v.skipped]
@@ -273,8 +286,11 @@ def write_report(
     if pinned:
         lines += ["### Checks expected to fail at this tier, and why", ""]
         lines += [f"- **{v.spec.id}** `{c.check.name}` ({c.outcome}): {c.check.xfail}" for v, c in pinned] + [""]
-    for name, column in (extra_columns or {}).items():
+    for i, (name, (column, extra_pl)) in enumerate(extra_columns.items()):
         lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
+        lines += [
+            f"### {title}\n\n![{title}]({file})\n" for title, file in figures_for(column, extra_pl, out, f"model{i}-")
+        ]
     if "heads" in needs:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
     lines += ["## Figures", ""] + [f"### {title}\n\n![{title}]({name})\n" for title, name in figures]

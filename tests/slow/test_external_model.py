@@ -41,3 +41,16 @@ def test_weights_that_do_not_fit_the_config_are_one_error(external):
     with pytest.raises(CheckpointError, match="the weights do not load with its config.json") as err:
         load_mlm(external)
     assert "\n" not in str(err.value)
+
+
+def test_reproduce_reports_the_model_with_its_figures(external, data_dir, tmp_path):
+    from ssb.cli import main
+
+    out = tmp_path / "report"
+    common = ["--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert main(["reproduce", *common, "--model", str(external), "--out", str(out)]) == 0
+    payload = json.loads((out / "report.json").read_text())
+    rows = payload["extra"][str(external)]
+    assert any(r["outcome"] == "pass" for r in rows) and any(r["outcome"] == "skipped" for r in rows)
+    assert (out / "model0-fig3_heads.png").is_file() and (out / "model0-fig6_hull.png").is_file()
+    assert "model0-fig4_pretrain_nodes.png" in (out / "report.md").read_text()
