@@ -80,3 +80,21 @@ def test_a_non_bert_config_is_one_line(tmp_path, capsys):
         ["features", "--profile", "smoke", "--model", str(model), "--cache-dir", str(tmp_path / "c")], capsys
     )
     assert code == 2 and "\n" not in err and "model_type 'gpt2'" in err and "CheckpointError" in err
+
+
+def test_an_unwritable_store_is_one_line_with_the_fix(tmp_path, data_dir, capsys, monkeypatch):
+    """Root ignores file permissions here, so the store's first write is made to fail as a read-only one would."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(tmp_path / "c"))
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    monkeypatch.setattr("ssb.fingerprint.tempfile.mkstemp", refuse)
+    code, err = _run(
+        ["train", "--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "c"), "--quiet"],
+        capsys,
+    )
+    last = err.splitlines()[-1]
+    assert code == 2 and last.startswith("ssb: ") and "Permission denied" in last and "SSB_CACHE_DIR" in last
+    assert "Traceback" not in err
