@@ -54,3 +54,31 @@ def test_reproduce_reports_the_model_with_its_figures(external, data_dir, tmp_pa
     assert any(r["outcome"] == "pass" for r in rows) and any(r["outcome"] == "skipped" for r in rows)
     assert (out / "model0-fig3_heads.png").is_file() and (out / "model0-fig6_hull.png").is_file()
     assert "model0-fig4_pretrain_nodes.png" in (out / "report.md").read_text()
+
+
+def test_new_weights_under_the_same_config_re_key_everything_downstream(smoke, store, data_dir):
+    """--retrain, or a new committed reference: same config hash, other weights -> other downstream keys."""
+    from safetensors.torch import load_file, save_file
+
+    from ssb.artifacts import write_manifest
+
+    pl = Pipeline(smoke, store, data_dir, progress=False)
+    folder, before = pl.backbone()
+    features_before = pl._features_key("reference", "valid")
+    weights = {k: v.clone() for k, v in load_file(str(folder / "model.safetensors")).items()}
+    name = next(iter(weights))
+    weights[name] = weights[name] + 1e-3  # what a retraining with other numerics would leave
+    save_file(weights, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    write_manifest(folder, json.loads((folder / "manifest.json").read_text())["meta"])
+    again = Pipeline(smoke, store, data_dir, progress=False)
+    assert again.backbone()[1] != before and again._features_key("reference", "valid") != features_before
+
+
+def test_quiet_prints_no_loss_dicts_or_loading_bars(data_dir, tmp_path, capfd):
+    from ssb.cli import main
+
+    common = ["--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "c"), "--quiet"]
+    assert main(["train", *common]) == 0
+    out, err = capfd.readouterr()
+    assert "'loss'" not in out and "Loading weights" not in err and "Writing model" not in err, (out, err)
+    assert out.strip().startswith("backbone (smoke, reference)")
