@@ -1,7 +1,8 @@
 """Committed reference backbones (``ssb/reference/<profile>/<variant>/``), checked by config hash.
 
-MLM pre-training of the ``cpu`` profile's BERT takes about an hour on two cores, more than a test run can
-afford, so the project trains it once with ``ssb train --profile cpu`` and commits the result here with
+MLM pre-training of the ``cpu`` profile's BERT takes about 3 minutes on one GPU and about 3 hours on two
+cores, more than a test run can afford, so the project trains it once with ``ssb train --profile cpu`` (on
+a GPU) and commits the result here with
 its record (config and its hash, data hashes, training log, exact command). A reference whose recorded
 hash differs from the profile's current backbone hash is *stale*: it was trained under another config,
 and using it would silently test the wrong model.
