@@ -51,6 +51,7 @@ OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "dip-then-rise", "argmin-between")
 TIERS = ("smoke", "cpu", "paper")
 MIN_CURVE_POINTS = 3
+VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout")  # need the profile's own variants (not --model's)
 
 
 class SpecError(ValueError):
@@ -423,15 +424,14 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None) -> Verdict:
     have, gives a ``skipped`` verdict with the reason.
     """
     tier = tier or tier_of(pipeline.profile)
-    m = MEASURES[spec.measure]
-    if getattr(pipeline, "model_dir", None) is not None and set(m.needs) & set(VARIANT_EXPERIMENTS):
+    variants = sorted(set(MEASURES[spec.measure].needs) & set(VARIANT_EXPERIMENTS))
+    if getattr(pipeline, "model_dir", None) is not None and variants:
         return Verdict(
             spec,
             tier,
             [],
             {},
-            skipped=f"{spec.id} compares the profile's own backbone variants "
-            f"({', '.join(sorted(set(m.needs) & set(VARIANT_EXPERIMENTS)))}), "
+            skipped=f"{spec.id} compares the profile's own backbone variants ({', '.join(variants)}), "
             "which an external --model does not have",
         )
     try:
@@ -441,9 +441,6 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None) -> Verdict:
     expectation = spec.expect.get(tier)
     checks = [run_check(c, measured) for c in expectation.checks] if expectation else []
     return Verdict(spec, tier, checks, point_values(measured))
-
-
-VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout")
 
 
 def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:

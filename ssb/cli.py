@@ -222,6 +222,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     from .data import DataError
     from .model import CheckpointError
     from .reference import MissingReference, StaleReference
+    from .report import ReadmeError
     from .train import Interrupted
 
     return (
@@ -236,7 +237,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         Interrupted,
         FileNotFoundError,
         PermissionError,
-        ValueError,
+        ReadmeError,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .claims import Verdict, tier_of, verdict_table
+from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
 from .experiments import Pipeline
 
@@ -145,6 +145,10 @@ def results_table(payload: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+class ReadmeError(ValueError):
+    """The README has no marked results block for the report's profile."""
+
+
 README_START, README_END = "<!-- results:{profile}:start -->", "<!-- results:{profile}:end -->"
 
 
@@ -168,7 +172,7 @@ def update_readme(readme: Path, report_json: Path) -> bool:
     start, end = (m.format(profile=payload["profile_name"]) for m in (README_START, README_END))
     text = readme.read_text()
     if start not in text or end not in text:
-        raise ValueError(f"{readme}: no block between '{start}' and '{end}' to fill")
+        raise ReadmeError(f"{readme}: no block between '{start}' and '{end}' to fill")
     head, rest = text.split(start, 1)
     _, tail = rest.split(end, 1)
     new = head + readme_block(payload) + tail
@@ -231,13 +235,12 @@ def write_report(
     extra_columns = extra_columns or {}
     needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
     figures = figures_for(verdicts, pl, out)
-    from .claims import check_rows
-
+    tier = tier_of(pl.profile)
     payload = {
         "profile_name": pl.profile.name,
         "profile": to_dict(pl.profile),
         "backbone_key": backbone_key(pl.profile),
-        "tier": tier_of(pl.profile),
+        "tier": tier,
         "claims": [
             {
                 "id": v.spec.id,
@@ -260,7 +263,7 @@ def write_report(
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M')}; backbone config hash `{backbone_key(pl.profile)}`"
         + (f"; model `{pl.model_dir}`" if pl.model_dir else "")
-        + f"; expectation tier `{tier_of(pl.profile)}`.",
+        + f"; expectation tier `{tier}`.",
         f"{labels.count('holds')} of {len(verdicts)} claims hold at every check; {labels.count('xfail')} hold except "
         f"for checks pinned as expected failures; {len(labels) - labels.count('holds') - labels.count('xfail')} "
         f"do not behave as their spec expects"
