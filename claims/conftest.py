@@ -13,7 +13,7 @@ import pytest
 
 from ssb.artifacts import ArtifactStore
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
-from ssb.config import ConfigError, load_profile
+from ssb.config import ConfigError, load_profile, validate
 from ssb.experiments import Pipeline
 from ssb.paths import cache_dir, data_dir
 
@@ -33,11 +33,15 @@ def pytest_addoption(parser):
         "--ssb-model", default=None, help="evaluate a local HF BERT checkpoint instead of the profile's backbone"
     )
     group.addoption("--ssb-quiet", action="store_true", help="no progress bars")
+    group.addoption("--ssb-device", default=None, help="auto, cpu, cuda or cuda:N (default: the profile's, auto)")
 
 
 def _profile(config):
     try:
         profile = load_profile(config.getoption("--ssb-profile"))
+        if device := config.getoption("--ssb-device"):
+            profile = profile.replace(runtime={"device": device})
+            validate(profile, f"--ssb-device {device}")
         return profile, tier_of(profile, SPECS)
     except (ConfigError, TierError) as err:
         raise pytest.UsageError(f"ssb: {err}") from None

@@ -93,7 +93,7 @@ def masked_argmax(head: nn.Module, X: torch.Tensor, masks: torch.Tensor, label_c
     # Silencing inputs is masking the first layer's columns: (X * m) @ W.T == X @ (W * m).T, so all s
     # subsets share one [n, n_inputs] @ [n_inputs, s * width] product.
     first = head.first if head.first is not None else head.out
-    masked_w = first.weight.unsqueeze(0) * masks.to(X.dtype).unsqueeze(1)  # [s, width, n_inputs]
+    masked_w = first.weight.unsqueeze(0) * masks.to(X.device, X.dtype).unsqueeze(1)  # [s, width, n_inputs]
     width = first.weight.shape[0]
     product = (X @ masked_w.reshape(s * width, -1).T).view(n, s, width).transpose(0, 1)  # [s, n, width]
     if head.first is None:  # one layer with bias: these are the logits
@@ -101,8 +101,8 @@ def masked_argmax(head: nn.Module, X: torch.Tensor, masks: torch.Tensor, label_c
         return logits.argmax(dim=-1)
     hidden = head.act(product)  # [s, n, hidden]
     weight = head.out.weight  # [classes, hidden]; the token head has no bias
-    best_val = torch.full((s, n), -torch.inf, dtype=hidden.dtype)
-    best_idx = torch.zeros((s, n), dtype=torch.long)
+    best_val = torch.full((s, n), -torch.inf, dtype=hidden.dtype, device=X.device)
+    best_idx = torch.zeros((s, n), dtype=torch.long, device=X.device)
     for start in range(0, weight.shape[0], label_chunk):
         logits = hidden @ weight[start : start + label_chunk].T  # [s, n, chunk]
         if head.out.bias is not None:
@@ -142,15 +142,16 @@ def single_node_argmax(
     slope, curvature = ACTIVATION_SLOPE.get(activation), ACTIVATION_CURVATURE.get(activation)
     values, inverse = torch.unique(X[:, node], sorted=True, return_inverse=True)  # [m], [n]
     m = len(values)
+    device = X.device
     if slope is None or m <= 2 * grid:
-        mask = torch.zeros((1, X.shape[1]), dtype=torch.bool)
+        mask = torch.zeros((1, X.shape[1]), dtype=torch.bool, device=device)
         mask[0, node] = True
         return masked_argmax(head, values.unsqueeze(1) * mask.to(X.dtype), mask, label_chunk)[0][inverse]
     if head.first is not None:
         w1 = head.first.weight[:, node]  # [width]
         out_w = head.out.weight  # [classes, width]
     else:  # one layer: the node's column of the output weights
-        w1 = torch.ones(1, dtype=X.dtype)
+        w1 = torch.ones(1, dtype=X.dtype, device=device)
         out_w = head.out.weight[:, node : node + 1]  # [classes, 1]
     bias = head.out.bias
 
@@ -168,11 +169,11 @@ def single_node_argmax(
             constants[w] = torch.stack([slope * (gap @ w1.abs()), curvature * (gap @ w1.square())])
         return constants[w]
 
-    winners = torch.full((m,), -1, dtype=torch.long)
+    winners = torch.full((m,), -1, dtype=torch.long, device=device)
     rows: dict[int, torch.Tensor] = {}  # logits [classes] of evaluated values that bound an open interval
 
     def evaluate(idx: list[int]) -> None:
-        idx_t = torch.tensor(idx, dtype=torch.long)
+        idx_t = torch.tensor(idx, dtype=torch.long, device=device)
         for c0 in range(0, len(idx), 256):
             block = logits(idx_t[c0 : c0 + 256])
             winners[idx_t[c0 : c0 + 256]] = block.argmax(dim=-1)
@@ -180,12 +181,12 @@ def single_node_argmax(
 
     points = sorted(set(np.linspace(0, m - 1, grid).round().astype(int).tolist()))
     evaluate(points)
-    intervals = torch.tensor(list(itertools.pairwise(points)), dtype=torch.long).reshape(-1, 2)  # [k, (a, b)]
+    intervals = torch.tensor(list(itertools.pairwise(points)), dtype=torch.long, device=device).reshape(-1, 2)
     while len(intervals):
         intervals = intervals[intervals[:, 1] - intervals[:, 0] > 1]  # no value strictly inside: done
         a, b = intervals[:, 0], intervals[:, 1]
         same = winners[a] == winners[b]
-        certified = torch.zeros(len(intervals), dtype=torch.bool)
+        certified = torch.zeros(len(intervals), dtype=torch.bool, device=device)
         for c0 in range(0, int(same.sum()), 256):  # certify intervals whose two ends agree, a block at a time
             pick = torch.nonzero(same).flatten()[c0 : c0 + 256]
             w = winners[a[pick]]
@@ -214,34 +215,70 @@ def single_node_argmax(
     return winners[inverse]
 
 
+@dataclass(frozen=True)
+class Chunks:
+    """How much of the sweep one masked product holds: ``subset_batch`` subsets x ``position_chunk``
+    positions x ``label_chunk`` classes of logits (the CPU's sizes by default, measured there)."""
+
+    subset_batch: int = 8
+    position_chunk: int = 2048
+    label_chunk: int = 4096
+
+
+def product_bytes(chunks: Chunks, n_inputs: int, width: int, n_classes: int) -> int:
+    """An upper bound on the bytes :func:`masked_argmax` holds at once (fp32): the masked weights
+    ``[s, width, n_inputs]``, the first layer's product and its activation (and a contiguous copy)
+    ``3 x [s, p, width]``, one chunk of logits ``[s, p, c]``, and the running max, arg-max and their
+    temporaries (``40`` bytes per subset and position)."""
+    s, p, c = chunks.subset_batch, chunks.position_chunk, min(chunks.label_chunk, n_classes)
+    return 4 * s * width * n_inputs + s * p * (12 * width + 4 * c + 40)
+
+
+def plan_chunks(n_inputs: int, width: int, n_classes: int, memory_bytes: int, subset_batch: int = 32) -> Chunks:
+    """The largest chunks whose :func:`product_bytes` stays within ``memory_bytes``: on a GPU, whole label
+    sets (up to 32,768 classes) and as many positions as fit, in multiples of 256 (at least 256)."""
+    label_chunk = min(n_classes, 32_768)
+    while True:
+        per_position = subset_batch * (12 * width + 4 * label_chunk + 40)
+        room = memory_bytes - 4 * subset_batch * width * n_inputs
+        position_chunk = (room // per_position) // 256 * 256
+        if position_chunk >= 256 or subset_batch == 1:
+            return Chunks(subset_batch, max(position_chunk, 256), label_chunk)
+        subset_batch //= 2
+
+
 def iter_predictions(
     head: nn.Module,
     X: torch.Tensor,
     masks: np.ndarray,
     *,
-    subset_batch: int = 8,
-    position_chunk: int = 2048,
-    label_chunk: int = 4096,
+    chunks: Chunks = Chunks(),
+    shortcut: bool | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield ``(subset index, predictions [n_positions])`` for every mask, a batch of subsets at a time.
 
-    Single-node masks take :func:`single_node_argmax`, the rest batched masked products.
+    ``head`` and ``X`` sit on one device; predictions come back to the CPU. Single-node masks take
+    :func:`single_node_argmax` when ``shortcut`` (default: on the CPU, where it saves most of the work; on a
+    GPU its many small steps cost more than the batched products it avoids), the rest batched masked
+    products of ``chunks``' sizes.
     """
     masks = np.asarray(masks, dtype=bool)
-    single = masks.sum(axis=1) == 1
+    shortcut = X.device.type == "cpu" if shortcut is None else shortcut
+    single = masks.sum(axis=1) == 1 if shortcut else np.zeros(len(masks), dtype=bool)
     for row in np.flatnonzero(single):
-        yield int(row), single_node_argmax(head, X, int(np.flatnonzero(masks[row])[0]), label_chunk=label_chunk).numpy()
+        node = int(np.flatnonzero(masks[row])[0])
+        yield int(row), single_node_argmax(head, X, node, label_chunk=chunks.label_chunk).cpu().numpy()
     rest = np.flatnonzero(~single)
-    masks_t = torch.as_tensor(masks[rest])
-    for s0 in range(0, len(masks_t), subset_batch):
-        batch = masks_t[s0 : s0 + subset_batch]
+    masks_t = torch.as_tensor(masks[rest]).to(X.device)
+    for s0 in range(0, len(masks_t), chunks.subset_batch):
+        batch = masks_t[s0 : s0 + chunks.subset_batch]
         preds = torch.cat(
             [
-                masked_argmax(head, X[p0 : p0 + position_chunk], batch, label_chunk)
-                for p0 in range(0, X.shape[0], position_chunk)
+                masked_argmax(head, X[p0 : p0 + chunks.position_chunk], batch, chunks.label_chunk)
+                for p0 in range(0, X.shape[0], chunks.position_chunk)
             ],
             dim=1,
-        )  # [s, n_positions]
+        ).cpu()  # [s, n_positions]
         for row, pred in enumerate(preds.numpy()):
             yield int(rest[s0 + row]), pred
 
@@ -254,12 +291,19 @@ class SubsetResult:
 
 
 def evaluate_subsets(
-    head: nn.Module, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, **chunks: int
+    head: nn.Module,
+    X: torch.Tensor,
+    y: np.ndarray,
+    masks: np.ndarray,
+    n_classes: int,
+    *,
+    chunks: Chunks = Chunks(),
+    shortcut: bool | None = None,
 ) -> list[SubsetResult]:
     """The confusion-matrix metrics of every subset; confusions are built one at a time and dropped."""
     y = np.asarray(y)
     out = []
-    for row, pred in iter_predictions(head, X, masks, **chunks):
+    for row, pred in iter_predictions(head, X, masks, chunks=chunks, shortcut=shortcut):
         confusion = confusion_matrix(y, pred, n_classes)
         out.append(SubsetResult(int(masks[row].sum()), diagonal_metrics(confusion), recognised(confusion)))
     return out

@@ -24,12 +24,26 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None, help="local data folder (default: $SSB_DATA_DIR)")
     parser.add_argument("--cache-dir", default=None, help="artifact store (default: $SSB_CACHE_DIR or ~/.cache/ssb)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--device", default=None, help="auto, cpu, cuda or cuda:N (default: the profile's runtime.device, auto)"
+    )
+
+
+def _profile(args: argparse.Namespace):
+    """The profile named by ``--profile``, with ``--device`` applied."""
+    profile = load_profile(args.profile)
+    if getattr(args, "device", None):
+        profile = profile.replace(runtime={"device": args.device})
+        from .config import validate
+
+        validate(profile, f"--device {args.device}")
+    return profile
 
 
 def _pipeline(args: argparse.Namespace, model: str | None = None):
     from .experiments import Pipeline
 
-    profile = load_profile(args.profile)
+    profile = _profile(args)
     if getattr(args, "layer", None):
         profile = profile.replace(probe={"layer": args.layer})
     return Pipeline(
@@ -45,7 +59,7 @@ def _pipeline(args: argparse.Namespace, model: str | None = None):
 def cmd_train(args: argparse.Namespace) -> int:
     from .train import pretrain
 
-    profile = variant(load_profile(args.profile), args.variant)
+    profile = variant(_profile(args), args.variant)
     store = ArtifactStore(cache_dir(args.cache_dir))
     folder, reused = pretrain(profile, store, data_dir(args.data_dir), force=args.retrain, progress=not args.quiet)
     print(f"backbone ({profile.name}, {args.variant}): {folder} ({'reused' if reused else 'trained'})")
@@ -138,7 +152,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .reference import export_reference, find_reference
     from .train import store_key
 
-    profile = variant(load_profile(args.profile), args.variant)
+    profile = variant(_profile(args), args.variant)
     store = ArtifactStore(cache_dir(args.cache_dir))
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
     if trained is not None:
@@ -157,7 +171,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
         from .experiments import Pipeline
         from .reference import export_artifact
 
-        pl = Pipeline(load_profile(args.profile), store, data_dir(args.data_dir), progress=not args.quiet)
+        pl = Pipeline(_profile(args), store, data_dir(args.data_dir), progress=not args.quiet)
         layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
         for layer in layers:
             pl.token_probe(layer, args.variant)  # trains it if missing
@@ -220,6 +234,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
     from .claims import MeasureError, SpecError, TierError
     from .data import DataError
+    from .device import DeviceError
     from .model import CheckpointError
     from .reference import MissingReference, StaleReference
     from .report import ReadmeError
@@ -231,6 +246,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         TierError,
         MeasureError,
         DataError,
+        DeviceError,
         CheckpointError,
         MissingReference,
         StaleReference,

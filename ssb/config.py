@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 import sys
 import typing
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-PROFILE_NAMES = ("smoke", "cpu", "paper")
+PROFILE_NAMES = ("smoke", "cpu", "paper", "paper-fast")
 
 
 class ConfigError(ValueError):
@@ -100,6 +101,7 @@ class FewRelConfig:
     lr: float = 5.5e-5
     weight_decay: float = 1e-2
     batch_size: int = 32
+    warmup_ratio: float = 0.0  # the paper: none; paper-fast warms up its larger-batch learning rate
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,21 @@ class SweepConfig:
 
 
 @dataclass(frozen=True)
+class RuntimeConfig:
+    """How the work runs, not what it computes: device, precision and the data path (``ssb/device.py``
+    resolves ``auto`` for the machine at hand). None of it enters a backbone's config hash; a bf16 run is
+    told apart in the store keys of what it trains (``device.numerics_tag``)."""
+
+    device: str = "auto"  # auto (the GPU when there is one), cpu, cuda, cuda:N
+    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32), fp32, bf16
+    optimizer: str = "auto"  # auto (fused AdamW on a GPU, else the plain one), adamw_torch, adamw_torch_fused
+    dataloader_workers: int = -1  # -1: auto (4 on a GPU, 0 on the CPU, where collation shares the cores)
+    compile: bool = False  # torch.compile the backbone in training (pays off only on long runs)
+    tf32: bool = True  # allow TF32 matrix products on a GPU (fp32 runs)
+    gpu_memory_gib: float = 16.0  # bound on the tensors the aperture and the probes hold on a GPU at once
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str = "paper"
     # the expectation tier of the claims (smoke, cpu, paper) this profile is checked against; a profile that
@@ -160,6 +177,7 @@ class Profile:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
     variants: VariantsConfig = field(default_factory=VariantsConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def replace(self, **sections: Any) -> Profile:
         """A copy with some sections' fields changed: ``p.replace(backbone={"hidden_dropout": 0.0})``."""
@@ -247,14 +265,19 @@ _POSITIVE = {  # fields that must be > 0 (integers >= 1)
     ),
     "sweep": ("n_subsets",),
     "variants": ("symmetric_steps", "symmetric_n_train", "symmetric_probe_paragraphs"),
+    "runtime": ("gpu_memory_gib",),
 }
 _NON_NEGATIVE = {
     "pretrain": ("epochs", "max_steps", "weight_decay", "save_steps", "eval_steps", "logging_steps", "warmup_ratio"),
-    "fewrel": ("n_relations", "epochs", "weight_decay"),
+    "fewrel": ("n_relations", "epochs", "weight_decay", "warmup_ratio"),
     "probe": ("token_weight_decay", "label_weight_decay"),
     "variants": ("symmetric_batch_size",),
 }
-_FRACTIONS = {"backbone": ("hidden_dropout", "attention_dropout"), "pretrain": ("mlm_probability", "warmup_ratio")}
+_FRACTIONS = {
+    "backbone": ("hidden_dropout", "attention_dropout"),
+    "pretrain": ("mlm_probability", "warmup_ratio"),
+    "fewrel": ("warmup_ratio",),
+}
 
 
 def _check_sizes(profile: Profile, source: str) -> None:
@@ -281,6 +304,12 @@ def _check_sizes(profile: Profile, source: str) -> None:
             )
 
 
+RUNTIME_CHOICES = {
+    "precision": ("auto", "fp32", "bf16"),
+    "optimizer": ("auto", "adamw_torch", "adamw_torch_fused"),
+}
+
+
 def validate(profile: Profile, source: str) -> None:
     """Sizes, then cross-field checks that types alone cannot express."""
     _check_sizes(profile, source)
@@ -298,6 +327,14 @@ def validate(profile: Profile, source: str) -> None:
     for section in ("corpus", "fewrel"):
         if getattr(profile, section).source not in ("local", "hub"):
             raise ConfigError(f"{source}: field '{section}.source' must be 'local' or 'hub'")
+    rt = profile.runtime
+    if not (rt.device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:\d+", rt.device)):
+        raise ConfigError(f"{source}: field 'runtime.device' must be auto, cpu, cuda or cuda:N, got {rt.device!r}")
+    for name, allowed in RUNTIME_CHOICES.items():
+        if getattr(rt, name) not in allowed:
+            raise ConfigError(f"{source}: field 'runtime.{name}' must be one of {', '.join(allowed)}")
+    if rt.dataloader_workers < -1:
+        raise ConfigError(f"{source}: field 'runtime.dataloader_workers' must be -1 (auto) or >= 0")
     if profile.probe.activation not in ("gelu", "relu", "identity"):
         raise ConfigError(f"{source}: field 'probe.activation' must be gelu, relu or identity")
     sw = profile.sweep
@@ -333,7 +370,7 @@ def to_dict(obj: Any) -> Any:
 
 # Fields added after artifacts were committed under the old schema: left out of the hash while they hold
 # their default, so that the keys of those artifacts (committed reference backbones) stay valid.
-LATE_FIELDS: dict[type, tuple[str, ...]] = {PretrainConfig: ("warmup_ratio",)}
+LATE_FIELDS: dict[type, tuple[str, ...]] = {PretrainConfig: ("warmup_ratio",), FewRelConfig: ("warmup_ratio",)}
 
 
 def _hashable(obj: Any) -> Any:
@@ -383,6 +420,7 @@ __all__ = [
     "PretrainConfig",
     "ProbeConfig",
     "Profile",
+    "RuntimeConfig",
     "SweepConfig",
     "TokenizerConfig",
     "backbone_key",

@@ -24,6 +24,7 @@ from . import aperture
 from .artifacts import ArtifactStore
 from .config import Profile, backbone_key, config_hash, variant
 from .data import DataError, load_fewrel, load_paragraphs
+from .device import Runtime, runtime_for
 from .features import cls_vectors, masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .hull import attainable_labels
@@ -64,16 +65,36 @@ class Pipeline:
     model_dir: Path | None = None  # a user's HF BERT checkpoint instead of the profile's backbone
     retrain: bool = False
     progress: bool = True
+    runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
     timings: dict[str, float] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.runtime is None:
+            self.runtime = runtime_for(self.profile.runtime)
+        self.runtime.apply()
         # committed artifacts (token probes) of the profile are read, never written, unless retraining
         committed = reference_store(self.profile.name)
         if committed is not None and not self.retrain and self.store.fallback is None:
             self.store = ArtifactStore(self.store.root, fallback=committed)
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def device(self) -> torch.device:
+        return self.runtime.torch_device
+
+    def _chunks(self, head: torch.nn.Module, X: torch.Tensor, n_classes: int) -> aperture.Chunks:
+        """The CPU's measured chunk sizes, or on a GPU the largest within ``runtime.gpu_memory_gib``."""
+        if not self.runtime.is_cuda:
+            return aperture.Chunks()
+        width = head.first.weight.shape[0] if head.first is not None else n_classes
+        return aperture.plan_chunks(X.shape[1], width, n_classes, self.runtime.memory_bytes)
+
+    def _sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int):
+        """:func:`aperture.evaluate_subsets` with the head and the features on the run's device."""
+        head, X = head.to(self.device), X.to(self.device)
+        return aperture.evaluate_subsets(head, X, y, masks, n_classes, chunks=self._chunks(head, X, n_classes))
+
     def _once(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self._memo:
             started = time.time()
@@ -120,7 +141,9 @@ class Pipeline:
         key = backbone_key(profile)
         if not self.retrain:
             try:  # a backbone trained here on this very corpus comes first
-                trained_here = self.store.lookup("backbone", store_key(profile, self.store, self.data_dir))
+                trained_here = self.store.lookup(
+                    "backbone", store_key(profile, self.store, self.data_dir, self.runtime)
+                )
             except DataError:  # without the corpus nothing trained on it can be identified
                 trained_here = None
             if trained_here is not None:
@@ -136,7 +159,9 @@ class Pipeline:
                     f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
                     f"everything with --retrain / --ssb-retrain."
                 )
-        folder, _ = pretrain(profile, self.store, self.data_dir, force=self.retrain, progress=self.progress)
+        folder, _ = pretrain(
+            profile, self.store, self.data_dir, force=self.retrain, progress=self.progress, runtime=self.runtime
+        )
         return folder, key
 
     def _short_backbone(self, name: str) -> tuple[Path, str]:
@@ -157,7 +182,12 @@ class Pipeline:
         )
         vocabulary, _ = self.backbone()
         folder, _ = pretrain(
-            variant(short, name), self.store, self.data_dir, progress=self.progress, tokenizer_from=vocabulary
+            variant(short, name),
+            self.store,
+            self.data_dir,
+            progress=self.progress,
+            tokenizer_from=vocabulary,
+            runtime=self.runtime,
         )
         return folder, json.loads((folder / "record.json").read_text())["store_key"]
 
@@ -215,7 +245,7 @@ class Pipeline:
         def build(folder: Path) -> dict[str, Any]:
             paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
             tokenizer = load_tokenizer(bb_dir)
-            model = load_mlm(bb_dir)
+            model = load_mlm(bb_dir).to(self.device)
             p = self.profile.probe
             max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
             meta: dict[str, Any] = {"vocab_size": len(tokenizer)}
@@ -259,8 +289,10 @@ class Pipeline:
                 seed=p.seed,
                 progress=self.progress,
                 desc=f"token probe (block {layer}, {name})",
+                device=self.device,
+                memory_bytes=self.runtime.memory_bytes,
             )
-            save_head(head, folder / "head.safetensors")
+            save_head(head.cpu(), folder / "head.safetensors")
             return {"losses": losses}
 
         folder, _ = self.store.build("token-probe", key, build)
@@ -281,11 +313,11 @@ class Pipeline:
         )
 
     def _valid(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
-        def read():
+        def read():  # the features on the run's device, once per run; the true ids on the CPU
             feat_dir, feat_key = self.token_features(name, "valid")
-            return load_file(str(feat_dir / "features.safetensors")), self.store.meta("token-features", feat_key)[
-                "vocab_size"
-            ]
+            tensors = load_file(str(feat_dir / "features.safetensors"))
+            tensors = {k: v if k == "ids" else v.to(self.device) for k, v in tensors.items()}
+            return tensors, self.store.meta("token-features", feat_key)["vocab_size"]
 
         valid, vocab = self._once(f"valid:{name}", read)
         return valid[f"layer{layer}"], valid["ids"].numpy(), vocab
@@ -311,7 +343,7 @@ class Pipeline:
                 "n_distinct_tokens": int(len(np.unique(y))),
             }
             for group, masks in masks_by_group.items():
-                results = aperture.evaluate_subsets(head, X, y, masks, vocab)
+                results = self._sweep(head, X, y, masks, vocab)
                 out[group] = _results_summary(results)
                 if keep_recognised:
                     out[group]["recognised"] = [r.recognised.tolist() for r in results]
@@ -376,6 +408,7 @@ class Pipeline:
             data_id=self.data_id("fewrel"),
             progress=self.progress,
             epochs=None if system == "finetuned" else 0,
+            runtime=self.runtime,
         )
         fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
         key = config_hash(
@@ -399,7 +432,7 @@ class Pipeline:
 
             split = load_fewrel(fr, self.data_dir)
             tokenizer = load_tokenizer(model_dir)
-            model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True)
+            model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(self.device)
 
             def texts(instances):
                 return [x.marked_text() for x in instances]
@@ -428,8 +461,10 @@ class Pipeline:
                         seed=p.seed,
                         progress=self.progress,
                         desc=f"label head ({system})",
+                        device=self.device,
+                        memory_bytes=self.runtime.memory_bytes,
                     )
-                return head.eval()
+                return head.cpu().eval()
 
             out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
             if system == "finetuned":
@@ -450,12 +485,12 @@ class Pipeline:
         nodes = {}
         for n in sw.node_counts:
             masks = aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
-            nodes[str(n)] = _results_summary(aperture.evaluate_subsets(head, X, y, masks, n_labels))
-        W, b = head.out.weight.detach().double().numpy(), head.out.bias.detach().double().numpy()
+            nodes[str(n)] = _results_summary(self._sweep(head, X, y, masks, n_labels))
+        W, b = head.out.weight.detach().cpu().double().numpy(), head.out.bias.detach().cpu().double().numpy()
         hull = {}
         for n, count in zip(sw.hull_counts, sw.hull_subsets, strict=True):
             masks = aperture.random_nodes(D, n, count, sw.seed + 17)
-            results = aperture.evaluate_subsets(head, X, y, masks, n_labels)
+            results = self._sweep(head, X, y, masks, n_labels)
             hull[str(n)] = {
                 "n_pos": [r.metrics.n_pos for r in results],
                 "bound": [len(attainable_labels(W[:, m], b)) for m in masks],

@@ -56,15 +56,32 @@ def train_head(
     seed: int,
     progress: bool = True,
     desc: str = "probe",
+    device: torch.device | str = "cpu",
+    memory_bytes: int = 2**34,
 ) -> list[float]:
-    """Train ``head`` on features ``X`` ``[n, inputs]`` and labels ``y`` ``[n]``; returns loss per epoch."""
+    """Train ``head`` on features ``X`` ``[n, inputs]`` and labels ``y`` ``[n]``; returns loss per epoch.
+
+    The head trains on ``device``. The features move there whole when they take at most half of
+    ``memory_bytes``, else batch by batch. The order of the examples comes from a CPU generator, so it is
+    the same on every device. On a GPU the AdamW is the fused one and the loss is read once per epoch
+    (no synchronisation per step); on the CPU the steps are the plain AdamW's, as the committed probes were
+    trained. The head is left on ``device``.
+    """
     from transformers import get_linear_schedule_with_warmup
 
+    device = torch.device(device)
+    on_gpu = device.type == "cuda"
+    head.to(device)
     generator = torch.Generator().manual_seed(seed)
     n = X.shape[0]
+    resident = X.element_size() * X.numel() <= memory_bytes // 2
+    if resident:
+        X, y = X.to(device), y.to(device)
+    elif on_gpu:
+        X, y = X.pin_memory(), y.pin_memory()
     steps_per_epoch = (n + batch_size - 1) // batch_size
     total = max(1, round(epochs * steps_per_epoch))
-    optimiser = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay)
+    optimiser = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=weight_decay, fused=on_gpu or None)
     schedule = get_linear_schedule_with_warmup(optimiser, num_warmup_steps=0, num_training_steps=total)
     loss_fn = nn.CrossEntropyLoss()
     losses, step = [], 0
@@ -72,19 +89,25 @@ def train_head(
     head.train()
     while step < total:
         order = torch.randperm(n, generator=generator)
-        running, count = 0.0, 0
+        running, count = torch.zeros((), dtype=torch.float64, device=device), 0
         for start in range(0, n, batch_size):
             if step >= total:
                 break
             idx = order[start : start + batch_size]
-            loss = loss_fn(head(X[idx]), y[idx])
+            if resident:
+                idx = idx.to(device, non_blocking=True)
+                xb, yb = X[idx], y[idx]
+            else:
+                xb, yb = X[idx].to(device, non_blocking=True), y[idx].to(device, non_blocking=True)
+            loss = loss_fn(head(xb), yb)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
             schedule.step()
-            running, count, step = running + loss.item() * len(idx), count + len(idx), step + 1
+            running += loss.detach().double() * len(idx)  # float64, as Python's float sum of loss.item()
+            count, step = count + len(idx), step + 1
             bar.update(1)
-        losses.append(running / max(count, 1))
+        losses.append(running.item() / max(count, 1))
         bar.set_postfix(loss=f"{losses[-1]:.3f}")
     bar.close()
     head.eval()

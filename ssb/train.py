@@ -31,6 +31,7 @@ from transformers import (
 from .artifacts import ArtifactStore, file_sha256
 from .config import Profile, backbone_key, config_hash, to_dict
 from .data import load_fewrel, load_paragraphs
+from .device import Runtime, cpu_runtime, runtime_for
 from .fingerprint import data_digest
 from .model import build_mlm, load_classifier
 from .tokenizer import build_tokenizer, load_tokenizer
@@ -191,8 +192,14 @@ def training_arguments(
     group_by_length: bool,
     warmup_ratio: float = 0.0,
     eval_inputs: bool = False,
+    runtime: Runtime | None = None,
 ) -> TrainingArguments:
-    """The paper's optimiser and schedule as ``TrainingArguments`` (works with transformers 4.x and 5.x)."""
+    """The paper's optimiser and schedule as ``TrainingArguments`` (works with transformers 4.x and 5.x).
+
+    ``runtime`` (default: the CPU's) sets the device, bf16 autocast, the AdamW implementation and the
+    data-loader workers; on the CPU these are the plain fp32 AdamW with collation in the main process.
+    """
+    runtime = runtime or cpu_runtime()
     fields = {f.name for f in dataclasses.fields(TrainingArguments)}
     kwargs: dict[str, Any] = dict(
         output_dir=str(output_dir),
@@ -203,7 +210,7 @@ def training_arguments(
         learning_rate=lr,
         weight_decay=weight_decay,
         lr_scheduler_type="linear",
-        optim="adamw_torch",
+        optim=runtime.optimizer,
         seed=seed,
         data_seed=seed,
         save_strategy="steps",
@@ -214,8 +221,12 @@ def training_arguments(
         eval_steps=eval_steps if eval_steps > 0 else None,
         report_to=[],
         disable_tqdm=not progress,
-        dataloader_num_workers=0,
-        use_cpu=not torch.cuda.is_available(),
+        dataloader_num_workers=runtime.dataloader_workers,
+        dataloader_pin_memory=runtime.is_cuda,
+        dataloader_persistent_workers=runtime.dataloader_workers > 0,
+        bf16=runtime.precision == "bf16",
+        torch_compile=runtime.compile,
+        use_cpu=not runtime.is_cuda,
     )
     if "warmup_ratio" in fields:  # transformers 4
         kwargs["warmup_ratio"] = warmup_ratio
@@ -250,10 +261,13 @@ def _run_trainer(trainer: Trainer, work: Path) -> None:
         )
 
 
-def store_key(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> str:
+def store_key(profile: Profile, store: ArtifactStore, data_dir: Path | None, runtime: Runtime | None = None) -> str:
     """The store key of a backbone trained here: its config hash (``backbone_key``, what committed references
-    record) joined with the training corpus's sha256, so that other data never reuses it."""
-    return config_hash(backbone_key(profile), "data", data_digest(profile.corpus, data_dir, store.root))
+    record) joined with the training corpus's sha256, so that other data never reuses it, and with the
+    numerics of a bf16 run (``Runtime.numerics_tag``; ``runtime`` defaults to the profile's on this machine)."""
+    key = config_hash(backbone_key(profile), "data", data_digest(profile.corpus, data_dir, store.root))
+    tag = (runtime or runtime_for(profile.runtime)).numerics_tag()
+    return key if tag is None else config_hash(key, "numerics", tag)
 
 
 def pretrain(
@@ -265,13 +279,16 @@ def pretrain(
     progress: bool = True,
     stop_after: int | None = None,
     tokenizer_from: Path | None = None,
+    runtime: Runtime | None = None,
 ) -> tuple[Path, bool]:
     """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored.
 
     ``tokenizer_from``: a folder whose saved tokenizer is used instead of the profile's own (its
     ``tokenizer.json`` hash joins the key), so that backbones compared at equal budget share a vocabulary.
+    ``runtime``: where and how it trains (default: the profile's ``[runtime]`` on this machine).
     """
-    key = store_key(profile, store, data_dir)
+    runtime = runtime or runtime_for(profile.runtime)
+    key = store_key(profile, store, data_dir, runtime)
     if tokenizer_from is not None:
         key = config_hash(key, "tokenizer", file_sha256(tokenizer_from / "tokenizer.json"))
     if not force and (found := store.lookup("backbone", key)) is not None:
@@ -279,6 +296,7 @@ def pretrain(
     tok_dir = tokenizer_from or tokenizer_artifact(profile, store, data_dir)
 
     def build(folder: Path) -> dict[str, Any]:
+        runtime.apply()
         tokenizer = load_tokenizer(tok_dir)
         paragraphs = load_paragraphs(profile.corpus, data_dir)
         bb, pt = profile.backbone, profile.pretrain
@@ -305,6 +323,7 @@ def pretrain(
             group_by_length=True,
             warmup_ratio=pt.warmup_ratio,
             eval_inputs=True,
+            runtime=runtime,
         )
         eval_collator = _pad_labels_collator(tokenizer)
 
@@ -337,7 +356,8 @@ def pretrain(
             "steps": trainer.state.global_step,
             "train_tokens_per_epoch": n_tokens,
             "seconds_this_run": round(seconds, 1),
-            "device": torch.cuda.get_device_name() if torch.cuda.is_available() else f"cpu x{torch.get_num_threads()}",
+            "device": runtime.device_name if runtime.is_cuda else f"cpu x{torch.get_num_threads()}",
+            "runtime": runtime.record(),
             "final_eval": final,
         }
         (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
@@ -362,6 +382,7 @@ def finetune_fewrel(
     force: bool = False,
     progress: bool = True,
     epochs: float | None = None,
+    runtime: Runtime | None = None,
 ) -> tuple[Path, bool]:
     """The backbone fine-tuned on FewRel as a sequence classifier (``@ head @``, ``# tail #`` markers).
 
@@ -371,7 +392,10 @@ def finetune_fewrel(
     """
     fr = profile.fewrel
     epochs = fr.epochs if epochs is None else epochs
+    runtime = runtime or runtime_for(profile.runtime)
     key = config_hash("fewrel-finetune", backbone_id, data_id, fr, profile.backbone.seed, epochs)
+    if (tag := runtime.numerics_tag()) is not None and epochs > 0:
+        key = config_hash(key, "numerics", tag)
 
     def build(folder: Path) -> dict[str, Any]:
         import datasets
@@ -401,6 +425,8 @@ def finetune_fewrel(
                 eval_steps=0,
                 progress=progress,
                 group_by_length=False,
+                warmup_ratio=fr.warmup_ratio,
+                runtime=runtime,
             )
             trainer = Trainer(
                 model=model,
@@ -425,6 +451,7 @@ def finetune_fewrel(
             "epochs": epochs,
             "eval": result,
             "backbone": backbone_id,
+            "runtime": runtime.record(),
         }
         (folder / "record.json").write_text(json.dumps(record, indent=1))
         return {"accuracy": result.get("eval_accuracy")}

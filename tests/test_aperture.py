@@ -29,7 +29,8 @@ def test_masked_predictions_equal_zeroed_features(kind, n_inputs, n_classes, n_s
     rng = np.random.default_rng(seed)
     X = torch.as_tensor(rng.normal(size=(50, n_inputs)))
     masks = rng.random((n_subsets, n_inputs)) < 0.5
-    got = dict(aperture.iter_predictions(head, X, masks, subset_batch=4, position_chunk=16, label_chunk=label_chunk))
+    chunks = aperture.Chunks(subset_batch=4, position_chunk=16, label_chunk=label_chunk)
+    got = dict(aperture.iter_predictions(head, X, masks, chunks=chunks))
     for row, mask in enumerate(masks):
         expected = head(X * torch.as_tensor(mask, dtype=X.dtype)).argmax(-1).numpy()
         np.testing.assert_array_equal(got[row], expected)
@@ -134,7 +135,59 @@ def test_iter_predictions_mixes_single_and_batched_masks_in_order():
     masks = np.zeros((4, 8), dtype=bool)
     masks[0, 3] = masks[1, [1, 2]] = masks[2, 5] = True
     masks[3] = True
-    got = dict(aperture.iter_predictions(head, X, masks, subset_batch=2))
-    assert sorted(got) == [0, 1, 2, 3]
-    for row, mask in enumerate(masks):
-        np.testing.assert_array_equal(got[row], head(X * torch.as_tensor(mask, dtype=X.dtype)).argmax(-1).numpy())
+    for shortcut in (True, False):  # single nodes through the shortcut (the CPU's way) or the products (a GPU's)
+        got = dict(aperture.iter_predictions(head, X, masks, chunks=aperture.Chunks(subset_batch=2), shortcut=shortcut))
+        assert sorted(got) == [0, 1, 2, 3]
+        for row, mask in enumerate(masks):
+            expected = head(X * torch.as_tensor(mask, dtype=X.dtype)).argmax(-1).numpy()
+            np.testing.assert_array_equal(got[row], expected)
+
+
+@given(
+    n_inputs=st.sampled_from([16, 192, 768]),
+    width=st.sampled_from([16, 192, 768]),
+    n_classes=st.sampled_from([3, 64, 8192, 30522, 100_000]),
+    gib=st.sampled_from([0.25, 1.0, 16.0, 20.0]),
+)
+def test_chunk_plan_stays_within_its_memory_bound(n_inputs, width, n_classes, gib):
+    budget = int(gib * 2**30)
+    plan = aperture.plan_chunks(n_inputs, width, n_classes, budget)
+    assert plan.label_chunk == min(n_classes, 32_768)
+    assert plan.position_chunk >= 256 and plan.position_chunk % 256 == 0
+    bound = aperture.product_bytes(plan, n_inputs, width, n_classes)
+    assert bound <= budget or (plan.subset_batch == 1 and plan.position_chunk == 256)
+    # the paper's shapes under 16 GiB: many positions and subsets per product
+    if (n_inputs, width, n_classes, gib) == (768, 768, 30522, 16.0):
+        assert plan.subset_batch == 32 and plan.position_chunk >= 2048
+
+
+def _devices() -> list[str]:
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", _devices())
+@pytest.mark.parametrize("kind", ["label", "gelu"])
+def test_predictions_on_a_device_equal_the_cpu_ones(device, kind):
+    """The same code on the features' device: a GPU where there is one, the CPU always. In float64 the
+    devices agree exactly; the plan from a memory budget gives the default chunks' predictions."""
+    head = _head(kind, 24, 300, 7)
+    X = torch.randn(1000, 24, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    masks = np.concatenate([aperture.single_nodes(24)[:5], aperture.random_nodes(24, 6, 5, 0)])
+    on_cpu = dict(aperture.iter_predictions(head, X, masks))
+    plan = aperture.plan_chunks(24, 24, 300, 2**22, subset_batch=4)
+    moved = dict(aperture.iter_predictions(head.to(device), X.to(device), masks, chunks=plan))
+    for row in range(len(masks)):
+        np.testing.assert_array_equal(moved[row], on_cpu[row])
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_gpu_sweep_memory_stays_within_the_plan():
+    head = TokenHead(768, 30522).cuda().eval()
+    X = torch.randn(20_000, 768, device="cuda")
+    budget = 2 * 2**30
+    plan = aperture.plan_chunks(768, 768, 30522, budget)
+    torch.cuda.reset_peak_memory_stats()
+    before = torch.cuda.memory_allocated()
+    for _ in aperture.iter_predictions(head, X, aperture.random_nodes(768, 8, 40, 0), chunks=plan):
+        pass
+    assert torch.cuda.max_memory_allocated() - before <= budget
