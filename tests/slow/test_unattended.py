@@ -1,0 +1,63 @@
+"""scripts/unattended.sh: the GPU machine's one command, run here at the smoke profile on the CPU.
+
+It must run a whole profile, pack the report with the training records into a folder and a tar.gz, exit
+with reproduce's status, pack also after a failure, and reuse the store when run again.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "scripts" / "unattended.sh"
+
+
+def _run(tmp_path, data_dir, *extra):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # this venv's python3
+    command = ["bash", str(SCRIPT), "--profile", "smoke", "--device", "cpu", "--data", str(data_dir)]
+    command += ["--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results"), *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_the_unattended_run_packs_report_and_records(tmp_path, data_dir):
+    pack = tmp_path / "pack"
+    done = _run(tmp_path, data_dir, "--pack", str(pack))
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    run = json.loads((pack / "run.json").read_text())
+    assert run["status"] == 0 and run["profile"] == "smoke"
+    report = json.loads((pack / "results" / "smoke" / "report.json").read_text())
+    assert report["tier"] == "smoke" and report["runtime"]["device"] == "cpu" and report["checks"]
+    assert "expectation tier `smoke`" in (pack / "results" / "smoke" / "report.md").read_text()
+    records = {p.parent.name.split("-")[0] for p in (pack / "records").glob("*/record.json")}
+    assert records == {"backbone", "fewrel"}
+    backbone = next((pack / "records").glob("backbone-*/record.json"))
+    assert json.loads(backbone.read_text())["runtime"]["precision"] == "fp32"
+    assert "torch" in (pack / "environment.txt").read_text()
+    with tarfile.open(f"{pack}.tar.gz") as tar:
+        assert "pack/results/smoke/report.md" in tar.getnames()
+
+    def trained():  # every trained model in the store, with the time its folder was written
+        return {
+            p: p.stat().st_mtime_ns for kind in ("backbone", "fewrel") for p in (tmp_path / "cache" / kind).iterdir()
+        }
+
+    before = trained()
+    again = _run(tmp_path, data_dir, "--pack", str(tmp_path / "again"))  # the same store: nothing retrains
+    assert again.returncode == 0 and trained() == before
+
+
+def test_a_failed_run_is_packed_with_its_status(tmp_path, data_dir):
+    pack = tmp_path / "pack"
+    done = _run(tmp_path, data_dir / "nowhere", "--pack", str(pack))  # no data folder: refused at once
+    assert done.returncode == 2 and "no data folder" in done.stderr
+    done = subprocess.run(
+        ["bash", str(SCRIPT), "--profile", str(tmp_path / "missing.toml"), "--device", "cpu", "--data", str(data_dir),
+         "--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "r"), "--pack", str(pack)],
+        env={**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2 and "no profile" in done.stdout
+    assert json.loads((pack / "run.json").read_text())["status"] == 2 and Path(f"{pack}.tar.gz").is_file()
