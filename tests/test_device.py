@@ -161,3 +161,21 @@ def test_probe_trains_on_the_gpu_like_on_the_cpu():
         )
         assert next(head.parameters()).device.type == device
     assert results["cuda"] == pytest.approx(results["cpu"], rel=1e-3)  # the same run, up to float rounding
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_features_extracted_on_the_gpu_match_the_cpu():
+    from ssb.config import BackboneConfig, TokenizerConfig
+    from ssb.features import one_at_a_time
+    from ssb.model import build_mlm
+    from ssb.tokenizer import build_tokenizer
+
+    texts = ["the cat sat on the mat", "a dog ran in the park near the river", "paris is the capital of france"]
+    tokenizer = build_tokenizer(TokenizerConfig(kind="wordpiece", vocab_size=120), texts * 20)
+    model = build_mlm(BackboneConfig(n_layers=2, hidden=32, n_heads=4, intermediate=64, max_len=32), len(tokenizer))
+    on_cpu, ids_cpu, _ = one_at_a_time(model.eval(), tokenizer, texts, (1, 2), 32, progress=False)
+    on_gpu, ids_gpu, _ = one_at_a_time(model.cuda(), tokenizer, texts, (1, 2), 32, progress=False)
+    torch.testing.assert_close(ids_gpu, ids_cpu)
+    for layer in (1, 2):
+        assert on_gpu[layer].device.type == "cpu"  # features come back to the CPU for the store
+        torch.testing.assert_close(on_gpu[layer], on_cpu[layer], rtol=1e-3, atol=1e-3)  # TF32 products

@@ -25,6 +25,27 @@ def test_bert_base_uncased_vocabulary_offline():
 
 
 @needs_minilm
+def test_bert_base_uncased_from_a_folder_of_its_tokenizer_files(tmp_path, monkeypatch):
+    """What scripts/unattended.sh --fetch-wheels carries to a GPU machine: the tokenizer files alone."""
+    import shutil
+
+    from ssb.tokenizer import TokenizerError
+
+    folder = tmp_path / "bert-base-uncased"
+    folder.mkdir()
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "config.json"):
+        shutil.copy(minilm_dir() / name, folder / name)
+    monkeypatch.setenv("SSB_BERT_BASE_UNCASED", str(folder))
+    assert bert_base_uncased()("Paris")["input_ids"] == [101, 3000, 102]
+    (folder / "vocab.txt").write_text("[PAD]\n")  # another vocabulary is refused by its sha256
+    with pytest.raises(TokenizerError, match="is not that of bert-base-uncased"):
+        bert_base_uncased()
+    monkeypatch.setenv("SSB_BERT_BASE_UNCASED", str(tmp_path / "nowhere"))
+    with pytest.raises(TokenizerError, match="SSB_BERT_BASE_UNCASED=.*no vocab.txt"):
+        bert_base_uncased()
+
+
+@needs_minilm
 def test_minilm_goes_through_features_and_probe(tmp_path):
     folder = minilm_dir()
     model = load_encoder(folder)
