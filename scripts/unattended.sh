@@ -3,6 +3,8 @@
 #
 #   bash scripts/unattended.sh [--profile paper-fast] [--device auto] [--data DIR] [--cache DIR]
 #                              [--results DIR] [--pack DIR] [--wheels DIR | --pip-install] [--bench] [--retrain]
+#   bash scripts/unattended.sh --pack-only [the same --profile/--cache/--results/--pack]   (a snapshot of a run
+#                                                     still going: finished reports, records, checkpoint logs)
 #   bash scripts/unattended.sh --fetch-wheels DIR     (on a machine with a package index: the wheels a bare
 #                                                     GPU image lacks, for --wheels)
 #
@@ -20,21 +22,30 @@
 # Expected on one H100 80GB for --profile paper-fast (ESTIMATES from the throughput in
 # shared/backbones/README.md and the FLOP count, not yet measured end to end; see README "GPU"):
 #   pre-training, 2 full backbones (reference, no-dropout) x 17,600 steps of 256: 5-8 min each;
-#   3 short symmetric-comparison backbones (250 steps of 256): ~1 min; FewRel fine-tuning (7,900 steps of
-#   256): 2-4 min; features (90,000 + 2,000 paragraphs, 6 blocks): ~2 min; token probes (10: six blocks of the
-#   reference, no-dropout's, three short backbones'; ~850,000 positions x 50 epochs at batch 1024): 4-8 min; sweeps and hull: ~2 min.
-#   Total 20-35 min wall. GPU memory: < 20 GiB (training at batch 256 ~10 GiB; the aperture and the
+#   3 short symmetric-comparison backbones (250 steps of 256): ~1 min; FewRel fine-tuning (1,950 steps of
+#   256): ~1 min; features (90,000 + 2,000 paragraphs, 6 blocks): ~2 min; token probes (10: six blocks of
+#   the reference, no-dropout's, three short backbones'; ~850,000 positions x 50 epochs at batch 1024):
+#   4-8 min; sweeps and hull: ~2 min.
+#   Total 20-30 min wall. GPU memory: < 20 GiB (training at batch 256 ~10 GiB; the aperture and the
 #   probes within runtime.gpu_memory_gib = 16 GiB). Host: ~30 GiB RAM (the features of 90,000 paragraphs at
 #   six blocks, 850,000 x 768 fp32 each), ~15 GiB disk in the store.
 # --profile paper (batch 32, the paper's recipe): ~52 min of pre-training per backbone at 45 steps/s:
 #   over 2 h; it resumes across runs on one machine but does not fit a 30-minute lease.
 # --profile smoke --device cpu: about a minute on two cores (what CI runs).
+#
+# On a lent GPU machine (commands of at most 10 min, a lease of 30 min, nothing kept after it), with the
+# data copied into a git-ignored .data/ and the wheels in .whl/, both carried:
+#   1st command:  setsid nohup bash scripts/unattended.sh --wheels .whl --data .data --bench \
+#                   > /tmp/unattended.log 2>&1 < /dev/null & sleep 500; tail -5 out/paper-fast-pack/progress.txt
+#   then:         sleep 500; tail -5 out/paper-fast-pack/progress.txt
+#   near the end: bash scripts/unattended.sh --pack-only --data .data; cp out/paper-fast-pack.tar.gz "$OUT"/
+#   (once the run is over, its own pack is complete: cp out/paper-fast-pack.tar.gz "$OUT"/)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 profile=paper-fast device=auto data="${SSB_DATA_DIR:-$root/../shared/data}" cache="" results="" pack=""
-wheels="" pip_install=0 bench=0 retrain=""
+wheels="" pip_install=0 bench=0 retrain="" pack_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile=$2; shift 2 ;;
@@ -47,6 +58,7 @@ while [ $# -gt 0 ]; do
     --pip-install) pip_install=1; shift ;;
     --bench) bench=1; shift ;;
     --retrain) retrain=--retrain; shift ;;
+    --pack-only) pack_only=1; shift ;;
     --fetch-wheels)
       mkdir -p "$2"
       # what the GPU image (python 3.12, torch, transformers, pyarrow, pandas ...) does not hold
@@ -64,7 +76,7 @@ while [ $# -gt 0 ]; do
         -d "$2/bert-base-uncased" || exit 2
       rm -rf "$tmp"
       ls -R "$2"; du -sh "$2"; exit 0 ;;
-    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set -uo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unattended: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -76,8 +88,41 @@ pack=${pack:-$root/out/$name-pack}
 
 export SSB_DATA_DIR=$data SSB_CACHE_DIR=$cache
 export OMP_WAIT_POLICY=PASSIVE PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-rm -rf "$pack" && mkdir -p "$pack" "$cache"
 log() { echo "[unattended $(date +%H:%M:%S)] $*" | tee -a "$pack/progress.txt"; }
+
+# ------------------------------------------------------------------ pack (always, also after a failure)
+pack_up() {
+  status=$1
+  mkdir -p "$pack/results" "$pack/records"
+  rm -rf "${pack:?}/results/$name"
+  [ -d "$results" ] && cp -r "$results" "$pack/results/$name"
+  for kind in backbone fewrel; do
+    for folder in "$cache/$kind"/*/; do
+      dest="$pack/records/$kind-$(basename "$folder")"
+      if [ -f "$folder/record.json" ]; then
+        mkdir -p "$dest"
+        cp "$folder"/record.json "$dest/"
+        [ -f "$folder/training_log.json" ] && cp "$folder/training_log.json" "$dest/"
+      else  # a training in progress (*.partial): the log of its newest checkpoint
+        newest=$(ls -d "$folder"checkpoint-*[0-9] 2>/dev/null | sort -t- -k2 -n | tail -1)
+        [ -n "$newest" ] && [ -f "$newest/trainer_state.json" ] && mkdir -p "$dest" \
+          && cp "$newest/trainer_state.json" "$dest/"
+      fi
+    done
+  done
+  printf '{"profile": "%s", "device": "%s", "status": %s, "seconds": %s}\n' \
+    "$name" "$device" "$status" "$(( $(date +%s) - started ))" > "$pack/run.json"
+  tar -czf "$pack.tar.gz" -C "$(dirname "$pack")" "$(basename "$pack")"
+  log "packed $pack.tar.gz (status $status)"
+}
+
+if [ "$pack_only" = 1 ]; then  # a snapshot of a run still going (or cut off): what is finished so far
+  [ -d "$pack" ] || mkdir -p "$pack"
+  started=$(date +%s)
+  pack_up '"partial"'
+  exit 0
+fi
+rm -rf "$pack" && mkdir -p "$pack" "$cache"
 
 # ------------------------------------------------------------------ install
 if [ -n "$wheels" ]; then
@@ -100,26 +145,6 @@ EOF
 command -v nvidia-smi >/dev/null && nvidia-smi >> "$pack/environment.txt" 2>&1
 git -C "$root" rev-parse HEAD >> "$pack/environment.txt" 2>/dev/null
 log "environment: $(head -2 "$pack/environment.txt" | tr '\n' ' ')"
-
-# ------------------------------------------------------------------ pack (always, also after a failure)
-pack_up() {
-  status=$1
-  mkdir -p "$pack/results" "$pack/records"
-  [ -d "$results" ] && cp -r "$results" "$pack/results/$name"
-  for kind in backbone fewrel; do
-    for folder in "$cache/$kind"/*/; do
-      [ -f "$folder/record.json" ] || continue
-      dest="$pack/records/$kind-$(basename "$folder")"
-      mkdir -p "$dest"
-      cp "$folder"/record.json "$dest/"
-      [ -f "$folder/training_log.json" ] && cp "$folder/training_log.json" "$dest/"
-    done
-  done
-  printf '{"profile": "%s", "device": "%s", "status": %s, "seconds": %s}\n' \
-    "$name" "$device" "$status" "$(( $(date +%s) - started ))" > "$pack/run.json"
-  tar -czf "$pack.tar.gz" -C "$(dirname "$pack")" "$(basename "$pack")"
-  log "packed $pack.tar.gz (status $status)"
-}
 
 # ------------------------------------------------------------------ run
 started=$(date +%s)

@@ -48,6 +48,13 @@ def test_the_unattended_run_packs_report_and_records(tmp_path, data_dir):
     again = _run(tmp_path, data_dir, "--pack", str(tmp_path / "again"))  # the same store: nothing retrains
     assert again.returncode == 0 and trained() == before
 
+    snapshot = _run(tmp_path, data_dir, "--pack-only", "--pack", str(tmp_path / "snap"))  # what is there now
+    assert snapshot.returncode == 0 and json.loads((tmp_path / "snap" / "run.json").read_text())["status"] == "partial"
+    assert (tmp_path / "snap" / "results" / "smoke" / "report.md").is_file()
+    assert len(list((tmp_path / "snap" / "records").glob("*/record.json"))) == len(
+        list(pack.glob("records/*/record.json"))
+    )
+
 
 def test_a_failed_run_is_packed_with_its_status(tmp_path, data_dir):
     pack = tmp_path / "pack"
