@@ -10,8 +10,8 @@
 #
 # Steps: install (from --wheels with no index, or --pip-install from the index, or nothing: ssb's
 # requirements already there), record the environment, `ssb reproduce` of the profile (pre-training,
-# FewRel fine-tuning, features, probes, sweeps, hull, the variants, the claims, the report), optionally
-# `benchmarks/gpu.py`, and pack the report, the training records and logs into --pack and --pack.tar.gz.
+# FewRel fine-tuning, features, probes, sweeps, hull, the variants, the claims, the report), preceded with
+# --bench by `benchmarks/gpu.py` (about 5 minutes on a GPU), and pack the report, the training records and logs into --pack and --pack.tar.gz.
 # The pack is written whatever the outcome. Exit status: reproduce's (0 every claim as its spec expects,
 # 1 a check failed or was inconclusive, 2 bad input or a missing prerequisite, other: a crash).
 #
@@ -148,15 +148,16 @@ log "environment: $(head -2 "$pack/environment.txt" | tr '\n' ' ')"
 
 # ------------------------------------------------------------------ run
 started=$(date +%s)
+if [ "$bench" = 1 ]; then  # first: a few minutes, and its figures are packed even if the run is cut off
+  log "benchmarks/gpu.py --device $device"
+  python3 benchmarks/gpu.py --device "$device" --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \
+    || log "benchmark failed (see benchmark.log)"
+  log "benchmark done after $(( $(date +%s) - started )) s"
+fi
 log "ssb reproduce --profile $profile --device $device (store $cache, report $results)"
 python3 -m ssb.cli reproduce --profile "$profile" --device "$device" --out "$results" --cache-dir "$cache" \
   $retrain 2>&1 | tee "$pack/reproduce.log"
 status=${PIPESTATUS[0]}
 log "reproduce finished with status $status after $(( $(date +%s) - started )) s"
-if [ "$bench" = 1 ]; then
-  log "benchmarks/gpu.py --device $device"
-  python3 benchmarks/gpu.py --device "$device" --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \
-    || log "benchmark failed (see benchmark.log)"
-fi
 pack_up "$status"
 exit "$status"
