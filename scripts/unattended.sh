@@ -128,7 +128,7 @@ rm -rf "$pack" && mkdir -p "$pack" "$cache"
 if [ -n "$wheels" ]; then
   site=$root/.unattended-site
   python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$wheels"/*.whl \
-    || { echo "unattended: installing the wheels in $wheels failed" >&2; exit 2; }
+    || { echo "unattended: installing the wheels in $wheels failed (--fetch-wheels fetches them for the GPU image's Python 3.12)" >&2; exit 2; }
   export PYTHONPATH="$root:$site${PYTHONPATH:+:$PYTHONPATH}"
   [ -d "$wheels/bert-base-uncased" ] && export SSB_BERT_BASE_UNCASED="$wheels/bert-base-uncased"
 elif [ "$pip_install" = 1 ]; then
