@@ -20,7 +20,7 @@ from .paths import cache_dir, data_dir
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default="cpu", help="smoke, cpu, paper, or a TOML file (default: cpu)")
+    parser.add_argument("--profile", default="cpu", help="smoke, cpu, paper, paper-fast, or a TOML file (default: cpu)")
     parser.add_argument("--data-dir", default=None, help="local data folder (default: $SSB_DATA_DIR)")
     parser.add_argument("--cache-dir", default=None, help="artifact store (default: $SSB_CACHE_DIR or ~/.cache/ssb)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -347,7 +347,7 @@ def validate(profile: Profile, source: str) -> None:
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a named profile shipped with ssb (smoke, cpu, paper) or a TOML file."""
+    """Load a named profile shipped with ssb (smoke, cpu, paper, paper-fast) or a TOML file."""
     path = Path(name_or_path)
     if str(name_or_path) in PROFILE_NAMES:
         text = resources.files("ssb.profiles").joinpath(f"{name_or_path}.toml").read_text()
