@@ -344,10 +344,15 @@ def _scalar_margin(check: Check, v: np.ndarray) -> tuple[np.ndarray, bool]:
 
 def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> CheckResult:
     """Evaluate one check on the point value and the bootstrap replicates; see the module doc."""
-    if check.quantity not in measured or measured[check.quantity] is None:
+    if check.quantity not in measured:
         raise MeasureError(
             f"{check.name}: quantity {check.quantity!r} was not measured in this run "
             f"(measured: {', '.join(sorted(measured))})"
+        )
+    if measured[check.quantity] is None:
+        raise MeasureError(
+            f"{check.name}: quantity {check.quantity!r} has no value in this run: its measure found nothing "
+            f"to compute it from (too little data for it at this profile?)"
         )
     q = measured[check.quantity]
     if check.op is not None:
