@@ -36,7 +36,7 @@ from ssb.config import load_profile
 from ssb.data import load_paragraphs
 from ssb.device import runtime_for
 from ssb.features import one_at_a_time
-from ssb.model import load_mlm
+from ssb.model import build_mlm, load_mlm
 from ssb.paths import data_dir
 from ssb.probe import TokenHead, train_head
 from ssb.tokenizer import load_tokenizer
@@ -112,8 +112,6 @@ def bench_extraction(profile, runtime, n_paragraphs: int) -> dict:
         short = profile.replace(corpus={"n_train": 200, "n_valid": max(n_paragraphs, 10)})
         tok_dir = tokenizer_artifact(short, store, data_dir())
         tokenizer = load_tokenizer(tok_dir)
-        from ssb.model import build_mlm
-
         folder = Path(tmp) / "model"
         build_mlm(short.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(folder))
         model = load_mlm(folder).to(runtime.torch_device)
@@ -212,10 +210,9 @@ def main() -> None:
             print(f"[bench] {name} pre-training, batch {batch}: {shape[f'pretrain_batch{batch}']}", flush=True)
         shape["extraction"] = bench_extraction(profile, runtime, 8 if args.quick else 200)
         print(f"[bench] {name} extraction: {shape['extraction']}", flush=True)
-        # training positions of the token probe: 15 % of the profile's paragraphs' real tokens
-        train_positions = int(
-            profile.probe.n_train_paragraphs * shape[f"pretrain_batch{batch}"]["mean_paragraph_tokens"] * 0.15
-        )
+        # training positions of the token probe: 15 % of the real tokens of the profile's probe paragraphs
+        mean_len = next(v["mean_paragraph_tokens"] for k, v in shape.items() if k.startswith("pretrain_batch"))
+        train_positions = int(profile.probe.n_train_paragraphs * mean_len * 0.15)
         n_probe = 2_000 if args.quick else 100_000
         shape["token_probe"] = bench_probe(profile, runtime, vocab, n_probe, train_positions)
         print(f"[bench] {name} token probe: {shape['token_probe']}", flush=True)
