@@ -299,11 +299,16 @@ def evaluate_subsets(
     *,
     chunks: Chunks = Chunks(),
     shortcut: bool | None = None,
+    desc: str | None = None,
 ) -> list[SubsetResult]:
-    """The confusion-matrix metrics of every subset; confusions are built one at a time and dropped."""
+    """The confusion-matrix metrics of every subset; confusions are built one at a time and dropped.
+    ``desc``: a progress bar of that label, one step per subset."""
+    from tqdm.auto import tqdm
+
     y = np.asarray(y)
     out = []
-    for row, pred in iter_predictions(head, X, masks, chunks=chunks, shortcut=shortcut):
+    predictions = iter_predictions(head, X, masks, chunks=chunks, shortcut=shortcut)
+    for row, pred in tqdm(predictions, total=len(masks), desc=desc, disable=desc is None, mininterval=2.0):
         confusion = confusion_matrix(y, pred, n_classes)
         out.append(SubsetResult(int(masks[row].sum()), diagonal_metrics(confusion), recognised(confusion)))
     return out

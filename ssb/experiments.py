@@ -90,10 +90,13 @@ class Pipeline:
         width = head.first.weight.shape[0] if head.first is not None else n_classes
         return aperture.plan_chunks(X.shape[1], width, n_classes, self.runtime.memory_bytes)
 
-    def _sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int):
+    def _sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, desc: str):
         """:func:`aperture.evaluate_subsets` with the head and the features on the run's device."""
         head, X = head.to(self.device), X.to(self.device)
-        return aperture.evaluate_subsets(head, X, y, masks, n_classes, chunks=self._chunks(head, X, n_classes))
+        chunks = self._chunks(head, X, n_classes)
+        return aperture.evaluate_subsets(
+            head, X, y, masks, n_classes, chunks=chunks, desc=desc if self.progress else None
+        )
 
     def _once(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self._memo:
@@ -343,7 +346,7 @@ class Pipeline:
                 "n_distinct_tokens": int(len(np.unique(y))),
             }
             for group, masks in masks_by_group.items():
-                results = self._sweep(head, X, y, masks, vocab)
+                results = self._sweep(head, X, y, masks, vocab, f"sweep {label} (block {layer}), {group}")
                 out[group] = _results_summary(results)
                 if keep_recognised:
                     out[group]["recognised"] = [r.recognised.tolist() for r in results]
@@ -487,12 +490,12 @@ class Pipeline:
         nodes = {}
         for n in sw.node_counts:
             masks = aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
-            nodes[str(n)] = _results_summary(self._sweep(head, X, y, masks, n_labels))
+            nodes[str(n)] = _results_summary(self._sweep(head, X, y, masks, n_labels, f"FewRel sweep, {n} nodes"))
         W, b = head.out.weight.detach().cpu().double().numpy(), head.out.bias.detach().cpu().double().numpy()
         hull = {}
         for n, count in zip(sw.hull_counts, sw.hull_subsets, strict=True):
             masks = aperture.random_nodes(D, n, count, sw.seed + 17)
-            results = self._sweep(head, X, y, masks, n_labels)
+            results = self._sweep(head, X, y, masks, n_labels, f"FewRel hull, {n} nodes")
             hull[str(n)] = {
                 "n_pos": [r.metrics.n_pos for r in results],
                 "bound": [len(attainable_labels(W[:, m], b)) for m in masks],
