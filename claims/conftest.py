@@ -13,7 +13,7 @@ import pytest
 
 from ssb.artifacts import ArtifactStore
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
-from ssb.config import ConfigError, load_profile, validate
+from ssb.config import ConfigError, load_profile, with_device
 from ssb.experiments import Pipeline
 from ssb.paths import cache_dir, data_dir
 
@@ -40,10 +40,7 @@ def pytest_addoption(parser):
 
 def _profile(config):
     try:
-        profile = load_profile(config.getoption("--ssb-profile"))
-        if device := config.getoption("--ssb-device"):
-            profile = profile.replace(runtime={"device": device})
-            validate(profile, f"--ssb-device {device}")
+        profile = with_device(load_profile(config.getoption("--ssb-profile")), config.getoption("--ssb-device"))
         return profile, tier_of(profile, SPECS)
     except (ConfigError, TierError) as err:
         raise pytest.UsageError(f"ssb: {err}") from None

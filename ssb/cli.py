@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .artifacts import ArtifactStore
-from .config import VARIANTS, ConfigError, load_profile, variant
+from .config import VARIANTS, ConfigError, load_profile, variant, with_device
 from .paths import cache_dir, data_dir
 
 
@@ -31,13 +31,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 def _profile(args: argparse.Namespace):
     """The profile named by ``--profile``, with ``--device`` applied."""
-    profile = load_profile(args.profile)
-    if getattr(args, "device", None):
-        profile = profile.replace(runtime={"device": args.device})
-        from .config import validate
-
-        validate(profile, f"--device {args.device}")
-    return profile
+    return with_device(load_profile(args.profile), getattr(args, "device", None))
 
 
 def _pipeline(args: argparse.Namespace, model: str | None = None):

@@ -346,6 +346,15 @@ def validate(profile: Profile, source: str) -> None:
         raise ConfigError(f"{source}: field 'sweep.node_counts' must lie in 1..{b.hidden}")
 
 
+def with_device(profile: Profile, device: str | None) -> Profile:
+    """``profile`` with ``runtime.device`` set (``--device``), validated; unchanged for None."""
+    if not device:
+        return profile
+    changed = profile.replace(runtime={"device": device})
+    validate(changed, f"--device {device}")
+    return changed
+
+
 def load_profile(name_or_path: str | Path) -> Profile:
     """Load a named profile shipped with ssb (smoke, cpu, paper, paper-fast) or a TOML file."""
     path = Path(name_or_path)
@@ -429,5 +438,6 @@ __all__ = [
     "profile_from_dict",
     "to_dict",
     "variant",
+    "with_device",
     "VARIANTS",
 ]

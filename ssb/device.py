@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from .config import RuntimeConfig
+from .config import RuntimeConfig, config_hash
 
 GPU_WORKERS = 4  # data-loader workers on a GPU machine: collation in the main process starves the GPU
 
@@ -72,6 +72,12 @@ class Runtime:
         """What joins the store key of a model this runtime trains: None for the fp32 recipe every committed
         artifact was made with, so CPU keys never change; "bf16" for a bf16 run, whose weights differ."""
         return "bf16" if self.precision == "bf16" else None
+
+    def tag_key(self, key: str) -> str:
+        """``key`` of a model this runtime trains (or a result measured on one): unchanged in fp32, joined
+        with :meth:`numerics_tag` otherwise."""
+        tag = self.numerics_tag()
+        return key if tag is None else config_hash(key, "numerics", tag)
 
     def record(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "memory_bytes"}

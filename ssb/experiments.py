@@ -429,8 +429,8 @@ class Pipeline:
             p.seed,
             sw,
         )
-        if system == "finetuned" and (tag := self.runtime.numerics_tag()) is not None:
-            key = config_hash(key, "numerics", tag)  # measured on a model fine-tuned in bf16
+        if system == "finetuned":  # measured on a model the runtime fine-tuned
+            key = self.runtime.tag_key(key)
 
         def compute() -> dict[str, Any]:
             from transformers import BertForSequenceClassification

@@ -266,8 +266,7 @@ def store_key(profile: Profile, store: ArtifactStore, data_dir: Path | None, run
     record) joined with the training corpus's sha256, so that other data never reuses it, and with the
     numerics of a bf16 run (``Runtime.numerics_tag``; ``runtime`` defaults to the profile's on this machine)."""
     key = config_hash(backbone_key(profile), "data", data_digest(profile.corpus, data_dir, store.root))
-    tag = (runtime or runtime_for(profile.runtime)).numerics_tag()
-    return key if tag is None else config_hash(key, "numerics", tag)
+    return (runtime or runtime_for(profile.runtime)).tag_key(key)
 
 
 def pretrain(
@@ -400,8 +399,8 @@ def finetune_fewrel(
     epochs = fr.epochs if epochs is None else epochs
     runtime = runtime or runtime_for(profile.runtime)
     key = config_hash("fewrel-finetune", backbone_id, data_id, fr, profile.backbone.seed, epochs)
-    if (tag := runtime.numerics_tag()) is not None and epochs > 0:
-        key = config_hash(key, "numerics", tag)
+    if epochs > 0:  # the untrained classifier (epochs = 0) is the same whatever the runtime
+        key = runtime.tag_key(key)
 
     def build(folder: Path) -> dict[str, Any]:
         import datasets
