@@ -8,6 +8,7 @@ Each experiment returns a JSON-ready dict; the claims engine reads its numbers f
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -22,7 +23,7 @@ from safetensors.torch import load_file, save_file
 
 from . import aperture
 from .artifacts import ArtifactStore
-from .config import Profile, backbone_key, config_hash, variant
+from .config import ConfigError, Profile, backbone_key, config_hash, variant
 from .data import DataError, load_fewrel, load_paragraphs
 from .device import Runtime, runtime_for
 from .features import cls_vectors, masked_random, one_at_a_time
@@ -70,13 +71,27 @@ class Pipeline:
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.model_dir is not None:
+            self._check_model_layers()
         if self.runtime is None:
             self.runtime = runtime_for(self.profile.runtime)
         self.runtime.apply()
         # committed artifacts (token probes) of the profile are read, never written, unless retraining
         committed = reference_store(self.profile.name)
         if committed is not None and not self.retrain and self.store.fallback is None:
-            self.store = ArtifactStore(self.store.root, fallback=committed)
+            self.store = dataclasses.replace(self.store, fallback=committed)
+
+    def _check_model_layers(self) -> None:
+        """A user's checkpoint has its own depth: the blocks read from it must exist (one ConfigError)."""
+        check_bert_folder(self.model_dir)
+        n_layers = json.loads((self.model_dir / "config.json").read_text()).get("num_hidden_layers")
+        p = self.profile.probe
+        for name, blocks in (("probe.layer", (p.layer,)), ("probe.depth_layers", p.depth_layers)):
+            if isinstance(n_layers, int) and any(not 1 <= b <= n_layers for b in blocks):
+                raise ConfigError(
+                    f"--model {self.model_dir}: field '{name}' must lie in 1..{n_layers} (the checkpoint's "
+                    f"num_hidden_layers), got {list(blocks) if len(blocks) > 1 else blocks[0]}"
+                )
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -170,8 +185,8 @@ class Pipeline:
     def _short_backbone(self, name: str) -> tuple[Path, str]:
         """Variant ``name`` pre-trained at the in-run budget of ``[variants]`` (symmetric comparison).
 
-        The short backbones share the reference backbone's vocabulary: a WordPiece vocabulary trained anew
-        in every run is not reproducible (tokenizers breaks ties between equal merges in per-process order).
+        The short backbones share the reference backbone's vocabulary (its ``tokenizer.json`` joins their
+        key), so that the comparison at equal budget reads the same pieces with the same ids.
         """
         v = self.profile.variants
         short = self.profile.replace(

@@ -79,8 +79,14 @@ def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
     tok.normalizer = normalizers.BertNormalizer(lowercase=True)
     tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
     tok.decoder = decoders.WordPiece()
-    trainer = trainers.WordPieceTrainer(vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, show_progress=False)
+    # The trainer numbers the word-internal pieces ("##a") as it meets them in a hash map's order, and breaks
+    # ties between equally frequent merges by those numbers, so the same corpus gave different vocabularies
+    # (huggingface/tokenizers#1794). Declared up front, in sorted order, every such piece has a fixed number.
+    trainer = trainers.WordPieceTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS + continuing_pieces(texts), show_progress=False
+    )
     tok.train_from_iterator(texts, trainer=trainer)
+    tok = _with_sorted_ids(tok)
     cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
     tok.post_processor = processors.TemplateProcessing(
         single="[CLS] $A [SEP]",
@@ -97,6 +103,36 @@ def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
     )
 
 
+def continuing_pieces(texts: list[str]) -> list[str]:
+    """``##c`` for every character ``c`` of the normalised texts, in code-point order."""
+    from tokenizers import normalizers
+
+    normalizer = normalizers.BertNormalizer(lowercase=True)
+    chars = set()
+    for text in texts:
+        chars.update(normalizer.normalize_str(text))
+    return ["##" + c for c in sorted(chars) if not c.isspace()]
+
+
+def sorted_vocabulary(vocab: dict[str, int]) -> dict[str, int]:
+    """Token -> id with the special tokens first (in ``SPECIAL_TOKENS`` order), then every other piece in
+    code-point order: ids that depend on the token set alone, not on the order the trainer met them in. The
+    pieces, not their ids, decide how a text is split, so renumbering changes no tokenisation."""
+    rest = sorted(t for t in vocab if t not in SPECIAL_TOKENS)
+    return {token: i for i, token in enumerate([t for t in SPECIAL_TOKENS if t in vocab] + rest)}
+
+
+def _with_sorted_ids(trained):
+    """The trained tokenizer rebuilt on :func:`sorted_vocabulary` (same normaliser, pre-tokeniser, decoder)."""
+    from tokenizers import Tokenizer, models
+
+    model = models.WordPiece(vocab=sorted_vocabulary(trained.get_vocab()), unk_token="[UNK]")
+    tok = Tokenizer(model)
+    tok.normalizer, tok.pre_tokenizer, tok.decoder = trained.normalizer, trained.pre_tokenizer, trained.decoder
+    tok.add_special_tokens(SPECIAL_TOKENS)
+    return tok
+
+
 def build_tokenizer(cfg: TokenizerConfig, train_texts: list[str]) -> PreTrainedTokenizerBase:
     if cfg.kind == "bert-base-uncased":
         return bert_base_uncased()
@@ -104,5 +140,15 @@ def build_tokenizer(cfg: TokenizerConfig, train_texts: list[str]) -> PreTrainedT
 
 
 def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
-    """A tokenizer saved with ``save_pretrained`` (in an artifact or any local HF checkpoint)."""
-    return AutoTokenizer.from_pretrained(str(folder))
+    """A tokenizer saved with ``save_pretrained`` (in an artifact or any local HF checkpoint). A folder with
+    no tokenizer files is refused: transformers would otherwise build a tokenizer of the special tokens alone
+    and read every word as [UNK]."""
+    if not any((Path(folder) / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
+        raise TokenizerError(
+            f"{folder}: no tokenizer files (tokenizer.json or vocab.txt); save the tokenizer beside the weights "
+            f"with tokenizer.save_pretrained(folder)"
+        )
+    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    if len(tokenizer) <= len(SPECIAL_TOKENS):
+        raise TokenizerError(f"{folder}: the tokenizer has {len(tokenizer)} tokens, only special tokens")
+    return tokenizer

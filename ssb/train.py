@@ -106,6 +106,8 @@ def last_good_checkpoint(work: Path) -> str | None:
 def tokenizer_artifact(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> Path:
     """The profile's tokenizer, saved in the store (trained on the training paragraphs for wordpiece)."""
     key = config_hash("tokenizer", profile.corpus, profile.tokenizer)
+    if profile.tokenizer.kind == "wordpiece":  # v2: ids in a fixed order (tokenizer.sorted_vocabulary)
+        key = config_hash(key, "wordpiece-ids", 2)
 
     def build(folder: Path) -> dict[str, Any]:
         texts = load_paragraphs(profile.corpus, data_dir).train if profile.tokenizer.kind == "wordpiece" else []
