@@ -14,6 +14,7 @@ import pytest
 from ssb.artifacts import ArtifactStore
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
 from ssb.config import ConfigError, load_profile, with_device
+from ssb.device import DeviceError, runtime_for
 from ssb.experiments import Pipeline
 from ssb.paths import cache_dir, data_dir
 
@@ -39,11 +40,22 @@ def pytest_addoption(parser):
 
 
 def _profile(config):
+    """The profile and tier of the options, or one usage error for the whole session (not one per test): a
+    malformed profile, a tier no claim has, a device this machine does not have."""
     try:
         profile = with_device(load_profile(config.getoption("--ssb-profile")), config.getoption("--ssb-device"))
+        runtime_for(profile.runtime)  # a GPU asked for and absent is refused here
+        root = cache_dir(config.getoption("--ssb-cache-dir"))
+        if root.exists() and not root.is_dir():
+            raise ConfigError(f"--ssb-cache-dir / SSB_CACHE_DIR {root} is a file; the artifact store is a folder")
         return profile, tier_of(profile, SPECS)
-    except (ConfigError, TierError) as err:
+    except (ConfigError, TierError, DeviceError) as err:
         raise pytest.UsageError(f"ssb: {err}") from None
+
+
+def pytest_configure(config):
+    """Bad options are one usage error before collection (pytest exits 4), not an error per test."""
+    _profile(config)
 
 
 def pytest_generate_tests(metafunc):
@@ -65,9 +77,10 @@ def pipeline(request) -> Pipeline:
     opt = request.config.getoption
     model = opt("--ssb-model")
     profile, _ = _profile(request.config)
+    root = cache_dir(opt("--ssb-cache-dir"))
     return Pipeline(
         profile=profile,
-        store=ArtifactStore(cache_dir(opt("--ssb-cache-dir"))),
+        store=ArtifactStore(root, lock_timeout_s=profile.runtime.lock_timeout_s),
         data_dir=data_dir(opt("--ssb-data-dir")),
         model_dir=Path(model).resolve() if model else None,
         retrain=opt("--ssb-retrain"),

@@ -240,7 +240,9 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
 
 def load_spec(path: Path) -> Spec:
     try:
-        data = tomllib.loads(path.read_text())
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise SpecError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{path}: not valid TOML: {err}") from err
     spec_id = _require(data, "id", str, str(path))
@@ -289,7 +291,14 @@ def load_spec(path: Path) -> Spec:
 
 
 def load_specs(folder: Path) -> list[Spec]:
-    specs = [load_spec(p) for p in sorted(folder.glob("*.toml"))]
+    """Every ``*.toml`` spec in ``folder``: a folder that is missing, a file, or holds no spec is a SpecError."""
+    if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise SpecError(f"{folder}: the claims folder {what} (--claims names a folder of claim specs, *.toml)")
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
+        raise SpecError(f"{folder}: the claims folder is empty (no *.toml claim specs in it)")
+    specs = [load_spec(p) for p in paths]
     seen: dict[str, Path] = {}
     for spec in specs:
         if spec.id in seen:

@@ -6,17 +6,30 @@ ssb claims --profile cpu                          verdict table
 ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
 ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
 ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
+
+Exit status: 0 every check behaves as its spec says; 1 a check does not (a failure, an inconclusive check,
+an unexpected pass); 2 bad input or an expected error (missing data, a malformed profile or spec, a full
+or read-only disk, a lock held too long, Ctrl-C: one line on stderr, --debug adds the traceback);
+3 an internal error (a bug: the traceback is printed).
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
+import traceback
 from pathlib import Path
 
 from .artifacts import ArtifactStore
-from .config import VARIANTS, ConfigError, load_profile, variant, with_device
+from .config import VARIANTS, ConfigError, load_profile, validate, variant, with_device
 from .paths import cache_dir, data_dir
+
+EXIT_OK, EXIT_CHECKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class UsageError(ValueError):
+    """A command-line option that cannot be used as given (the message names the option)."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -27,22 +40,44 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device", default=None, help="auto, cpu, cuda or cuda:N (default: the profile's runtime.device, auto)"
     )
+    parser.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long to wait for another run building the same artifact (default: runtime.lock_timeout_s)",
+    )
 
 
 def _profile(args: argparse.Namespace):
-    """The profile named by ``--profile``, with ``--device`` applied."""
-    return with_device(load_profile(args.profile), getattr(args, "device", None))
+    """The profile named by ``--profile``, with ``--device`` and ``--lock-timeout`` applied."""
+    profile = with_device(load_profile(args.profile), getattr(args, "device", None))
+    timeout = getattr(args, "lock_timeout", None)
+    if timeout is not None:
+        profile = profile.replace(runtime={"lock_timeout_s": timeout})
+        validate(profile, f"--lock-timeout {timeout:g}")
+    return profile
+
+
+def _store(args: argparse.Namespace, profile) -> ArtifactStore:
+    """The artifact store of ``--cache-dir`` / ``SSB_CACHE_DIR``, refused at once if it names a file."""
+    root = cache_dir(args.cache_dir)
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"--cache-dir / SSB_CACHE_DIR {root} is a file; the artifact store is a folder")
+    return ArtifactStore(root, lock_timeout_s=profile.runtime.lock_timeout_s)
 
 
 def _pipeline(args: argparse.Namespace, model: str | None = None):
     from .experiments import Pipeline
 
     profile = _profile(args)
-    if getattr(args, "layer", None):
-        profile = profile.replace(probe={"layer": args.layer})
+    layer = getattr(args, "layer", None)
+    if layer is not None:  # 0 and negative blocks are refused by validate, not skipped or wrapped around
+        profile = profile.replace(probe={"layer": layer})
+        validate(profile, f"--layer {layer}")
     return Pipeline(
         profile,
-        ArtifactStore(cache_dir(args.cache_dir)),
+        _store(args, profile),
         data_dir(args.data_dir),
         model_dir=Path(model).resolve() if model else None,
         retrain=getattr(args, "retrain", False),
@@ -54,7 +89,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import pretrain
 
     profile = variant(_profile(args), args.variant)
-    store = ArtifactStore(cache_dir(args.cache_dir))
+    store = _store(args, profile)
     folder, reused = pretrain(profile, store, data_dir(args.data_dir), force=args.retrain, progress=not args.quiet)
     print(f"backbone ({profile.name}, {args.variant}): {folder} ({'reused' if reused else 'trained'})")
     return 0
@@ -80,11 +115,14 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def _claims_dir(args: argparse.Namespace) -> Path:
-    """``--claims``, else ./claims, else the checkout's claims/ beside the package."""
-    for candidate in (args.claims, "claims", Path(__file__).resolve().parent.parent / "claims"):
-        if candidate and Path(candidate).is_dir():
+    """``--claims`` (which must be a folder of specs: it is never silently replaced), else ./claims, else the
+    checkout's claims/ beside the package."""
+    if args.claims is not None:
+        return Path(args.claims)  # load_specs refuses a missing, non-folder or empty one, naming it
+    for candidate in ("claims", Path(__file__).resolve().parent.parent / "claims"):
+        if Path(candidate).is_dir():
             return Path(candidate)
-    raise SystemExit("ssb: no claims folder found; pass --claims DIR (the specs are in the ssb checkout's claims/)")
+    raise UsageError("no claims folder found; pass --claims DIR (the specs are in the ssb checkout's claims/)")
 
 
 def _evaluate_all(pl, folder: Path):
@@ -115,17 +153,19 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
-    from .claims import exit_code
-    from .report import write_report
+    from .claims import exit_code, load_specs
+    from .report import check_out, write_report
 
     pl = _pipeline(args)
     folder = _claims_dir(args)
+    out = Path(args.out or f"results/{pl.profile.name}")
+    check_out(out)  # before any work: a report that cannot be written is known now, not after an hour
+    load_specs(folder)
+    model_pl = _pipeline(args, args.model) if args.model else None
     verdicts = _evaluate_all(pl, folder)
     extra = {}
-    if args.model:
-        model_pl = _pipeline(args, args.model)
+    if model_pl is not None:
         extra[args.model] = (_evaluate_all(model_pl, folder), model_pl)
-    out = Path(args.out or f"results/{pl.profile.name}")
     path = write_report(verdicts, pl, out, extra)
     print(_summary(verdicts))
     print(f"report: {path}")
@@ -147,7 +187,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .train import store_key
 
     profile = variant(_profile(args), args.variant)
-    store = ArtifactStore(cache_dir(args.cache_dir))
+    store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
     if trained is not None:
         command = f"ssb train --profile {args.profile}" + (
@@ -157,8 +197,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
     elif args.probes and (committed := find_reference(profile, args.variant)) is not None:
         print(f"reference: {committed} (already committed; adding its token probes)")
     else:
-        raise SystemExit(
-            f"ssb: no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
+        raise UsageError(
+            f"no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
             f"{args.profile} --variant {args.variant}` first"
         )
     if args.probes:
@@ -226,15 +266,18 @@ def _quiet() -> None:
 
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
+    from .artifacts import LockTimeout
     from .claims import MeasureError, SpecError, TierError
     from .data import DataError
     from .device import DeviceError
     from .model import CheckpointError
     from .reference import MissingReference, StaleReference
-    from .report import ReadmeError
+    from .report import ReadmeError, ReportError
+    from .tokenizer import TokenizerError
     from .train import Interrupted
 
     return (
+        UsageError,
         ConfigError,
         SpecError,
         TierError,
@@ -242,31 +285,95 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         DataError,
         DeviceError,
         CheckpointError,
+        TokenizerError,
         MissingReference,
         StaleReference,
         Interrupted,
-        FileNotFoundError,
-        PermissionError,
+        LockTimeout,
         ReadmeError,
+        ReportError,
     )
 
 
+# What an OSError from the environment (not from a bug) says to do, by errno.
+ENVIRONMENT_ERRNOS = {
+    errno.ENOSPC: "the disk is full: free space or point SSB_CACHE_DIR / --cache-dir / --out elsewhere",
+    errno.EDQUOT: "the disk quota is exceeded: free space or point SSB_CACHE_DIR / --cache-dir / --out elsewhere",
+    errno.EROFS: "the file system is read-only: point SSB_CACHE_DIR / --cache-dir / --out to a writable folder",
+    errno.EACCES: "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own",
+    errno.EPERM: "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own",
+    errno.ENAMETOOLONG: "a path is too long for the file system: use a shorter --cache-dir / --out",
+    errno.ENOTDIR: "a path that must be a folder is a file",
+    errno.EISDIR: "a path that must be a file is a folder",
+    errno.ENOENT: "a file or folder is missing",
+    errno.EEXIST: "a file is in the way",
+}
+# The same conditions as native libraries (safetensors, tokenizers, torch) word them.
+_ENVIRONMENT_WORDS = {
+    "No space left on device": errno.ENOSPC,
+    "(os error 28)": errno.ENOSPC,
+    "Read-only file system": errno.EROFS,
+    "(os error 30)": errno.EROFS,
+    "File name too long": errno.ENAMETOOLONG,
+}
+
+
+def environment_errno(err: BaseException) -> int | None:
+    """The errno of an environment condition behind ``err`` (through its causes), else None."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
+            return err.errno
+        for words, number in _ENVIRONMENT_WORDS.items():
+            if words in str(err):
+                return number
+        err = err.__cause__ or err.__context__
+    return None
+
+
+def _one_line(err: BaseException, hint: str = "") -> str:
+    message = " ".join(str(err).split()) or type(err).__name__
+    return f"{message}{f' ({hint})' if hint else ''} [{type(err).__name__}; --debug shows the traceback]"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status follows the contract in the module docstring."""
     args = build_parser().parse_args(argv)
     if getattr(args, "quiet", False):
         _quiet()
     expected = _expected_errors()
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        if args.debug:
+            traceback.print_exc()
+        print(
+            "ssb: interrupted; finished artifacts and training checkpoints are kept: the same command resumes "
+            "[KeyboardInterrupt]",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
     except expected as err:
         if args.debug:
-            raise
-        message = " ".join(str(err).split())
-        if isinstance(err, PermissionError):
-            message += " (the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own)"
+            traceback.print_exc()
         kind = "configuration error: " if isinstance(err, ConfigError) else ""
-        print(f"ssb: {kind}{message} [{type(err).__name__}; --debug shows the traceback]", file=sys.stderr)
-        return 2
+        print(f"ssb: {kind}{_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception as err:
+        number = environment_errno(err)
+        if number is not None:
+            if args.debug:
+                traceback.print_exc()
+            print(f"ssb: {_one_line(err, ENVIRONMENT_ERRNOS[number])}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        traceback.print_exc()
+        print(
+            f"ssb: internal error ({type(err).__name__}): a bug in ssb, not in the input; the traceback is above "
+            f"(exit {EXIT_INTERNAL})",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

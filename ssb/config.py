@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import re
 import sys
 import typing
@@ -161,6 +162,9 @@ class RuntimeConfig:
     compile: bool = False  # torch.compile the backbone in training (pays off only on long runs)
     tf32: bool = True  # allow TF32 matrix products on a GPU (fp32 runs)
     gpu_memory_gib: float = 16.0  # bound on the tensors the aperture and the probes hold on a GPU at once
+    # how long a run waits for another process that is building the same artifact (its lock) before it
+    # gives up with exit 2, leaving the holder's work untouched; the wait is announced with the holder's pid
+    lock_timeout_s: float = 3_600.0
 
 
 @dataclass(frozen=True)
@@ -204,6 +208,8 @@ def _check_value(value: Any, tp: Any, where: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{where} must be a number, got {value!r}")
+        if not math.isfinite(value):  # TOML has nan and inf; no field of a profile means either
+            raise ConfigError(f"{where} must be a finite number, got {value!r}")
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -216,13 +222,13 @@ def _check_value(value: Any, tp: Any, where: str) -> Any:
     raise TypeError(f"unsupported config type {tp!r}")  # pragma: no cover - programming error
 
 
-def _section_from_dict(cls: type, data: dict[str, Any], where: str) -> Any:
+def _section_from_dict(cls: type, data: dict[str, Any], source: str, section: str) -> Any:
     hints = typing.get_type_hints(cls)
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(f"{where}: unknown key '{unknown[0]}' (known keys: {', '.join(sorted(known))})")
-    values = {k: _check_value(v, hints[k], f"{where}.{k}") for k, v in data.items()}
+        raise ConfigError(f"{source}: [{section}]: unknown key '{unknown[0]}' (known keys: {', '.join(sorted(known))})")
+    values = {k: _check_value(v, hints[k], f"{source}: field '{section}.{k}'") for k, v in data.items()}
     return cls(**values)
 
 
@@ -242,7 +248,7 @@ def profile_from_dict(data: dict[str, Any], source: str = "<dict>") -> Profile:
         table = data.get(section, {})
         if not isinstance(table, dict):
             raise ConfigError(f"{source}: [{section}] must be a table, got {table!r}")
-        sections[section] = _section_from_dict(cls, table, f"{source}: field '{section}")
+        sections[section] = _section_from_dict(cls, table, source, section)
     profile = Profile(name=name, expect=expect, **sections)
     validate(profile, source)
     return profile
@@ -265,7 +271,7 @@ _POSITIVE = {  # fields that must be > 0 (integers >= 1)
     ),
     "sweep": ("n_subsets",),
     "variants": ("symmetric_steps", "symmetric_n_train", "symmetric_probe_paragraphs"),
-    "runtime": ("gpu_memory_gib",),
+    "runtime": ("gpu_memory_gib", "lock_timeout_s"),
 }
 _NON_NEGATIVE = {
     "pretrain": ("epochs", "max_steps", "weight_decay", "save_steps", "eval_steps", "logging_steps", "warmup_ratio"),
@@ -295,6 +301,20 @@ def _check_sizes(profile: Profile, source: str) -> None:
     pt = profile.pretrain
     if pt.epochs == 0 and pt.max_steps == 0:
         raise ConfigError(f"{source}: field 'pretrain.epochs' or 'pretrain.max_steps' must be > 0")
+    # sizes that run but cannot give a meaningful verdict: every FewRel check holds trivially with one label,
+    # the head claims compare heads with each other, and an interval needs more than one subset
+    if profile.fewrel.n_relations == 1:
+        raise ConfigError(f"{source}: field 'fewrel.n_relations' must be 0 (every relation) or >= 2, got 1")
+    if profile.backbone.n_heads < 2:
+        raise ConfigError(
+            f"{source}: field 'backbone.n_heads' must be >= 2 (the claims compare heads), "
+            f"got {profile.backbone.n_heads}"
+        )
+    if profile.sweep.n_subsets < 2:
+        raise ConfigError(
+            f"{source}: field 'sweep.n_subsets' must be >= 2 (an interval over one subset says nothing), "
+            f"got {profile.sweep.n_subsets}"
+        )
     sw = profile.sweep
     for name in ("node_counts", "hull_counts", "hull_subsets"):
         values = getattr(sw, name)
@@ -344,6 +364,8 @@ def validate(profile: Profile, source: str) -> None:
         raise ConfigError(f"{source}: field 'probe.depth_layers' must lie in 1..{b.n_layers}")
     if any(n < 1 or n > b.hidden for n in sw.node_counts):
         raise ConfigError(f"{source}: field 'sweep.node_counts' must lie in 1..{b.hidden}")
+    if any(n > b.hidden for n in sw.hull_counts):
+        raise ConfigError(f"{source}: field 'sweep.hull_counts' must lie in 1..{b.hidden}")
 
 
 def with_device(profile: Profile, device: str | None) -> Profile:
@@ -362,7 +384,13 @@ def load_profile(name_or_path: str | Path) -> Profile:
         text = resources.files("ssb.profiles").joinpath(f"{name_or_path}.toml").read_text()
         source = f"ssb/profiles/{name_or_path}.toml"
     elif path.suffix == ".toml" and path.is_file():
-        text, source = path.read_text(), str(path)
+        source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"{source}: not UTF-8 text ({err.reason} at byte {err.start})") from err
+    elif path.suffix == ".toml" and path.exists():
+        raise ConfigError(f"{path}: not a file (a profile is one .toml file)")
     else:
         raise ConfigError(f"no profile '{name_or_path}': give one of {', '.join(PROFILE_NAMES)} or a .toml file")
     try:

@@ -152,8 +152,33 @@ def check_bert_folder(folder: Path) -> None:
         raise CheckpointError(
             f"{config}: model_type {model_type!r}, but ssb reads BERT checkpoints (model_type 'bert')"
         )
-    if not any(folder.glob("*.safetensors")):
+    weights = sorted(folder.glob("*.safetensors"))
+    if not weights:
         raise CheckpointError(f"{folder}: no *.safetensors weights (only safetensors are loaded)")
+    for path in weights:
+        check_safetensors(path)
+    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
+        raise CheckpointError(
+            f"{folder}: no tokenizer files ({' or '.join(TOKENIZER_FILES)}); save the checkpoint's tokenizer "
+            f"beside its weights with tokenizer.save_pretrained(folder)"
+        )
+
+
+# One of these makes a folder's tokenizer loadable (tokenizer.json: a fast tokenizer; vocab.txt: WordPiece).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
+
+
+def check_safetensors(path: Path) -> None:
+    """Refuse a truncated, zeroed or otherwise unreadable safetensors file in one line (safetensors itself
+    checks that the header parses and that the file holds every byte it describes)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            handle.keys()
+    except Exception as err:  # safetensors raises its own SafetensorError (and OSError for I/O)
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(f"{path}: not a readable safetensors file ({first})") from err
 
 
 @contextlib.contextmanager

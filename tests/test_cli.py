@@ -62,13 +62,11 @@ def test_missing_model_dir_is_one_line(tmp_path, capsys):
     assert code == 2 and "\n" not in err and ("no *.safetensors weights" in err or "no config.json" in err)
 
 
-def test_debug_shows_the_traceback(tmp_path):
+def test_debug_shows_the_traceback(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text("name = [")
-    from ssb.config import ConfigError
-
-    with pytest.raises(ConfigError):
-        main(["--debug", "claims", "--profile", str(bad)])
+    code, err = _run(["--debug", "claims", "--profile", str(bad)], capsys)
+    assert code == 2 and "Traceback" in err and "ConfigError" in err and err.splitlines()[-1].startswith("ssb: ")
 
 
 def test_a_non_bert_config_is_one_line(tmp_path, capsys):
@@ -98,3 +96,143 @@ def test_an_unwritable_store_is_one_line_with_the_fix(tmp_path, data_dir, capsys
     last = err.splitlines()[-1]
     assert code == 2 and last.startswith("ssb: ") and "Permission denied" in last and "SSB_CACHE_DIR" in last
     assert "Traceback" not in err
+
+
+# ------------------------------------------------------------------ the exit-code contract and bad input
+def _tiny_checkpoint(folder, tokenizer=True):
+    """A 1-layer BERT saved as a HF checkpoint (weights, config and, unless told otherwise, a tokenizer)."""
+    from transformers import BertConfig, BertForMaskedLM
+
+    from ssb.tokenizer import train_wordpiece
+
+    config = BertConfig(vocab_size=64, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=8)
+    BertForMaskedLM(config).save_pretrained(str(folder))
+    if tokenizer:
+        train_wordpiece(["the cat sat on the mat"] * 5, 64).save_pretrained(str(folder))
+    return folder
+
+
+def _smoke(tmp_path, *argv):
+    return [*argv, "--profile", "smoke", "--cache-dir", str(tmp_path / "c"), "--quiet"]
+
+
+@pytest.mark.parametrize("kind", ["missing", "file", "empty"])
+def test_a_claims_folder_that_is_not_one_is_refused(tmp_path, capsys, kind):
+    folder = tmp_path / "claims"
+    if kind == "file":
+        folder.write_text("")
+    elif kind == "empty":
+        folder.mkdir()
+    code, err = _run(_smoke(tmp_path, "claims", "--claims", str(folder)), capsys)
+    words = {"missing": "does not exist", "file": "is a file", "empty": "is empty"}[kind]
+    assert code == 2 and "\n" not in err and f"{folder}: the claims folder {words}" in err
+
+
+def test_a_spec_that_is_not_utf8_names_the_file(tmp_path, capsys):
+    (tmp_path / "claims").mkdir()
+    (tmp_path / "claims" / "x.toml").write_bytes('id = "caf\u00e9"\n'.encode("latin-1"))
+    code, err = _run(_smoke(tmp_path, "claims", "--claims", str(tmp_path / "claims")), capsys)
+    assert code == 2 and "\n" not in err and "x.toml: not UTF-8 text" in err
+
+
+def test_a_model_without_tokenizer_files_is_refused(tmp_path, capsys):
+    model = _tiny_checkpoint(tmp_path / "model", tokenizer=False)
+    code, err = _run(_smoke(tmp_path, "features", "--model", str(model)), capsys)
+    assert code == 2 and "\n" not in err and "no tokenizer files" in err and "save_pretrained" in err
+
+
+@pytest.mark.parametrize("damage", ["truncated", "zeroed"])
+def test_damaged_safetensors_in_a_model_are_one_line(tmp_path, capsys, damage):
+    model = _tiny_checkpoint(tmp_path / "model")
+    weights = model / "model.safetensors"
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2] if damage == "truncated" else bytes(len(data)))
+    code, err = _run(_smoke(tmp_path, "features", "--model", str(model)), capsys)
+    assert code == 2 and "\n" not in err and "model.safetensors: not a readable safetensors file" in err
+
+
+@pytest.mark.parametrize("layer", ["0", "-1", "99"])
+def test_a_layer_outside_the_backbone_is_refused(tmp_path, capsys, layer):
+    code, err = _run(_smoke(tmp_path, "features", "--layer", layer), capsys)
+    assert code == 2 and "\n" not in err and f"--layer {layer}: field 'probe.layer' must lie in 1..2" in err
+
+
+def test_a_layer_beyond_a_models_depth_is_refused(tmp_path, capsys):
+    model = _tiny_checkpoint(tmp_path / "model")  # one block; the smoke profile reads block 2
+    code, err = _run(_smoke(tmp_path, "features", "--model", str(model)), capsys)
+    assert code == 2 and "\n" not in err and "field 'probe.layer' must lie in 1..1" in err
+
+
+def test_an_out_or_a_store_that_is_a_file_is_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    import ssb.cli
+
+    monkeypatch.setattr(ssb.cli, "_evaluate_all", lambda *a: pytest.fail("work started"))
+    (tmp_path / "afile").write_text("")
+    code, err = _run(_smoke(tmp_path, "reproduce", "--out", str(tmp_path / "afile")), capsys)
+    assert code == 2 and "\n" not in err and "is a file" in err
+    code, err = _run(["claims", "--profile", "smoke", "--cache-dir", str(tmp_path / "afile")], capsys)
+    assert code == 2 and "\n" not in err and "afile is a file; the artifact store is a folder" in err
+
+
+def test_an_out_holding_other_files_is_refused_and_kept(tmp_path, capsys, monkeypatch):
+    import ssb.cli
+
+    monkeypatch.setattr(ssb.cli, "_evaluate_all", lambda *a: pytest.fail("work started"))
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    code, err = _run(_smoke(tmp_path, "reproduce", "--out", str(tmp_path / "mine")), capsys)
+    assert code == 2 and "notes.txt" in err and (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_readme_on_a_truncated_report_is_one_line(tmp_path, capsys):
+    (tmp_path / "report.json").write_text('{"profile_name": "cpu", "checks": [')
+    (tmp_path / "README.md").write_text("x")
+    code, err = _run(
+        ["readme", "--report", str(tmp_path / "report.json"), "--readme", str(tmp_path / "README.md")], capsys
+    )
+    assert code == 2 and "\n" not in err and "not a whole ssb report.json" in err
+
+
+def _raising(error):
+    def command(args):
+        raise error
+
+    return command
+
+
+def _claims_command_is(monkeypatch, command):
+    """``ssb claims`` runs ``command(args)`` instead of evaluating anything."""
+    import ssb.cli
+
+    parser = ssb.cli.build_parser()
+    parser._subparsers._group_actions[0].choices["claims"].set_defaults(func=command)
+    monkeypatch.setattr(ssb.cli, "build_parser", lambda: parser)
+
+
+@pytest.mark.parametrize(
+    "error, words",
+    [
+        (OSError(28, "No space left on device", "/store/x"), "the disk is full"),
+        (OSError(30, "Read-only file system", "/store"), "read-only"),
+        (OSError(36, "File name too long", "/" + "x" * 300), "too long"),
+        (RuntimeError("safetensors: I/O error: No space left on device (os error 28)"), "the disk is full"),
+        (KeyboardInterrupt(), "interrupted"),
+    ],
+)
+def test_environment_conditions_and_ctrl_c_are_one_line_exit_2(tmp_path, capsys, monkeypatch, error, words):
+    _claims_command_is(monkeypatch, _raising(error))
+    code, err = _run(_smoke(tmp_path, "claims"), capsys)
+    assert code == 2 and "\n" not in err and words in err and "Traceback" not in err
+
+
+def test_a_bug_is_exit_3_with_its_traceback(tmp_path, capsys, monkeypatch):
+    _claims_command_is(monkeypatch, _raising(ZeroDivisionError("oops")))
+    code, err = _run(_smoke(tmp_path, "claims"), capsys)
+    assert code == 3 and "Traceback" in err and "ZeroDivisionError: oops" in err and "internal error" in err
+
+
+def test_a_check_that_does_not_behave_is_exit_1(tmp_path, capsys, monkeypatch):
+    from ssb.cli import EXIT_CHECKS
+
+    _claims_command_is(monkeypatch, lambda args: EXIT_CHECKS)
+    assert _run(_smoke(tmp_path, "claims"), capsys)[0] == 1

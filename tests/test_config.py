@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from ssb.config import ConfigError, Profile, backbone_key, config_hash, load_profile, profile_from_dict
@@ -100,3 +102,43 @@ def test_impossible_sizes_name_the_field(data, field):
     with pytest.raises(ConfigError) as err:
         profile_from_dict({"name": "x", **data}, "mine.toml")
     assert str(err.value).startswith("mine.toml: field '") and field in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_non_finite_number_is_refused(tmp_path, value):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(f'expect = "smoke"\n[pretrain]\nlr = {value}\n')
+    with pytest.raises(ConfigError, match=r"bad.toml: field 'pretrain.lr' must be a finite number"):
+        load_profile(bad)
+
+
+def test_a_profile_that_is_not_utf8_names_the_file(tmp_path):
+    bad = tmp_path / "latin1.toml"
+    bad.write_bytes('name = "caf\u00e9"\n'.encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1.toml: not UTF-8 text"):
+        load_profile(bad)
+
+
+@pytest.mark.parametrize(
+    "section, field, value, words",
+    [
+        ("fewrel", "n_relations", 1, "'fewrel.n_relations' must be 0 (every relation) or >= 2"),
+        ("backbone", "n_heads", 1, "'backbone.n_heads' must be >= 2"),
+        ("sweep", "n_subsets", 1, "'sweep.n_subsets' must be >= 2"),
+        ("sweep", "node_counts", [1, 64], "'sweep.node_counts' must lie in 1..32"),
+        ("sweep", "hull_counts", [1, 2, 64], "'sweep.hull_counts' must lie in 1..32"),
+    ],
+)
+def test_sizes_without_a_meaningful_verdict_are_refused(section, field, value, words):
+    data = {"expect": "smoke", "backbone": {"hidden": 32, "n_heads": 4}, "sweep": {"node_counts": [1, 2]}}
+    data.setdefault(section, {})[field] = value
+    if field == "hull_counts":
+        data["sweep"]["hull_subsets"] = [2, 2, 2]
+    with pytest.raises(ConfigError, match=re.escape(words)):
+        profile_from_dict(data, "p.toml")
+
+
+def test_lock_timeout_is_a_positive_runtime_field():
+    assert load_profile("smoke").runtime.lock_timeout_s > 0
+    with pytest.raises(ConfigError, match="'runtime.lock_timeout_s' must be > 0"):
+        profile_from_dict({"runtime": {"lock_timeout_s": 0}}, "p.toml")

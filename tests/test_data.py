@@ -123,9 +123,17 @@ def test_hub_without_network_names_both_ways(monkeypatch):
 
 def test_fewrel_relations_too_short_to_split_are_named(tmp_path):
     record = {"tokens": ["a", "b", "c"], "h": ["a", "Q", [[0]]], "t": ["c", "Q", [[2]]]}
-    cfg = _write_fewrel(tmp_path, {"P1": [record] * 3, "P2": [record], "P3": []})
+    cfg = _write_fewrel(tmp_path, {"P1": [record] * 3, "P2": [record], "P3": [], "P4": [record] * 2})
     with pytest.raises(DataError, match=r"P2 \(1\), P3 \(0\) have fewer than 2 instances.*drop_short_relations"):
         load_fewrel(cfg, tmp_path)
     with pytest.warns(UserWarning, match="dropping relation"):
         split = load_fewrel(dataclasses.replace(cfg, drop_short_relations=True), tmp_path)
-    assert split.relations == ["P1"] and {x.label for x in split.train + split.test} == {0}
+    assert split.relations == ["P1", "P4"] and {x.label for x in split.train + split.test} == {0, 1}
+
+
+def test_fewrel_with_one_usable_relation_is_refused(tmp_path):
+    """One label makes every FewRel check hold trivially (tightness 1 [1, 1])."""
+    record = {"tokens": ["a", "b", "c"], "h": ["a", "Q", [[0]]], "t": ["c", "Q", [[2]]]}
+    cfg = _write_fewrel(tmp_path, {"P1": [record] * 3, "P2": [record]})
+    with pytest.warns(UserWarning), pytest.raises(DataError, match="1 usable relation.*at least 2 labels"):
+        load_fewrel(dataclasses.replace(cfg, drop_short_relations=True), tmp_path)

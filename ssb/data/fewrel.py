@@ -159,6 +159,8 @@ def load_fewrel(cfg: FewRelConfig, data_dir: Path | None) -> FewRelSplit:
         if cfg.n_relations > len(names):
             raise DataError(f"{source}: fewrel.n_relations = {cfg.n_relations} but the file has {len(names)}")
         names = names[: cfg.n_relations]
+    if len(names) < 2:  # one label: every prediction is right and every FewRel check holds trivially
+        raise DataError(f"{source}: {len(names)} usable relation(s); FewRel needs at least 2 labels")
     train, test = [], []
     for label, name in enumerate(names):
         instances = relations[name]
