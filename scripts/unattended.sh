@@ -12,8 +12,12 @@
 # requirements already there), record the environment, `ssb reproduce` of the profile (pre-training,
 # FewRel fine-tuning, features, probes, sweeps, hull, the variants, the claims, the report), preceded with
 # --bench by `benchmarks/gpu.py` (about 5 minutes on a GPU), and pack the report, the training records and logs into --pack and --pack.tar.gz.
-# The pack is written whatever the outcome. Exit status: reproduce's (0 every claim as its spec expects,
-# 1 a check failed or was inconclusive, 2 bad input or a missing prerequisite, other: a crash).
+# The pack is written whatever the outcome. Exit status, the same contract as `ssb`: 0 every check behaves
+# as its spec says; 1 a check does not; 2 bad input or an expected error (a bad option, missing data, a
+# --pack folder that is not a pack, a full disk: one line); 3 an internal error (a traceback).
+# --pack writes only into a folder it creates or one that holds only an earlier pack of this script (marked
+# by its .ssb-pack file); anything else is refused, never deleted. Relative paths are read from the folder
+# the script is called from.
 #
 # Resuming: everything lands in the artifact store (--cache); running the script again on the same machine
 # reuses every finished artifact and resumes an interrupted training from its last checkpoint. A fresh
@@ -41,25 +45,34 @@
 #   near the end: bash scripts/unattended.sh --pack-only --data .data; cp out/paper-fast-pack.tar.gz "$OUT"/
 #   (once the run is over, its own pack is complete: cp out/paper-fast-pack.tar.gz "$OUT"/)
 set -uo pipefail
+caller=$(pwd)
 cd "$(dirname "$0")/.."
 root=$(pwd)
+
+die() { echo "unattended: $*" >&2; exit 2; }
+# the value of option $1 (its next argument), refused if missing or another option
+value() { [ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || die "$1 needs a value (see --help)"; printf '%s' "$2"; }
+# a path given on the command line, read from the caller's folder when relative
+from_caller() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s' "$caller/$1" ;; esac; }
 
 profile=paper-fast device=auto data="${SSB_DATA_DIR:-$root/../shared/data}" cache="" results="" pack=""
 wheels="" pip_install=0 bench=0 retrain="" pack_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --profile) profile=$2; shift 2 ;;
-    --device) device=$2; shift 2 ;;
-    --data) data=$2; shift 2 ;;
-    --cache) cache=$2; shift 2 ;;
-    --results) results=$2; shift 2 ;;
-    --pack) pack=$2; shift 2 ;;
-    --wheels) wheels=$2; shift 2 ;;
+    --profile) profile=$(value "$@") || exit 2
+      case "$profile" in *.toml|*/*) profile=$(from_caller "$profile") ;; esac; shift 2 ;;
+    --device) device=$(value "$@") || exit 2; shift 2 ;;
+    --data) v=$(value "$@") || exit 2; data=$(from_caller "$v"); shift 2 ;;
+    --cache) v=$(value "$@") || exit 2; cache=$(from_caller "$v"); shift 2 ;;
+    --results) v=$(value "$@") || exit 2; results=$(from_caller "$v"); shift 2 ;;
+    --pack) v=$(value "$@") || exit 2; pack=$(from_caller "$v"); shift 2 ;;
+    --wheels) v=$(value "$@") || exit 2; wheels=$(from_caller "$v"); shift 2 ;;
     --pip-install) pip_install=1; shift ;;
     --bench) bench=1; shift ;;
     --retrain) retrain=--retrain; shift ;;
     --pack-only) pack_only=1; shift ;;
     --fetch-wheels)
+      v=$(value "$@") || exit 2; set -- "$1" "$(from_caller "$v")"
       mkdir -p "$2"
       # what the GPU image (python 3.12, torch, transformers, pyarrow, pandas ...) does not hold
       for spec in datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19; do
@@ -84,11 +97,35 @@ name=$(basename "$profile" .toml)
 cache=${cache:-$root/.ssb-cache-$name}
 results=${results:-$root/results/$name}
 pack=${pack:-$root/out/$name-pack}
-[ -d "$data" ] || { echo "unattended: no data folder $data (--data or SSB_DATA_DIR)" >&2; exit 2; }
+
+# ------------------------------------------------------------------ the pack folder: never someone else's
+marker=.ssb-pack
+pack_entries=".ssb-pack results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log"
+claim_pack() {  # create $pack, or take over an earlier pack of this script; refuse anything else
+  if [ -e "$pack" ] && [ ! -d "$pack" ]; then die "--pack $pack is a file, not a folder"; fi
+  if [ -d "$pack" ] && [ -n "$(ls -A "$pack")" ]; then
+    [ -f "$pack/$marker" ] || die "--pack $pack already holds files and is not a pack of this script (no $marker): nothing was touched; name a new folder"
+    for entry in "$pack"/* "$pack"/.[!.]*; do
+      [ -e "$entry" ] || continue
+      case " $pack_entries " in *" $(basename "$entry") "*) ;; *)
+        die "--pack $pack holds $(basename "$entry"), which this script did not write: nothing was touched; name a new folder" ;;
+      esac
+    done
+  fi
+  if [ -e "$pack.tar.gz" ] && [ ! -f "$pack/$marker" ]; then
+    die "$pack.tar.gz exists and is not this script's: nothing was touched; name another --pack"
+  fi
+  mkdir -p "$pack" || die "cannot create --pack $pack"
+  echo "a pack of scripts/unattended.sh (this folder is replaced by the next pack into it)" > "$pack/$marker"
+}
+claim_pack
+log() { echo "[unattended $(date +%H:%M:%S)] $*" | tee -a "$pack/progress.txt"; }
+[ -d "$data" ] || die "no data folder $data (--data or SSB_DATA_DIR)"
 
 export SSB_DATA_DIR=$data SSB_CACHE_DIR=$cache
 export OMP_WAIT_POLICY=PASSIVE PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-log() { echo "[unattended $(date +%H:%M:%S)] $*" | tee -a "$pack/progress.txt"; }
+# the run id of the report already in $results, if any: a report still carrying it after the run is stale
+report_id() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("run_id", "none"))' "$results/report.json" 2>/dev/null || echo none; }
 
 # ------------------------------------------------------------------ pack (always, also after a failure)
 pack_up() {
@@ -110,19 +147,25 @@ pack_up() {
       fi
     done
   done
-  printf '{"profile": "%s", "device": "%s", "status": %s, "seconds": %s}\n' \
-    "$name" "$device" "$status" "$(( $(date +%s) - started ))" > "$pack/run.json"
+  now_id=$(report_id)
+  if [ "$now_id" = none ]; then report=missing; elif [ "$now_id" = "${before_id:-none}" ]; then report=stale; else report=new; fi
+  printf '{"profile": "%s", "device": "%s", "status": %s, "seconds": %s, "report_run_id": "%s", "report": "%s"}\n' \
+    "$name" "$device" "$status" "$(( $(date +%s) - started ))" "$now_id" "$report" > "$pack/run.json"
+  [ "$report" = stale ] && log "the report in $results is from an earlier run ($now_id): this run wrote none"
   tar -czf "$pack.tar.gz" -C "$(dirname "$pack")" "$(basename "$pack")"
   log "packed $pack.tar.gz (status $status)"
 }
 
 if [ "$pack_only" = 1 ]; then  # a snapshot of a run still going (or cut off): what is finished so far
-  [ -d "$pack" ] || mkdir -p "$pack"
   started=$(date +%s)
   pack_up '"partial"'
   exit 0
 fi
-rm -rf "$pack" && mkdir -p "$pack" "$cache"
+# an earlier pack of this script (claim_pack checked that it holds nothing else) is replaced
+for entry in results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log; do
+  rm -rf "${pack:?}/$entry"
+done
+mkdir -p "$cache" || die "cannot create the store $cache"
 
 # ------------------------------------------------------------------ install
 if [ -n "$wheels" ]; then
@@ -148,6 +191,7 @@ log "environment: $(head -2 "$pack/environment.txt" | tr '\n' ' ')"
 
 # ------------------------------------------------------------------ run
 started=$(date +%s)
+before_id=$(report_id)
 if [ "$bench" = 1 ]; then  # first: a few minutes, and its figures are packed even if the run is cut off
   log "benchmarks/gpu.py --device $device"
   python3 benchmarks/gpu.py --device "$device" --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \

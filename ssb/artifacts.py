@@ -13,7 +13,10 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import os
 import shutil
+import socket
+import sys
 import tempfile
 import time
 import warnings
@@ -31,6 +34,20 @@ def file_sha256(path: Path, chunk: int = 1 << 22) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``path`` through a temporary file beside it and a rename: readers see the old or the new text,
+    never a part (a full disk leaves the old file as it was)."""
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def write_manifest(folder: Path, meta: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -66,12 +83,57 @@ def verify(folder: Path) -> str | None:
     return None
 
 
+class LockTimeout(RuntimeError):
+    """Another process held an artifact's lock longer than the run was willing to wait."""
+
+
+def _holder(path: Path) -> str:
+    """Who holds the lock at ``path``, as its holder wrote it: ``pid N on HOST since TIME``."""
+    try:
+        info = json.loads(path.read_text() or "{}")
+        return f"pid {info['pid']} on {info['host']} since {info['since']}"
+    except (OSError, ValueError, KeyError):
+        return "another process (it has not said which)"
+
+
 @contextlib.contextmanager
-def _key_lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock on ``path`` (released by the OS if the process dies)."""
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def key_lock(path: Path, timeout_s: float = 3_600.0, poll_s: float = 0.5, what: str = "") -> Iterator[None]:
+    """An exclusive advisory lock on ``path`` (released by the OS if the process dies). The holder writes
+    its pid, host and start time into the file; a process that has to wait says who it waits for (on
+    stderr), and after ``timeout_s`` gives up with :class:`LockTimeout`, leaving the holder's work alone."""
+    with open(path, "a+") as handle:
         try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(path)
+            print(
+                f"[ssb] waiting for {what or path.name}: being built by {holder} (lock {path}; "
+                f"giving up after {timeout_s:g} s)",
+                file=sys.stderr,
+                flush=True,
+            )
+            deadline = time.monotonic() + timeout_s
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(
+                            f"gave up after {timeout_s:g} s waiting for {what or path.name}, which {holder} is "
+                            f"building (lock {path}); its work is untouched: run again once it has finished, "
+                            f"or raise runtime.lock_timeout_s / --lock-timeout"
+                        ) from None
+                    time.sleep(poll_s)
+        try:
+            handle.seek(0)
+            handle.truncate()
+            handle.write(
+                json.dumps(
+                    {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                )
+            )
+            handle.flush()
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
@@ -84,6 +146,7 @@ class ArtifactStore:
     root: Path
     fallback: ArtifactStore | None = None
     read_only: bool = False  # a damaged entry is then ignored (with a warning), never removed
+    lock_timeout_s: float = 3_600.0  # how long a build waits for another process building the same key
 
     def path(self, kind: str, key: str) -> Path:
         return self.root / kind / key
@@ -127,7 +190,7 @@ class ArtifactStore:
             return found, True
         target = self.path(kind, key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        with _key_lock(target.with_name(f"{key}.lock")):
+        with key_lock(target.with_name(f"{key}.lock"), self.lock_timeout_s, what=f"{kind}/{key}"):
             if not force and (found := self.lookup(kind, key)) is not None:
                 return found, True  # another process built it while this one waited
             for stale in target.parent.glob(f"{key}.tmp*"):

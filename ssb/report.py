@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
 from .experiments import Pipeline
@@ -30,6 +34,13 @@ def _plt():
     return plt
 
 
+def _save(fig, path: Path, run_id: str) -> None:
+    """Save a figure with the run's id in its PNG metadata (``Description``), then close it."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, metadata={"Description": f"ssb report run {run_id}"})
+    _plt().close(fig)
+
+
 def table1(pl: Pipeline) -> str:
     table = pl.head_table()
     rows = [
@@ -48,7 +59,7 @@ def table1(pl: Pipeline) -> str:
     return "\n".join(rows)
 
 
-def fig_heads(pl: Pipeline, path: Path) -> None:
+def fig_heads(pl: Pipeline, path: Path, run_id: str = "") -> None:
     plt = _plt()
     heads = pl.head_table()["1"]["per_subset"]
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
@@ -68,12 +79,10 @@ def fig_heads(pl: Pipeline, path: Path) -> None:
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
     fig.suptitle(f"Fig. 3 analogue: heads of block {pl.profile.probe.layer} ({pl.profile.name} profile)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, run_id)
 
 
-def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str) -> None:
+def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str, run_id: str = "") -> None:
     plt = _plt()
     xs = sorted((k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v), key=int)
     n = np.array([int(x) for x in xs])
@@ -100,12 +109,10 @@ def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str) -> None:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("number of nodes")
     fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, run_id)
 
 
-def fig_hull(hull: dict[str, Any], path: Path) -> None:
+def fig_hull(hull: dict[str, Any], path: Path, run_id: str = "") -> None:
     plt = _plt()
     fig, axes = plt.subplots(1, len(hull), figsize=(4.4 * len(hull), 3.6))
     names = {"1": "single nodes", "2": "pairs", "4": "quadruplets"}
@@ -117,9 +124,7 @@ def fig_hull(hull: dict[str, Any], path: Path) -> None:
         ax.set_xlabel("subset")
         ax.legend(fontsize=8)
     fig.suptitle("Fig. 6 analogue: recognised FewRel labels vs the convex-hull bound")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _save(fig, path, run_id)
 
 
 def results_table(payload: dict[str, Any]) -> str:
@@ -168,8 +173,14 @@ def readme_block(payload: dict[str, Any]) -> str:
 
 def update_readme(readme: Path, report_json: Path) -> bool:
     """Replace the marked results block of ``readme`` with one made from ``report_json``; True if it changed."""
-    payload = json.loads(report_json.read_text())
-    start, end = (m.format(profile=payload["profile_name"]) for m in (README_START, README_END))
+    try:
+        payload = json.loads(report_json.read_text(encoding="utf-8"))
+        profile = payload["profile_name"]
+    except FileNotFoundError:
+        raise ReadmeError(f"{report_json}: no such report (run `ssb reproduce` first)") from None
+    except (ValueError, KeyError, TypeError) as err:  # cut short, not UTF-8, or not a report
+        raise ReadmeError(f"{report_json}: not a whole ssb report.json ({type(err).__name__}: {err})") from err
+    start, end = (m.format(profile=profile) for m in (README_START, README_END))
     text = readme.read_text()
     if start not in text or end not in text:
         raise ReadmeError(f"{readme}: no block between '{start}' and '{end}' to fill")
@@ -177,7 +188,7 @@ def update_readme(readme: Path, report_json: Path) -> bool:
     _, tail = rest.split(end, 1)
     new = head + readme_block(payload) + tail
     if new != text:
-        readme.write_text(new)
+        atomic_write_text(readme, new)
     return new != text
 
 
@@ -191,13 +202,15 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
-def figures_for(verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = "") -> list[tuple[str, str]]:
+def figures_for(
+    verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = "", run_id: str = ""
+) -> list[tuple[str, str]]:
     """Draw the figures the measured claims need (Figs. 3-6 analogues); returns ``(title, file name)``."""
     figures = []
     needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
     source = f"{pl.profile.name}" + (f", {pl.model_dir.name}" if pl.model_dir else "")
     if "heads" in needs:
-        fig_heads(pl, out / f"{prefix}fig3_heads.png")
+        fig_heads(pl, out / f"{prefix}fig3_heads.png", run_id)
         figures.append(("Fig. 3: each head alone", f"{prefix}fig3_heads.png"))
     if "token-nodes" in needs:
         fig_nodes(
@@ -205,6 +218,7 @@ def figures_for(verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = 
             out / f"{prefix}fig4_pretrain_nodes.png",
             f"Fig. 4 analogue: masked tokens vs number of nodes ({source})",
             "tokens",
+            run_id,
         )
         figures.append(("Fig. 4: token head through n random nodes", f"{prefix}fig4_pretrain_nodes.png"))
     if "fewrel-finetuned" in needs:
@@ -214,13 +228,57 @@ def figures_for(verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = 
             out / f"{prefix}fig5_fewrel_nodes.png",
             f"Fig. 5 analogue: FewRel labels vs number of nodes ({source})",
             "labels",
+            run_id,
         )
-        fig_hull(fewrel["hull"], out / f"{prefix}fig6_hull.png")
+        fig_hull(fewrel["hull"], out / f"{prefix}fig6_hull.png", run_id)
         figures += [
             ("Fig. 5: FewRel head through n random nodes", f"{prefix}fig5_fewrel_nodes.png"),
             ("Fig. 6: hull bound", f"{prefix}fig6_hull.png"),
         ]
     return figures
+
+
+class ReportError(ValueError):
+    """The report folder cannot take a report (a file, or a folder holding other things than a report)."""
+
+
+def _is_report_file(path: Path) -> bool:
+    return path.is_file() and (path.name in ("report.md", "report.json") or path.suffix == ".png")
+
+
+def check_out(out: Path) -> None:
+    """Refuse, before any work, a ``--out`` that is a file or a folder holding anything but an earlier ssb
+    report (report.md, report.json, figures): a report replaces its folder as a whole."""
+    if out.exists() and not out.is_dir():
+        raise ReportError(f"--out {out} is a file; a report is written into a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if not _is_report_file(p))
+        if foreign:
+            raise ReportError(
+                f"--out {out} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, which are not "
+                f"part of an ssb report; a report replaces its folder as a whole: name a new or empty folder"
+            )
+
+
+def new_run_id() -> str:
+    """``YYYYmmddTHHMMSS-xxxxxxxx``: when the run wrote its report, and 32 random bits."""
+    return f"{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def _replace_folder(tmp: Path, out: Path, run_id: str) -> None:
+    """Move the finished ``tmp`` into place as ``out``; the previous ``out`` is kept until the rename is done
+    and put back if it fails."""
+    old = out.with_name(f".{out.name}.old-{run_id}") if out.exists() else None
+    if old is not None:
+        out.rename(old)
+    try:
+        tmp.rename(out)
+    except BaseException:
+        if old is not None and not out.exists():
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_report(
@@ -229,14 +287,44 @@ def write_report(
     out: Path,
     extra_columns: dict[str, tuple[list[Verdict], Pipeline]] | None = None,
 ) -> Path:
-    """Write ``report.md``, ``report.json`` and the figures into ``out``; returns the Markdown path.
-    ``extra_columns``: the same claims on other models (``--model``), each with its pipeline."""
-    out.mkdir(parents=True, exist_ok=True)
-    extra_columns = extra_columns or {}
+    """Write ``report.md``, ``report.json`` and the figures as one folder ``out``; returns the Markdown path.
+    ``extra_columns``: the same claims on other models (``--model``), each with its pipeline.
+
+    Atomic: everything is written into a temporary folder beside ``out`` and renamed into place as a whole,
+    under a lock, so ``out`` always holds one whole report of one run (its run id in report.md, report.json
+    and every figure's metadata), the previous one survives a full disk or a kill, and two runs into one
+    ``out`` leave the whole report of one of them."""
+    out = Path(out).absolute()
+    check_out(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    run_id = new_run_id()
+    with key_lock(
+        out.with_name(f".{out.name}.lock"), pl.profile.runtime.lock_timeout_s, what=f"the report folder {out}"
+    ):
+        for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a killed run
+            shutil.rmtree(stale, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+        try:
+            _write_report_files(verdicts, pl, tmp, extra_columns or {}, run_id)
+            check_out(out)  # again: another process may have put something there meanwhile
+            _replace_folder(tmp, out, run_id)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out / "report.md"
+
+
+def _write_report_files(
+    verdicts: list[Verdict],
+    pl: Pipeline,
+    out: Path,
+    extra_columns: dict[str, tuple[list[Verdict], Pipeline]],
+    run_id: str,
+) -> None:
     needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
-    figures = figures_for(verdicts, pl, out)
+    figures = figures_for(verdicts, pl, out, run_id=run_id)
     tier = tier_of(pl.profile)
     payload = {
+        "run_id": run_id,
         "profile_name": pl.profile.name,
         "profile": to_dict(pl.profile),
         "backbone_key": backbone_key(pl.profile),
@@ -262,7 +350,8 @@ def write_report(
     lines = [
         f"# ssb report: profile `{pl.profile.name}`",
         "",
-        f"Generated {time.strftime('%Y-%m-%d %H:%M')}; backbone config hash `{backbone_key(pl.profile)}`"
+        f"Generated {time.strftime('%Y-%m-%d %H:%M')} by run `{run_id}`; backbone config hash "
+        f"`{backbone_key(pl.profile)}`"
         + (f"; model `{pl.model_dir}`" if pl.model_dir else "")
         + f"; expectation tier `{tier}`"
         + f"; this run's device: {pl.runtime.device_name}, training in {pl.runtime.precision}.",
@@ -294,12 +383,13 @@ def write_report(
     for i, (name, (column, extra_pl)) in enumerate(extra_columns.items()):
         lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
         lines += [
-            f"### {title}\n\n![{title}]({file})\n" for title, file in figures_for(column, extra_pl, out, f"model{i}-")
+            f"### {title}\n\n![{title}]({file})\n"
+            for title, file in figures_for(column, extra_pl, out, f"model{i}-", run_id)
         ]
     if "heads" in needs:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
     lines += ["## Figures", ""] + [f"### {title}\n\n![{title}]({name})\n" for title, name in figures]
     lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in pl.timings.items()], ""]
+    payload["figures"] = {p.name: file_sha256(p) for p in sorted(out.glob("*.png"))}
     (out / "report.md").write_text("\n".join(lines))
     (out / "report.json").write_text(json.dumps(payload, indent=1))
-    return out / "report.md"

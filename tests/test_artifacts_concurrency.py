@@ -1,10 +1,17 @@
-"""Two processes building the same key at once: both succeed, the builder runs once, one entry remains."""
+"""Two processes building the same key at once: both succeed, the builder runs once, one entry remains; a
+process that waits for a stopped holder says whom it waits for and gives up after its timeout."""
 
 import multiprocessing as mp
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from ssb.artifacts import ArtifactStore, verify
+import pytest
+
+from ssb.artifacts import ArtifactStore, LockTimeout, verify
 
 
 def _build(root: str, log: str, queue) -> None:
@@ -52,3 +59,42 @@ def test_a_killed_build_leaves_no_entry_and_its_temporary_is_swept(tmp_path):
     assert not list((tmp_path / "thing").glob("k.tmp*"))
     folder, reused = store.build("thing", "k", lambda f: (f / "ok").write_text("1") and None)
     assert not reused and (folder / "ok").read_text() == "1"
+
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from ssb.artifacts import ArtifactStore
+
+def builder(folder):
+    (folder / "half.txt").write_text("work in progress")
+    Path(sys.argv[2]).write_text("building")
+    time.sleep(120)
+
+ArtifactStore(Path(sys.argv[1])).build("thing", "k", builder)
+"""
+
+
+def test_a_lock_wait_says_who_holds_it_and_gives_up_leaving_the_holders_work(tmp_path, capfd):
+    started = tmp_path / "started"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path / "store"), str(started)])
+    try:
+        deadline = time.time() + 60
+        while not started.exists():
+            assert time.time() < deadline and holder.poll() is None, "the holder did not start building"
+            time.sleep(0.05)
+        os.kill(holder.pid, signal.SIGSTOP)  # a stopped holder never lets go
+        store = ArtifactStore(tmp_path / "store", lock_timeout_s=1.0)
+        t0 = time.time()
+        with pytest.raises(LockTimeout, match=rf"gave up after 1 s waiting for thing/k, which pid {holder.pid} on"):
+            store.build("thing", "k", lambda folder: pytest.fail("built while another process holds the key"))
+        assert 1.0 <= time.time() - t0 < 10
+        said = capfd.readouterr().err
+        assert f"waiting for thing/k: being built by pid {holder.pid} on" in said and "giving up after 1 s" in said
+        tmp = list((tmp_path / "store" / "thing").glob("k.tmp-*"))
+        assert len(tmp) == 1 and (tmp[0] / "half.txt").read_text() == "work in progress"  # untouched
+        assert holder.poll() is None
+    finally:
+        os.kill(holder.pid, signal.SIGCONT)
+        holder.kill()
+        holder.wait()

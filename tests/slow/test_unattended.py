@@ -6,6 +6,7 @@ with reproduce's status, pack also after a failure, and reuse the store when run
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -15,20 +16,23 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "unattended.sh"
 
 
-def _run(tmp_path, data_dir, *extra):
+def _run(tmp_path, data_dir, *extra, profile="smoke"):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}  # this venv's python3
-    command = ["bash", str(SCRIPT), "--profile", "smoke", "--device", "cpu", "--data", str(data_dir)]
+    command = ["bash", str(SCRIPT), "--profile", profile, "--device", "cpu", "--data", str(data_dir)]
     command += ["--cache", str(tmp_path / "cache"), "--results", str(tmp_path / "results"), *extra]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
 
 
 def test_the_unattended_run_packs_report_and_records(tmp_path, data_dir):
     pack = tmp_path / "pack"
-    done = _run(tmp_path, data_dir, "--pack", str(pack))
+    # a profile file and a pack folder given relative to the caller's folder (not the checkout)
+    shutil.copy(ROOT / "ssb" / "profiles" / "smoke.toml", tmp_path / "smoke.toml")
+    done = _run(tmp_path, data_dir, "--pack", "pack", profile="smoke.toml")
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     run = json.loads((pack / "run.json").read_text())
-    assert run["status"] == 0 and run["profile"] == "smoke"
+    assert run["status"] == 0 and run["profile"] == "smoke" and run["report"] == "new"
     report = json.loads((pack / "results" / "smoke" / "report.json").read_text())
+    assert run["report_run_id"] == report["run_id"]
     assert report["tier"] == "smoke" and report["runtime"]["device"] == "cpu" and report["checks"]
     assert "expectation tier `smoke`" in (pack / "results" / "smoke" / "report.md").read_text()
     records = {p.parent.name.split("-")[0] for p in (pack / "records").glob("*/record.json")}
@@ -47,6 +51,9 @@ def test_the_unattended_run_packs_report_and_records(tmp_path, data_dir):
     before = trained()
     again = _run(tmp_path, data_dir, "--pack", str(tmp_path / "again"))  # the same store: nothing retrains
     assert again.returncode == 0 and trained() == before
+
+    rerun = _run(tmp_path, data_dir, "--pack", str(pack))  # into its own earlier pack: allowed, replaced
+    assert rerun.returncode == 0 and json.loads((pack / "run.json").read_text())["report_run_id"] != report["run_id"]
 
     snapshot = _run(tmp_path, data_dir, "--pack-only", "--pack", str(tmp_path / "snap"))  # what is there now
     assert snapshot.returncode == 0 and json.loads((tmp_path / "snap" / "run.json").read_text())["status"] == "partial"
