@@ -1,7 +1,13 @@
 """Training on the smoke profile: records, reuse, resume after interruption, corrupted artifacts."""
 
+import glob
 import json
+import signal
+import subprocess
+import sys
+import time
 import warnings
+from pathlib import Path
 
 import pytest
 import torch
@@ -131,3 +137,29 @@ def test_fewrel_finetune(smoke, store, data_dir):
     assert not reused and len(record["relations"]) == smoke.fewrel.n_relations
     assert record["n_train"] == 6 * 20 and record["n_test"] == 6 * 10 and 0 <= record["eval"]["eval_accuracy"] <= 1
     assert finetune_fewrel(smoke, backbone, store, data_dir, backbone_id="b", progress=False)[1]
+
+
+def test_ctrl_c_during_training_is_one_line_and_the_same_command_resumes(tmp_path, data_dir):
+    """A real SIGINT to `ssb train`: exit 2 with one line, the checkpoints kept, the next run resumes."""
+    profile = tmp_path / "long.toml"
+    smoke_toml = Path(__file__).resolve().parents[2] / "ssb" / "profiles" / "smoke.toml"
+    profile.write_text(smoke_toml.read_text().replace("max_steps = 20", "max_steps = 60"))
+    command = [sys.executable, "-m", "ssb.cli", "train", "--profile", str(profile), "--data-dir", str(data_dir)]
+    command += ["--cache-dir", str(tmp_path / "c"), "--quiet"]
+    run = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background job starts with it ignored
+    )
+    deadline = time.time() + 300
+    while not glob.glob(str(tmp_path / "c" / "backbone" / "*.partial" / "checkpoint-10")):
+        assert time.time() < deadline and run.poll() is None, "no checkpoint was written"
+        time.sleep(0.1)
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1].startswith("ssb: interrupted; finished artifacts and training checkpoints")
+    again = subprocess.run(command[:-1], capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0 and "resuming from" in again.stdout + again.stderr
