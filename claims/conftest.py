@@ -15,8 +15,8 @@ from ssb.artifacts import ArtifactStore
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
 from ssb.config import ConfigError, load_profile, with_device
 from ssb.device import DeviceError, runtime_for
-from ssb.experiments import Pipeline
 from ssb.paths import cache_dir, data_dir
+from ssb.pipeline import Pipeline
 
 SPECS = load_specs(Path(__file__).parent)
 VERDICTS: dict = {}  # claim id -> Verdict, filled as the claims are measured (printed at the end)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -76,12 +76,17 @@ class Check:
     rel_tolerance: float = 0.0  # increasing: fraction of the value a step may fall
     name: str = ""
     xfail: str | None = None
+    # a control system (ssb/systems.py): the check is then on the paired difference reference - control
+    control: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name:
-            object.__setattr__(self, "name", f"{self.quantity}:{OPS[self.op] if self.op else self.shape}")
+            suffix = f":vs-{self.control}" if self.control else ""
+            object.__setattr__(self, "name", f"{self.quantity}:{OPS[self.op] if self.op else self.shape}{suffix}")
 
     def threshold(self) -> str:
+        if self.control:
+            return f"(reference − {self.control}) {self.op} {self.value:g}"
         if self.shape == "increasing":
             return "increasing" + (f" (each step may fall {self.rel_tolerance:.0%})" if self.rel_tolerance else "")
         if self.shape == "dip-then-rise":
@@ -120,6 +125,8 @@ class CheckResult:
     interval: tuple[float, float] | None  # of the quantity (scalars) or of the margin (shapes)
     verdict: str  # holds | fails | inconclusive
     detail: str = ""
+    reference_value: Any = None  # with a control: the reference's value and the control's (value is the difference)
+    control_value: Any = None
 
     @property
     def outcome(self) -> str:
@@ -135,6 +142,9 @@ class CheckResult:
     def describe(self) -> str:
         value = _fmt_value(self.value)
         ci = f" [{self.interval[0]:.4g}, {self.interval[1]:.4g}]" if self.interval else " (no interval)"
+        if self.check.control:
+            ref, ctl = _fmt_value(self.reference_value), _fmt_value(self.control_value)
+            ci += f" (reference {ref}, {self.check.control} {ctl})"
         return f"{self.check.name}: {value}{ci} vs {self.check.threshold()}: {self.verdict}" + (
             f" ({self.detail})" if self.detail else ""
         )
@@ -147,6 +157,7 @@ class Verdict:
     checks: list[CheckResult]
     measured: dict[str, Any]  # point values of every quantity (JSON-ready)
     skipped: str | None = None  # why the claim could not be measured (e.g. a backbone not committed)
+    skipped_checks: dict[str, str] = field(default_factory=dict)  # check name -> why it was not run
 
     @property
     def ok(self) -> bool:
@@ -182,7 +193,17 @@ def _number(x: Any) -> bool:
 def _check_from(entry: Any, where: str, measure: Measure) -> Check:
     if not isinstance(entry, dict):
         raise SpecError(f"{where} must be a table like {{ quantity = ..., op = ..., value = ... }}")
-    unknown = set(entry) - {"quantity", "op", "shape", "value", "tolerance", "rel_tolerance", "name", "xfail"}
+    unknown = set(entry) - {
+        "quantity",
+        "op",
+        "shape",
+        "value",
+        "tolerance",
+        "rel_tolerance",
+        "name",
+        "xfail",
+        "control",
+    }
     if unknown:
         raise SpecError(f"{where}: unknown key '{sorted(unknown)[0]}'")
     quantity = _require(entry, "quantity", str, where)
@@ -226,6 +247,16 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
     xfail = entry.get("xfail")
     if xfail is not None and not (isinstance(xfail, str) and xfail.strip()):
         raise SpecError(f"{where}: field 'xfail' must be a non-empty string: why the check is expected not to hold")
+    control = entry.get("control")
+    if control is not None:
+        if control not in measure.systems:
+            known = ", ".join(measure.systems) or "none"
+            raise SpecError(
+                f"{where}: field 'control' names {control!r}, a system measure '{measure.name}' cannot be taken "
+                f"on (its controls: {known})"
+            )
+        if op is None or op == "between":
+            raise SpecError(f"{where}: field 'control' needs a scalar check with op <, <=, > or >= on the difference")
     return Check(
         quantity,
         op,
@@ -235,6 +266,7 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
         float(entry.get("rel_tolerance", 0.0)),
         name,
         xfail,
+        control,
     )
 
 
@@ -421,18 +453,22 @@ def point_values(measured: dict[str, Any]) -> dict[str, Any]:
     return {k: point(v) for k, v in measured.items()}
 
 
-def measure(spec: Spec, pipeline: Any) -> dict[str, Any]:
-    """Run the spec's measure and check that it produced only what it declares."""
+def measure(spec: Spec, pipeline: Any, system: str = "reference") -> dict[str, Any]:
+    """Run the spec's measure on ``system`` and check that it produced only what it declares."""
     m = MEASURES[spec.measure]
-    measured = m.fn(pipeline)
+    measured = m.fn(pipeline) if system == "reference" else m.fn(pipeline, system=system)
     undeclared = [k for k in measured if m.kind(k) is None]
     if undeclared:
         raise MeasureError(f"measure '{m.name}' produced undeclared quantities: {', '.join(undeclared)}")
     return measured
 
 
-def evaluate(spec: Spec, pipeline: Any, tier: str | None = None) -> Verdict:
+def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "reference") -> Verdict:
     """Measure one claim and run every check of its expectation at ``tier`` (default: the profile's).
+
+    ``system``: the system the claim is measured on (a control's name measures the claim on the control,
+    which is how a test shows that a specificity check fails there). A check with a ``control`` measures
+    the claim on that control too and is decided on the paired difference.
 
     A backbone that a committed-reference profile lacks, or a variant that an external ``--model`` does not
     have, gives a ``skipped`` verdict with the reason.
@@ -449,12 +485,44 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None) -> Verdict:
             "which an external --model does not have",
         )
     try:
-        measured = measure(spec, pipeline)
+        measured = measure(spec, pipeline, system)
     except MissingReference as err:
         return Verdict(spec, tier, [], {}, skipped=str(err))
     expectation = spec.expect.get(tier)
-    checks = [run_check(c, measured) for c in expectation.checks] if expectation else []
-    return Verdict(spec, tier, checks, point_values(measured))
+    checks, controls, skipped = [], {}, {}
+    for c in expectation.checks if expectation else ():
+        if c.control is None:
+            checks.append(run_check(c, measured))
+            continue
+        if getattr(pipeline, "model_dir", None) is not None:
+            skipped[c.name] = (
+                f"control {c.control!r} is a system of the profile's own backbone, which an external --model "
+                "does not have"
+            )
+            continue
+        if c.control not in controls:
+            controls[c.control] = measure(spec, pipeline, c.control)
+        checks.append(run_control_check(c, measured, controls[c.control]))
+    out = point_values(measured)
+    if controls:
+        out["controls"] = {name: point_values(m) for name, m in controls.items()}
+    return Verdict(spec, tier, checks, out, skipped_checks=skipped)
+
+
+def run_control_check(check: Check, measured: dict[str, Any], control: dict[str, Any]) -> CheckResult:
+    """A check on the paired difference (system - control) of one quantity. The two estimates come from
+    the same heads or node subsets resampled with the same indices, so their replicates pair item by item."""
+    for where, values in (("this system", measured), (f"control {check.control!r}", control)):
+        if values.get(check.quantity) is None:
+            raise MeasureError(f"{check.name}: quantity {check.quantity!r} has no value on {where}")
+
+    def est(v: Any) -> Est:
+        return v if isinstance(v, Est) else Est(float(v))
+
+    a, b = est(measured[check.quantity]), est(control[check.quantity])
+    result = run_check(check, {check.quantity: a - b})
+    result.reference_value, result.control_value = a.value, b.value
+    return result
 
 
 def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
@@ -463,6 +531,8 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
     for v in verdicts:
         if v.skipped:
             rows.append({"claim": v.spec.id, "check": None, "outcome": "skipped", "why": v.skipped})
+        for name, why in v.skipped_checks.items():
+            rows.append({"claim": v.spec.id, "check": None, "outcome": "skipped", "why": f"{name}: {why}"})
         for c in v.checks:
             rows.append(
                 {
@@ -475,6 +545,9 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "outcome": c.outcome,
                     "detail": c.detail,
                     "why": c.check.xfail,
+                    "control": c.check.control,
+                    "reference_value": c.reference_value,
+                    "control_value": c.control_value,
                 }
             )
     return rows
@@ -499,9 +572,11 @@ def verdict_table(verdicts: list[Verdict]) -> str:
         ci = f"[{r['interval'][0]:.4g}, {r['interval'][1]:.4g}]" if r["interval"] else "none"
         if r["detail"]:
             ci += f" ({r['detail']})" if r["interval"] is None else " (margin)"
+        value = _cell(r["value"])
+        if r.get("control"):
+            value += f" ({_cell(r['reference_value'])} − {_cell(r['control_value'])})"
         rows.append(
-            f"| {r['claim']} | `{r['check']}` | {_cell(r['value'])} | {ci} | {r['threshold']} | {r['verdict']} | "
-            f"{r['outcome']} |"
+            f"| {r['claim']} | `{r['check']}` | {value} | {ci} | {r['threshold']} | {r['verdict']} | {r['outcome']} |"
         )
     return "\n".join(rows)
 

@@ -68,7 +68,7 @@ def _store(args: argparse.Namespace, profile) -> ArtifactStore:
 
 
 def _pipeline(args: argparse.Namespace, model: str | None = None):
-    from .experiments import Pipeline
+    from .pipeline import Pipeline
 
     profile = _profile(args)
     layer = getattr(args, "layer", None)
@@ -186,6 +186,10 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .reference import export_reference, find_reference
     from .train import store_key
 
+    if args.variant == "random-init":  # a control built in the run (seeded initialisation): only its probe
+        if not args.probes:
+            raise UsageError("--variant random-init has no trained backbone to commit: add --probes")
+        return _commit_probes(args, _store(args, _profile(args)))
     profile = variant(_profile(args), args.variant)
     store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
@@ -201,18 +205,21 @@ def cmd_reference(args: argparse.Namespace) -> int:
             f"no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
             f"{args.profile} --variant {args.variant}` first"
         )
-    if args.probes:
-        from .experiments import Pipeline
-        from .reference import export_artifact
+    return _commit_probes(args, store) if args.probes else 0
 
-        pl = Pipeline(_profile(args), store, data_dir(args.data_dir), progress=not args.quiet)
-        layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
-        for layer in layers:
-            pl.token_probe(layer, args.variant)  # trains it if missing
-            key = pl.token_probe_key(layer, args.variant)
-            print(
-                f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True
-            )
+
+def _commit_probes(args: argparse.Namespace, store: ArtifactStore) -> int:
+    """Train (if missing) and commit the token probes of a system: every block of the reference's, the
+    probe's block of any other system's."""
+    from .pipeline import Pipeline
+    from .reference import export_artifact
+
+    pl = Pipeline(_profile(args), store, data_dir(args.data_dir), progress=not args.quiet)
+    layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
+    for layer in layers:
+        pl.token_probe(layer, args.variant)  # trains it if missing
+        key = pl.token_probe_key(layer, args.variant)
+        print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True)
     return 0
 
 
@@ -250,7 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     readme.set_defaults(func=cmd_readme)
     reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")
     _common(reference)
-    reference.add_argument("--variant", default="reference", choices=list(VARIANTS))
+    reference.add_argument(
+        "--variant",
+        default="reference",
+        choices=[*VARIANTS, "random-init"],
+        help="backbone variant, or random-init (the control: with --probes, its token probe only)",
+    )
     reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
     reference.set_defaults(func=cmd_reference)
     return parser

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from .estimate import Est, average, exact, maximum, means, minimum, paired
+from .systems import FEWREL_CONTROLS, TOKEN_CONTROLS
 
 SCALAR, CURVE, INFO = "scalar", "curve", "info"
 EXPERIMENTS = (
@@ -38,12 +39,18 @@ METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted",
 _WILDCARDS = {"{n}": r"\d+", "{g}": r"(?:\d+|all)"}
 
 
+# Systems a measure can be taken on besides the reference (``ssb/systems.py``): a spec's check may name one
+# as its control (``control = "symmetric"``) and is then decided on the paired difference reference - control.
+TOKEN_SYSTEMS, FEWREL_SYSTEMS = TOKEN_CONTROLS, FEWREL_CONTROLS
+
+
 @dataclass(frozen=True)
 class Measure:
     name: str
     needs: tuple[str, ...]
     outputs: dict[str, str]  # quantity (may hold {n} / {g}) -> scalar | curve | info
-    fn: Callable[[Any], dict[str, Any]]
+    fn: Callable[..., dict[str, Any]]  # fn(pipeline, system="reference")
+    systems: tuple[str, ...] = ()  # the controls it can be measured on
 
     def kind(self, quantity: str) -> str | None:
         """The declared kind of ``quantity``, or None if this measure does not produce it."""
@@ -66,9 +73,14 @@ MEASURES: dict[str, Measure] = {}
 
 
 def measure(
-    needs: tuple[str, ...], scalars: tuple[str, ...] = (), curves: tuple[str, ...] = (), info: tuple[str, ...] = ()
+    needs: tuple[str, ...],
+    scalars: tuple[str, ...] = (),
+    curves: tuple[str, ...] = (),
+    info: tuple[str, ...] = (),
+    systems: tuple[str, ...] = (),
 ) -> Callable[[Callable], Callable]:
-    """Register a measure under its function's name (``head_specialisation`` -> ``head-specialisation``)."""
+    """Register a measure under its function's name (``head_specialisation`` -> ``head-specialisation``).
+    ``systems``: the controls it can also be measured on (its function then takes ``system=``)."""
     unknown = set(needs) - set(EXPERIMENTS)
     if unknown:
         raise ValueError(f"unknown experiments {sorted(unknown)}")
@@ -76,7 +88,7 @@ def measure(
     def register(fn: Callable) -> Callable:
         name = fn.__name__.replace("_", "-")
         outputs = {**{q: SCALAR for q in scalars}, **{q: CURVE for q in curves}, **{q: INFO for q in info}}
-        MEASURES[name] = Measure(name, tuple(needs), outputs, fn)
+        MEASURES[name] = Measure(name, tuple(needs), outputs, fn, tuple(systems))
         return fn
 
     return register
@@ -103,6 +115,16 @@ def _sweep_curves(sweep: dict[str, Any], rng: np.random.Generator) -> dict[str, 
 
 def _curve(groups: dict[str, dict[str, Est]], metric: str) -> dict[str, Est]:
     return {x: g[metric] for x, g in groups.items()}
+
+
+def _fewrel_system(pl: Any, system: str) -> dict[str, Any]:
+    """The FewRel experiment of a system: the fine-tuned backbone and its label head (reference), or the
+    randomly initialised backbone with a label head trained on its features (random-init)."""
+    if system == "reference":
+        return pl.fewrel("finetuned")
+    if system == "random-init":
+        return pl.fewrel("random")["trained_head"]
+    raise ValueError(f"no FewRel system {system!r}")
 
 
 def _jaccard_mean(sets: list[set[int]]) -> float:
@@ -141,16 +163,17 @@ FREQUENT = 100  # §3: "For frequencies greater than 100 the heads recognized 8,
         "n_frequent_tokens",
         "frequent_threshold",
     ),
+    systems=TOKEN_SYSTEMS,
 )
-def head_specialisation(pl: Any) -> dict[str, Any]:
+def head_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
     """Each head alone. The random guess is 1 / (average n_pos over heads), as the paper's arithmetic for
     nodes; ``apt_over_chance`` is the paper's own comparison, with 1 / V."""
-    table = pl.head_table()
+    table = pl.head_table(system)
     heads = table["1"]
     g = _group(heads, _rng())
     sets = [set(r) for r in heads["recognised"]]
     union = set().union(*sets)
-    counts = pl.valid_token_counts()
+    counts = pl.valid_token_counts(system)
     frequent = {t for t, c in counts.items() if c > FREQUENT}
     return {
         "n_pos_min": exact(min(h["n_pos"] for h in heads["per_subset"])),
@@ -181,10 +204,11 @@ def _head_groups(table: dict[str, Any]) -> list[str]:
     curves=("n_pos_vs_heads", "apt_vs_heads", "confidence_vs_heads"),
     scalars=("n_pos_{g}", "apt_{g}", "confidence_{g}"),
     info=("heads_per_group",),
+    systems=TOKEN_SYSTEMS,
 )
-def head_cooperation(pl: Any) -> dict[str, Any]:
+def head_cooperation(pl: Any, system: str = "reference") -> dict[str, Any]:
     """Table 1: n heads together (1, 2, 4, all), curves indexed by the number of heads."""
-    table, rng = pl.head_table(), _rng()
+    table, rng = pl.head_table(system), _rng()
     n_heads = pl.profile.backbone.n_heads
     groups = {g: _group(table[g], rng) for g in _head_groups(table)}
     x = {g: str(n_heads if g == "all" else int(g)) for g in groups}
@@ -195,10 +219,15 @@ def head_cooperation(pl: Any) -> dict[str, Any]:
     return out
 
 
-@measure(needs=("heads",), scalars=("all_over_union", "n_pos_all", "union_single_heads"), info=("n_pos_per_head",))
-def cooperation_beyond_sum(pl: Any) -> dict[str, Any]:
+@measure(
+    needs=("heads",),
+    scalars=("all_over_union", "n_pos_all", "union_single_heads"),
+    info=("n_pos_per_head",),
+    systems=TOKEN_SYSTEMS,
+)
+def cooperation_beyond_sum(pl: Any, system: str = "reference") -> dict[str, Any]:
     """All heads together against the union of what the heads recognise one at a time."""
-    table = pl.head_table()
+    table = pl.head_table(system)
     union = set().union(*(set(r) for r in table["1"]["recognised"]))
     n_all = table["all"]["per_subset"][0]["n_pos"]
     return {
@@ -209,12 +238,16 @@ def cooperation_beyond_sum(pl: Any) -> dict[str, Any]:
     }
 
 
-@measure(needs=("heads", "token-nodes"), scalars=("zero_diagonal_fraction_heads", "zero_diagonal_fraction_{n}"))
-def few_empty_columns(pl: Any) -> dict[str, Any]:
+@measure(
+    needs=("heads", "token-nodes"),
+    scalars=("zero_diagonal_fraction_heads", "zero_diagonal_fraction_{n}"),
+    systems=TOKEN_SYSTEMS,
+)
+def few_empty_columns(pl: Any, system: str = "reference") -> dict[str, Any]:
     """The share of inputs predicted as a class with a zero diagonal: each head alone, and n random nodes."""
     rng = _rng()
-    out = {"zero_diagonal_fraction_heads": _group(pl.head_table()["1"], rng)["zero_diagonal_fraction"]}
-    for x, g in _sweep_curves(pl.token_node_sweep(), rng).items():
+    out = {"zero_diagonal_fraction_heads": _group(pl.head_table(system)["1"], rng)["zero_diagonal_fraction"]}
+    for x, g in _sweep_curves(pl.token_node_sweep(name=system), rng).items():
         out[f"zero_diagonal_fraction_{x}"] = g["zero_diagonal_fraction"]
     return out
 
@@ -224,11 +257,12 @@ def few_empty_columns(pl: Any) -> dict[str, Any]:
     needs=("token-nodes",),
     scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
     info=("random_guess_per_subset_{n}",),
+    systems=TOKEN_SYSTEMS,
 )
-def node_specialisation(pl: Any) -> dict[str, Any]:
+def node_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
     """Single nodes and pairs. The random guess is the paper's, 1 / (average n_pos); the per-subset
     average of 1 / n_pos is reported beside it (it gives a different verdict at one node)."""
-    return _node_guess(pl.token_node_sweep(), ("1", "2"))
+    return _node_guess(pl.token_node_sweep(name=system), ("1", "2"))
 
 
 def _node_guess(sweep: dict[str, Any], counts: tuple[str, ...]) -> dict[str, Any]:
@@ -271,9 +305,9 @@ CROSSOVER = dict(
 )
 
 
-@measure(needs=("token-nodes",), **CROSSOVER)
-def pretrain_crossover(pl: Any) -> dict[str, Any]:
-    return _crossover(pl.token_node_sweep())
+@measure(needs=("token-nodes",), **CROSSOVER, systems=TOKEN_SYSTEMS)
+def pretrain_crossover(pl: Any, system: str = "reference") -> dict[str, Any]:
+    return _crossover(pl.token_node_sweep(name=system))
 
 
 def _confidence(sweep: dict[str, Any]) -> dict[str, Any]:
@@ -285,9 +319,9 @@ def _confidence(sweep: dict[str, Any]) -> dict[str, Any]:
 CONFIDENCE = dict(curves=("confidence_vs_nodes",), scalars=("confidence_first", "confidence_last"))
 
 
-@measure(needs=("token-nodes",), **CONFIDENCE)
-def pretrain_confidence(pl: Any) -> dict[str, Any]:
-    return _confidence(pl.token_node_sweep())
+@measure(needs=("token-nodes",), **CONFIDENCE, systems=TOKEN_SYSTEMS)
+def pretrain_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
+    return _confidence(pl.token_node_sweep(name=system))
 
 
 @measure(
@@ -316,25 +350,32 @@ def subset_origin(pl: Any) -> dict[str, Any]:
     return out
 
 
-@measure(needs=("fewrel-finetuned",), **{**CROSSOVER, "info": ("argmin_nodes", "n_labels", "n_test")})
-def finetune_crossover(pl: Any) -> dict[str, Any]:
-    result = pl.fewrel("finetuned")
-    return {**_crossover(result["nodes"]), "n_labels": result["n_labels"], "n_test": result["n_test"]}
+@measure(
+    needs=("fewrel-finetuned",), **{**CROSSOVER, "info": ("argmin_nodes", "n_labels", "n_test")}, systems=FEWREL_SYSTEMS
+)
+def finetune_crossover(pl: Any, system: str = "reference") -> dict[str, Any]:
+    fewrel = pl.fewrel("finetuned")
+    return {
+        **_crossover(_fewrel_system(pl, system)["nodes"]),
+        "n_labels": fewrel["n_labels"],
+        "n_test": fewrel["n_test"],
+    }
 
 
-@measure(needs=("fewrel-finetuned",), **CONFIDENCE)
-def finetune_confidence(pl: Any) -> dict[str, Any]:
-    return _confidence(pl.fewrel("finetuned")["nodes"])
+@measure(needs=("fewrel-finetuned",), **CONFIDENCE, systems=FEWREL_SYSTEMS)
+def finetune_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
+    return _confidence(_fewrel_system(pl, system)["nodes"])
 
 
 @measure(
     needs=("fewrel-finetuned",),
     scalars=("n_pos_{n}", "apt_{n}", "random_guess_{n}", "apt_over_guess_{n}", "confidence_{n}"),
     info=("random_guess_per_subset_{n}",),
+    systems=FEWREL_SYSTEMS,
 )
-def fewrel_node_guess(pl: Any) -> dict[str, Any]:
+def fewrel_node_guess(pl: Any, system: str = "reference") -> dict[str, Any]:
     """§5: a single node's (and a pair's) FewRel accuracy over its recognised labels against 1 / n_pos."""
-    return _node_guess(pl.fewrel("finetuned")["nodes"], ("1", "2"))
+    return _node_guess(_fewrel_system(pl, system)["nodes"], ("1", "2"))
 
 
 # ---------------------------------------------------------------------------- hull (§6)

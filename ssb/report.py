@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import tempfile
@@ -15,7 +16,8 @@ import numpy as np
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
-from .experiments import Pipeline
+from .pipeline import Pipeline
+from .systems import SYSTEMS
 
 PAPER_TABLE1 = {
     "1": (3507, 0.043, 0.176),
@@ -130,23 +132,35 @@ def fig_hull(hull: dict[str, Any], path: Path, run_id: str = "") -> None:
 def results_table(payload: dict[str, Any]) -> str:
     """One row per claim of a ``report.json`` payload: its verdict and every check's value, 95 % interval,
     threshold and outcome. The report and the README's results table are both made by this function."""
-    rows = ["| claim | paper | verdict | checks: value [95 % interval] threshold: outcome |", "|---|---|---|---|"]
+    rows = [
+        "| claim | paper | verdict | controls | checks: value [95 % interval] threshold: outcome |",
+        "|---|---|---|---|---|",
+    ]
     for claim in payload["claims"]:
         if claim.get("skipped"):
-            rows.append(f"| {claim['id']} | {claim['paper']} | skipped | {claim['skipped']} |")
+            rows.append(f"| {claim['id']} | {claim['paper']} | skipped | — | {claim['skipped']} |")
             continue
-        cells = []
+        cells, controls = [], []
         for c in (r for r in payload["checks"] if r["claim"] == claim["id"]):
+            if c["check"] is None:  # a check that was not run (a control an external --model lacks)
+                cells.append(f"skipped: {c['why']}")
+                continue
             ci = (
                 f" [{c['interval'][0]:.3g}, {c['interval'][1]:.3g}]"
                 if c["interval"] and not isinstance(c["value"], dict)
                 else ""
             )
+            against = ""
+            if c.get("control"):
+                controls.append(c["control"])
+                against = f" (reference {_short_value(c['reference_value'])}, {c['control']} "
+                against += f"{_short_value(c['control_value'])})"
             cells.append(
-                f"`{c['check']}` {_short_value(c['value'])}{ci} {c['threshold']}: **{c['outcome']}**"
+                f"`{c['check']}` {_short_value(c['value'])}{ci}{against} {c['threshold']}: **{c['outcome']}**"
                 + (f" ({c['verdict']})" if c["outcome"] == "xfail" else "")
             )
-        rows.append(f"| {claim['id']} | {claim['paper']} | {claim['verdict']} | {'<br>'.join(cells)} |")
+        shown = ", ".join(dict.fromkeys(controls)) or "—"
+        rows.append(f"| {claim['id']} | {claim['paper']} | {claim['verdict']} | {shown} | {'<br>'.join(cells)} |")
     return "\n".join(rows)
 
 
@@ -235,7 +249,36 @@ def figures_for(
             ("Fig. 5: FewRel head through n random nodes", f"{prefix}fig5_fewrel_nodes.png"),
             ("Fig. 6: hull bound", f"{prefix}fig6_hull.png"),
         ]
+    controls = sorted({c.check.control for v in verdicts for c in v.checks if c.check.control})
+    token_controls = [c for c in controls if SYSTEMS[c].tokens]
+    if token_controls and "heads" in needs and pl.model_dir is None:
+        fig_specificity(pl, ["reference", *token_controls], out / f"{prefix}fig_specificity.png", run_id)
+        figures.append(("Specificity: the reference against its controls", f"{prefix}fig_specificity.png"))
     return figures
+
+
+def fig_specificity(pl: Pipeline, systems: list[str], path: Path, run_id: str = "") -> None:
+    """Per system: the pairwise overlap (Jaccard) of the heads' recognised token sets, and each single node's
+    APT over its random guess (APT x n_pos), the two effects a control should not show."""
+    plt = _plt()
+    overlaps, node_ratios = [], []
+    for system in systems:
+        sets = [set(r) for r in pl.head_table(system)["1"]["recognised"]]
+        overlaps.append([len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2) if a | b])
+        singles = pl.token_node_sweep(name=system, counts=(1,))["1"]["per_subset"]
+        node_ratios.append([r["apt"] * r["n_pos"] for r in singles if r["n_pos"] > 0])
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    for ax, data, title in (
+        (axes[0], overlaps, "(A) overlap of two heads' token sets (Jaccard)"),
+        (axes[1], node_ratios, "(B) single node: APT / random guess (APT x n_pos)"),
+    ):
+        ax.boxplot(data)
+        ax.set_xticks(range(1, len(systems) + 1), systems)
+        ax.set_title(title, fontsize=10)
+    axes[1].axhline(1.0, color="red", ls="--", label="random guess")
+    axes[1].legend(fontsize=8)
+    fig.suptitle(f"Specificity: the reference and its controls, block {pl.profile.probe.layer} ({pl.profile.name})")
+    _save(fig, path, run_id)
 
 
 class ReportError(ValueError):

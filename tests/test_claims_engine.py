@@ -241,3 +241,91 @@ def test_a_measure_that_returns_undeclared_quantities_is_an_error(tmp_path, monk
     pl = SimpleNamespace(profile=SimpleNamespace(name="cpu", expect="cpu"), model_dir=None)
     with pytest.raises(MeasureError, match="undeclared quantities: oops"):
         evaluate(spec, pl)
+
+
+# ---------------------------------------------------------------------------- controls
+def _items(values, rng_seed=0):
+    """A mean over items with bootstrap replicates drawn as the measures draw them (one fixed stream)."""
+    from ssb.estimate import means
+
+    return means([{"m": v} for v in values], ["m"], np.random.default_rng(rng_seed))["m"]
+
+
+SYSTEM_VALUES = {  # per-head values of a fake measure on each system: same heads, same resampling stream
+    "reference": [0.30, 0.20, 0.25, 0.35, 0.22, 0.28],
+    "symmetric": [0.31, 0.19, 0.26, 0.36, 0.21, 0.29],  # the reference's plus or minus 0.01 per head
+    "random-init": [0.05, 0.02, 0.04, 0.03, 0.06, 0.01],
+}
+
+
+def _control_spec(tmp_path, control, op=">", monkeypatch=None):
+    from ssb import measures
+
+    def fn(pl, system="reference"):
+        return {"apt_1": _items(SYSTEM_VALUES[system])}
+
+    fake = measures.Measure("head-cooperation", ("heads",), {"apt_{g}": "scalar"}, fn, ("symmetric", "random-init"))
+    monkeypatch.setitem(measures.MEASURES, "head-cooperation", fake)
+    (tmp_path / "x.toml").write_text(
+        GOOD.replace('op = ">", value = 0 }', f'op = "{op}", value = 0, control = "{control}" }}')
+    )
+    return load_spec(tmp_path / "x.toml")
+
+
+PL = SimpleNamespace(profile=SimpleNamespace(name="cpu", expect="cpu"), model_dir=None)
+
+
+def test_a_control_check_is_decided_on_the_paired_difference(tmp_path, monkeypatch):
+    verdict = evaluate(_control_spec(tmp_path, "random-init", monkeypatch=monkeypatch), PL)
+    (result,) = verdict.checks
+    assert result.check.name == "apt_1:gt:vs-random-init" and result.verdict == "holds"
+    assert result.reference_value == pytest.approx(np.mean(SYSTEM_VALUES["reference"]))
+    assert result.control_value == pytest.approx(np.mean(SYSTEM_VALUES["random-init"]))
+    assert result.value == pytest.approx(result.reference_value - result.control_value)
+    assert verdict.measured["controls"]["random-init"]["apt_1"] == pytest.approx(result.control_value)
+
+
+def test_the_difference_is_paired_item_by_item(tmp_path, monkeypatch):
+    """Symmetric differs from the reference by 0.01 on each head: paired (the same heads resampled together),
+    the difference's interval lies within the per-head differences; resampled apart, it is several times wider."""
+    verdict = evaluate(_control_spec(tmp_path, "symmetric", op="<", monkeypatch=monkeypatch), PL)
+    (result,) = verdict.checks
+    diff = np.array(SYSTEM_VALUES["reference"]) - np.array(SYSTEM_VALUES["symmetric"])
+    assert result.value == pytest.approx(diff.mean())
+    lo, hi = result.interval
+    assert diff.min() <= lo <= hi <= diff.max()
+    apart = (_items(SYSTEM_VALUES["reference"], 0) - _items(SYSTEM_VALUES["symmetric"], 1)).interval()
+    assert apart[1] - apart[0] > 3 * (hi - lo)
+
+
+def test_the_claim_measured_on_its_control_fails_its_specificity_check(tmp_path, monkeypatch):
+    spec = _control_spec(tmp_path, "random-init", monkeypatch=monkeypatch)
+    (result,) = evaluate(spec, PL, system="random-init").checks
+    assert result.value == 0 and result.verdict == "fails"
+
+
+def test_an_unknown_or_unusable_control_is_an_error_at_load(tmp_path, monkeypatch):
+    _control_spec(tmp_path, "random-init", monkeypatch=monkeypatch)
+    (tmp_path / "y.toml").write_text(GOOD.replace("value = 0 }", 'value = 0, control = "untrained" }'))
+    with pytest.raises(SpecError, match=r"y.toml \(claim 'x'\).*field 'control' names 'untrained'.*random-init"):
+        load_spec(tmp_path / "y.toml")
+    (tmp_path / "z.toml").write_text(
+        GOOD.replace('op = ">", value = 0 }', 'op = "between", value = [0, 1], control = "symmetric" }')
+    )
+    with pytest.raises(SpecError, match="field 'control' needs a scalar check"):
+        load_spec(tmp_path / "z.toml")
+
+
+def test_an_external_model_skips_control_checks_with_the_reason(tmp_path, monkeypatch):
+    spec = _control_spec(tmp_path, "symmetric", monkeypatch=monkeypatch)
+    verdict = evaluate(spec, SimpleNamespace(profile=PL.profile, model_dir=Path("/m")))
+    assert verdict.checks == [] and "external --model" in verdict.skipped_checks["apt_1:gt:vs-symmetric"]
+    assert verdict.ok
+
+
+def test_every_shipped_control_names_a_system_its_measure_runs_on():
+    for spec in load_specs(CLAIMS):
+        for expectation in spec.expect.values():
+            for check in expectation.checks:
+                if check.control:
+                    assert check.control in MEASURES[spec.measure].systems

@@ -63,7 +63,7 @@ def test_damaged_reference_is_refused(tmp_path, monkeypatch):
 
 
 def test_missing_reference_of_a_committed_profile_is_not_trained_silently(tmp_path, monkeypatch):
-    from ssb.experiments import Pipeline
+    from ssb.pipeline import Pipeline
 
     monkeypatch.setattr(reference, "ROOT", tmp_path)
     pl = Pipeline(load_profile("cpu"), ArtifactStore(tmp_path / "store"), None)

@@ -7,8 +7,8 @@ import shutil
 import pytest
 
 from ssb.artifacts import ArtifactStore
-from ssb.experiments import Pipeline
 from ssb.model import CheckpointError, load_mlm
+from ssb.pipeline import Pipeline
 from ssb.train import pretrain
 
 

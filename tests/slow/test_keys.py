@@ -4,7 +4,7 @@ import lzma
 import shutil
 
 from ssb.artifacts import ArtifactStore
-from ssb.experiments import Pipeline
+from ssb.pipeline import Pipeline
 from ssb.train import store_key
 
 

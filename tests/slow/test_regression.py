@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import transformers
 
-from ssb.experiments import Pipeline
+from ssb.pipeline import Pipeline
 
 TOLERANCE = dict(rtol=1e-4, atol=1e-6)  # what CPU rounding needs: two cold stores agree exactly here
 # training numerics differ between transformers majors (initialisation, Trainer), so each has its baselines

@@ -6,8 +6,8 @@ import pytest
 
 from ssb.artifacts import ArtifactStore
 from ssb.claims import evaluate, load_spec
-from ssb.experiments import Pipeline
 from ssb.measures import symmetric_collapse
+from ssb.pipeline import Pipeline
 
 SPEC = Path(__file__).resolve().parents[2] / "claims" / "symmetric-collapse.toml"
 

@@ -1,15 +1,16 @@
-"""Experiments: everything a claim measures, each computed once and cached in the artifact store.
+"""The pipeline: one profile's systems resolved to their artifacts, and the experiments memoised.
 
-``Pipeline`` ties the data flow together for one profile: backbone (committed reference, trained, or a
-user's ``--model DIR``) -> features -> probe -> aperture sweeps -> metrics. Every product is stored
-under a key hashing everything upstream of it, so a warm run reads JSON and safetensors only.
-Each experiment returns a JSON-ready dict; the claims engine reads its numbers from there.
+``Pipeline`` ties the data flow together for one profile: a system's backbone (the committed reference, a
+variant, the random-init control, or a user's ``--model DIR``; see ``ssb/systems.py``) -> its block-L
+features -> its token probe, each in the artifact store under a key hashing everything upstream of it, so
+a warm run reads JSON and safetensors only. The experiments themselves are functions of the pipeline and a
+system name, one module each under ``ssb/experiments/`` (heads, nodes, depth, fewrel, variants); the
+methods at the end of the class are their one-line entry points, which the measures call.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -24,38 +25,19 @@ from safetensors.torch import load_file, save_file
 from . import aperture
 from .artifacts import ArtifactStore
 from .config import ConfigError, Profile, backbone_key, config_hash, variant
-from .data import DataError, load_fewrel, load_paragraphs
+from .data import DataError, load_paragraphs
 from .device import Runtime, runtime_for
-from .features import cls_vectors, masked_random, one_at_a_time
+from .experiments import depth as depth_experiment
+from .experiments import fewrel as fewrel_experiment
+from .experiments import heads, nodes, variants
+from .experiments.variants import SHORT
+from .features import masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
-from .hull import attainable_labels
-from .metrics import summarise
-from .model import build_mlm, check_bert_folder, head_spread, load_mlm
-from .probe import LabelHead, TokenHead, load_head, save_head, train_head
+from .model import build_mlm, check_bert_folder, load_mlm
+from .probe import TokenHead, load_head, save_head, train_head
 from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
 from .tokenizer import load_tokenizer
-from .train import finetune_fewrel, pretrain, store_key
-
-SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
-METRIC_FIELDS = (
-    "n_pos",
-    "apt",
-    "random_guess",
-    "diagonal_confidence",
-    "n_predicted",
-    "accuracy",
-    "zero_diagonal_fraction",
-)
-SWEEP_VERSION = 4  # bump when a sweep's stored content changes (4: zero_diagonal_fraction)
-
-
-def _results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
-    """Mean/std/min/max of every metric over a group of subsets, and the per-subset values."""
-    return {
-        "n_subsets": len(results),
-        **{name: summarise(getattr(r.metrics, name) for r in results) for name in METRIC_FIELDS},
-        "per_subset": [r.metrics.as_dict() for r in results],
-    }
+from .train import pretrain, store_key
 
 
 @dataclass
@@ -105,7 +87,7 @@ class Pipeline:
         width = head.first.weight.shape[0] if head.first is not None else n_classes
         return aperture.plan_chunks(X.shape[1], width, n_classes, self.runtime.memory_bytes)
 
-    def _sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, desc: str):
+    def sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, desc: str):
         """:func:`aperture.evaluate_subsets` with the head and the features on the run's device."""
         head, X = head.to(self.device), X.to(self.device)
         chunks = self._chunks(head, X, n_classes)
@@ -113,14 +95,14 @@ class Pipeline:
             head, X, y, masks, n_classes, chunks=chunks, desc=desc if self.progress else None
         )
 
-    def _once(self, name: str, compute: Callable[[], Any]) -> Any:
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
         if name not in self._memo:
             started = time.time()
             self._memo[name] = compute()
             self.timings[name] = round(time.time() - started, 2)
         return self._memo[name]
 
-    def _cached_json(self, kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    def cached_json(self, kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         def build(folder: Path) -> None:
             (folder / "result.json").write_text(json.dumps(compute(), indent=1))
 
@@ -139,17 +121,19 @@ class Pipeline:
                 return folder, key
             return folder, config_hash("backbone-weights", key, weights_digest(folder, self.store.root))
 
-        return self._once(f"backbone:{name}", resolve)
+        return self.once(f"backbone:{name}", resolve)
 
     def data_id(self, section: str) -> str:
         """The digest of the data a ``[corpus]`` or ``[fewrel]`` section reads (cached per run)."""
-        return self._once(
+        return self.once(
             f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir, self.store.root)
         )
 
     def _backbone(self, name: str) -> tuple[Path, str]:
         if name.startswith(SHORT):
             return self._short_backbone(name.removeprefix(SHORT))
+        if name == "random-init":  # a control (ssb/systems.py): never trained
+            return self.random_backbone()
         if self.model_dir is not None and name == "reference":
             check_bert_folder(self.model_dir)
             return self.model_dir, "external-" + config_hash(
@@ -283,7 +267,7 @@ class Pipeline:
 
     def token_probe(self, layer: int | None = None, name: str = "reference") -> tuple[TokenHead, str]:
         layer = layer or self.profile.probe.layer
-        return self._once(f"token-probe:{name}:{layer}", lambda: self._token_probe(layer, name))
+        return self.once(f"token-probe:{name}:{layer}", lambda: self._token_probe(layer, name))
 
     def _token_probe(self, layer: int, name: str) -> tuple[TokenHead, str]:
         p = self.profile.probe
@@ -330,237 +314,36 @@ class Pipeline:
             p.seed,
         )
 
-    def _valid(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
+    def valid_features(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
         def read():  # the features on the run's device, once per run; the true ids on the CPU
             feat_dir, feat_key = self.token_features(name, "valid")
             tensors = load_file(str(feat_dir / "features.safetensors"))
             tensors = {k: v if k == "ids" else v.to(self.device) for k, v in tensors.items()}
             return tensors, self.store.meta("token-features", feat_key)["vocab_size"]
 
-        valid, vocab = self._once(f"valid:{name}", read)
+        valid, vocab = self.once(f"valid:{name}", read)
         return valid[f"layer{layer}"], valid["ids"].numpy(), vocab
 
-    def _token_sweep(
-        self,
-        label: str,
-        masks_by_group: dict[str, np.ndarray],
-        layer: int | None = None,
-        name: str = "reference",
-        keep_recognised: bool = False,
-    ) -> dict[str, Any]:
-        layer = layer or self.profile.probe.layer
-        head, probe_key = self.token_probe(layer, name)
-        masks_hash = {g: hashlib.sha256(m.tobytes()).hexdigest() for g, m in masks_by_group.items()}
-        key = config_hash("token-sweep", SWEEP_VERSION, label, probe_key, masks_hash)
-
-        def compute() -> dict[str, Any]:
-            X, y, vocab = self._valid(layer, name)
-            out: dict[str, Any] = {
-                "vocab_size": vocab,
-                "n_positions": int(len(y)),
-                "n_distinct_tokens": int(len(np.unique(y))),
-            }
-            for group, masks in masks_by_group.items():
-                results = self._sweep(head, X, y, masks, vocab, f"sweep {label} (block {layer}), {group}")
-                out[group] = _results_summary(results)
-                if keep_recognised:
-                    out[group]["recognised"] = [r.recognised.tolist() for r in results]
-            return out
-
-        return self._cached_json("token-sweep", key, compute)
-
+    # ------------------------------------------------------------------ experiments (ssb/experiments/)
     def head_table(self, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
-        """Table 1 and Fig. 3: each head, n heads together (1, 2, 4, all), with recognised tokens."""
-        D, H = self.profile.backbone.hidden, self.profile.backbone.n_heads
-        groups = {"1": aperture.each_head(D, H)}
-        for n in (2, 4):
-            if n < H:
-                groups[str(n)] = aperture.n_heads_subsets(D, H, n, H, seed=self.profile.sweep.seed)
-        groups["all"] = np.ones((1, D), dtype=bool)
-        return self._token_sweep(f"heads:{name}", groups, layer, name, keep_recognised=True)
+        """Table 1 and Fig. 3 on system ``name``: see :func:`ssb.experiments.heads.head_table`."""
+        return heads.head_table(self, name, layer)
 
     def token_node_sweep(
         self, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
     ) -> dict[str, Any]:
-        """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
-        ``counts`` (default: the profile's ``sweep.node_counts``) on backbone ``name``."""
-        D, H, sw = self.profile.backbone.hidden, self.profile.backbone.n_heads, self.profile.sweep
-        counts = [n for n in (counts or sw.node_counts) if not within_head or n <= D // H]
-
-        def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
-            if within_head and n > 1:
-                return aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)
-            return aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
-
-        label = ("within-head" if within_head else "random") + ("" if name == "reference" else f":{name}")
-        return self._token_sweep(f"nodes:{label}", {str(n): make(n) for n in counts}, name=name)
+        """Fig. 4 on system ``name``: see :func:`ssb.experiments.nodes.token_node_sweep`."""
+        return nodes.token_node_sweep(self, within_head, name, counts)
 
     def valid_token_counts(self, name: str = "reference") -> dict[int, int]:
-        """How often each token occurs among the validation positions (each masked once)."""
-        _, y, _ = self._valid(self.profile.probe.layer, name)
-        ids, counts = np.unique(y, return_counts=True)
-        return dict(zip(ids.tolist(), counts.tolist(), strict=True))
+        return nodes.valid_token_counts(self, name)
 
     def depth(self) -> dict[str, Any]:
-        """Per-head metrics at every block of ``probe.depth_layers`` (§7: prominence along the blocks)."""
-        return {str(layer): self.head_table(layer=layer) for layer in self.profile.probe.depth_layers}
+        return depth_experiment.depth(self)
 
-    # ------------------------------------------------------------------ FewRel side (fine-tuning)
     def fewrel(self, system: str = "finetuned") -> dict[str, Any]:
-        """Label-head experiments on a FewRel system, on [CLS] features of block L.
+        """Figs. 5-6: see :func:`ssb.experiments.fewrel.fewrel`."""
+        return fewrel_experiment.fewrel(self, system)
 
-        ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
-        features. ``random``: the system at initialisation (random backbone, untrained head), and beside
-        it (``trained_head``) a head trained on the random backbone's features."""
-        return self._once(f"fewrel:{system}", lambda: self._fewrel(system))
-
-    def _fewrel(self, system: str) -> dict[str, Any]:
-        # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
-        bb_dir, bb_id = self.backbone() if system == "finetuned" else self.random_backbone()
-        model_dir, _ = finetune_fewrel(
-            self.profile,
-            bb_dir,
-            self.store,
-            self.data_dir,
-            backbone_id=bb_id,
-            data_id=self.data_id("fewrel"),
-            progress=self.progress,
-            epochs=None if system == "finetuned" else 0,
-            runtime=self.runtime,
-        )
-        fr, p, sw = self.profile.fewrel, self.profile.probe, self.profile.sweep
-        key = config_hash(
-            "fewrel-sweep",
-            SWEEP_VERSION,
-            system,
-            bb_id,
-            self.data_id("fewrel"),
-            fr,
-            p.layer,
-            p.label_epochs,
-            p.label_lr,
-            p.label_weight_decay,
-            p.batch_size,
-            p.seed,
-            sw,
-        )
-        if system == "finetuned":  # measured on a model the runtime fine-tuned
-            key = self.runtime.tag_key(key)
-
-        def compute() -> dict[str, Any]:
-            from transformers import BertForSequenceClassification
-
-            split = load_fewrel(fr, self.data_dir)
-            tokenizer = load_tokenizer(model_dir)
-            model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(self.device)
-
-            def texts(instances):
-                return [x.marked_text() for x in instances]
-
-            X_train = cls_vectors(model, tokenizer, texts(split.train), (p.layer,), fr.max_len, progress=self.progress)[
-                p.layer
-            ]
-            X_test = cls_vectors(model, tokenizer, texts(split.test), (p.layer,), fr.max_len, progress=self.progress)[
-                p.layer
-            ]
-            y_train, y_test = torch.tensor([x.label for x in split.train]), np.array([x.label for x in split.test])
-            n_labels = len(split.relations)
-
-            def label_head(trained: bool) -> LabelHead:
-                torch.manual_seed(p.seed)
-                head = LabelHead(X_train.shape[1], n_labels)  # [n_labels, hidden] + bias
-                if trained:
-                    train_head(
-                        head,
-                        X_train,
-                        y_train,
-                        epochs=p.label_epochs,
-                        lr=p.label_lr,
-                        weight_decay=p.label_weight_decay,
-                        batch_size=p.batch_size,
-                        seed=p.seed,
-                        progress=self.progress,
-                        desc=f"label head ({system})",
-                        device=self.device,
-                        memory_bytes=self.runtime.memory_bytes,
-                    )
-                return head.cpu().eval()
-
-            out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
-            if system == "finetuned":
-                out.update(self._label_sweeps(label_head(True), X_test, y_test, n_labels))
-            else:
-                # the paper's random system is the network at initialisation, head included; a head trained
-                # on the random backbone's features is measured beside it for comparison
-                out.update(self._label_sweeps(label_head(False), X_test, y_test, n_labels))
-                out["trained_head"] = self._label_sweeps(label_head(True), X_test, y_test, n_labels)
-            return out
-
-        return self._cached_json("fewrel-sweep", key, compute)
-
-    def _label_sweeps(self, head: LabelHead, X: torch.Tensor, y: np.ndarray, n_labels: int) -> dict[str, Any]:
-        """Node sweep (Fig. 5) and hull bounds (Fig. 6) of a label head on test features ``X`` ``[n, hidden]``."""
-        sw = self.profile.sweep
-        D = X.shape[1]
-        nodes = {}
-        for n in sw.node_counts:
-            masks = aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
-            nodes[str(n)] = _results_summary(self._sweep(head, X, y, masks, n_labels, f"FewRel sweep, {n} nodes"))
-        W, b = head.out.weight.detach().cpu().double().numpy(), head.out.bias.detach().cpu().double().numpy()
-        hull = {}
-        for n, count in zip(sw.hull_counts, sw.hull_subsets, strict=True):
-            masks = aperture.random_nodes(D, n, count, sw.seed + 17)
-            results = self._sweep(head, X, y, masks, n_labels, f"FewRel hull, {n} nodes")
-            hull[str(n)] = {
-                "n_pos": [r.metrics.n_pos for r in results],
-                "bound": [len(attainable_labels(W[:, m], b)) for m in masks],
-                "n_predicted": [r.metrics.n_predicted for r in results],
-            }
-        return {"nodes": nodes, "hull": hull}
-
-    # ------------------------------------------------------------------ symmetric initialisation
     def symmetric(self) -> dict[str, Any]:
-        """Equal short budgets for a normal, a symmetric (no attention dropout) and a symmetric with
-        attention dropout backbone: head spread, held-out MLM accuracy, and recognised tokens per head."""
-        return self._once("symmetric", self._symmetric)
-
-    def _symmetric(self) -> dict[str, Any]:
-        """With ``variants.symmetric_full_budget`` the reference and the symmetric variant come at the
-        reference's own budget (committed or trained: ``full``), and only the symmetric backbone with
-        attention dropout, whose one question is whether its heads separate, trains at the short in-run
-        budget (no token probe). Without it, all three are short in-run backbones with token probes."""
-        v = self.profile.variants
-        if v.symmetric_full_budget and self.model_dir is None:
-            short = self._symmetry_record(SHORT + "symmetric-attention-dropout", with_tokens=False)
-            return {
-                "symmetric-attention-dropout": short,
-                "full": {name: self._symmetry_record(name) for name in ("reference", "symmetric")},
-            }
-        return {
-            name: self._symmetry_record(SHORT + name)
-            for name in ("reference", "symmetric", "symmetric-attention-dropout")
-        }
-
-    def _symmetry_record(self, name: str, with_tokens: bool = True) -> dict[str, Any]:
-        """Head spread, MLM accuracy and (``with_tokens``) the tokens each head recognises through the
-        block-L token probe of a backbone."""
-        folder, _ = self.backbone(name)
-        record = json.loads((folder / "record.json").read_text())
-        out = {
-            "head_spread": head_spread(load_mlm(folder)),
-            "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
-            "masked_accuracy": record["final_eval"].get("eval_masked_accuracy"),
-            "attention_dropout": record["config"]["backbone"]["attention_dropout"],
-            "steps": record["steps"],
-        }
-        if with_tokens:
-            heads = self.head_table(name)["1"]
-            per_head = [set(r) for r in heads["recognised"]]
-            out.update(
-                {
-                    "n_pos_per_head": heads["n_pos"]["mean"],
-                    "union_recognised": len(set().union(*per_head)),
-                    "distinct_head_sets": len({frozenset(h) for h in per_head}),
-                }
-            )
-        return out
+        return variants.symmetric(self)

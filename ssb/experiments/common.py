@@ -1,0 +1,70 @@
+"""What the token experiments share: a sweep of node subsets through a system's token probe, and the
+summary of a group of subsets (mean, spread and the per-subset values the measures resample)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import aperture
+from ..config import config_hash
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+METRIC_FIELDS = (
+    "n_pos",
+    "apt",
+    "random_guess",
+    "diagonal_confidence",
+    "n_predicted",
+    "accuracy",
+    "zero_diagonal_fraction",
+)
+SWEEP_VERSION = 4  # bump when a sweep's stored content changes (4: zero_diagonal_fraction)
+
+
+def results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
+    """Mean/std/min/max of every metric over a group of subsets, and the per-subset values."""
+    from ..metrics import summarise
+
+    return {
+        "n_subsets": len(results),
+        **{name: summarise(getattr(r.metrics, name) for r in results) for name in METRIC_FIELDS},
+        "per_subset": [r.metrics.as_dict() for r in results],
+    }
+
+
+def token_sweep(
+    pl: Pipeline,
+    label: str,
+    masks_by_group: dict[str, np.ndarray],
+    layer: int | None = None,
+    name: str = "reference",
+    keep_recognised: bool = False,
+) -> dict[str, Any]:
+    """Subsets of the block-``layer`` nodes of system ``name`` through its token probe, on the validation
+    features (one masked token at a time): per group, every metric over its subsets (and, with
+    ``keep_recognised``, the tokens each subset recognises). Cached by the probe and the masks."""
+    layer = layer or pl.profile.probe.layer
+    head, probe_key = pl.token_probe(layer, name)
+    masks_hash = {g: hashlib.sha256(m.tobytes()).hexdigest() for g, m in masks_by_group.items()}
+    key = config_hash("token-sweep", SWEEP_VERSION, label, probe_key, masks_hash)
+
+    def compute() -> dict[str, Any]:
+        X, y, vocab = pl.valid_features(layer, name)
+        out: dict[str, Any] = {
+            "vocab_size": vocab,
+            "n_positions": int(len(y)),
+            "n_distinct_tokens": int(len(np.unique(y))),
+        }
+        for group, masks in masks_by_group.items():
+            results = pl.sweep(head, X, y, masks, vocab, f"sweep {label} (block {layer}), {group}")
+            out[group] = results_summary(results)
+            if keep_recognised:
+                out[group]["recognised"] = [r.recognised.tolist() for r in results]
+        return out
+
+    return pl.cached_json("token-sweep", key, compute)

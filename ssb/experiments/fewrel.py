@@ -1,0 +1,135 @@
+"""FewRel (§5, §6, Figs. 5-6): label heads on [CLS] features of a fine-tuned (or random) backbone, their node
+sweeps and hull bounds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from .. import aperture
+from ..config import config_hash
+from ..data import load_fewrel
+from ..features import cls_vectors
+from ..hull import attainable_labels
+from ..probe import LabelHead, train_head
+from ..tokenizer import load_tokenizer
+from ..train import finetune_fewrel
+from .common import SWEEP_VERSION, results_summary
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+
+def fewrel(pl: Pipeline, system: str = "finetuned") -> dict[str, Any]:
+    """Label-head experiments on a FewRel system, on [CLS] features of block L.
+
+    ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
+    features. ``random``: the system at initialisation (random backbone, untrained head), and beside
+    it (``trained_head``) a head trained on the random backbone's features."""
+    return pl.once(f"fewrel:{system}", lambda: _fewrel(pl, system))
+
+
+def _fewrel(pl: Pipeline, system: str) -> dict[str, Any]:
+    # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
+    bb_dir, bb_id = pl.backbone() if system == "finetuned" else pl.random_backbone()
+    model_dir, _ = finetune_fewrel(
+        pl.profile,
+        bb_dir,
+        pl.store,
+        pl.data_dir,
+        backbone_id=bb_id,
+        data_id=pl.data_id("fewrel"),
+        progress=pl.progress,
+        epochs=None if system == "finetuned" else 0,
+        runtime=pl.runtime,
+    )
+    fr, p, sw = pl.profile.fewrel, pl.profile.probe, pl.profile.sweep
+    key = config_hash(
+        "fewrel-sweep",
+        SWEEP_VERSION,
+        system,
+        bb_id,
+        pl.data_id("fewrel"),
+        fr,
+        p.layer,
+        p.label_epochs,
+        p.label_lr,
+        p.label_weight_decay,
+        p.batch_size,
+        p.seed,
+        sw,
+    )
+    if system == "finetuned":  # measured on a model the runtime fine-tuned
+        key = pl.runtime.tag_key(key)
+
+    def compute() -> dict[str, Any]:
+        from transformers import BertForSequenceClassification
+
+        split = load_fewrel(fr, pl.data_dir)
+        tokenizer = load_tokenizer(model_dir)
+        model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(pl.device)
+
+        def texts(instances):
+            return [x.marked_text() for x in instances]
+
+        X_train = cls_vectors(model, tokenizer, texts(split.train), (p.layer,), fr.max_len, progress=pl.progress)[
+            p.layer
+        ]
+        X_test = cls_vectors(model, tokenizer, texts(split.test), (p.layer,), fr.max_len, progress=pl.progress)[p.layer]
+        y_train, y_test = torch.tensor([x.label for x in split.train]), np.array([x.label for x in split.test])
+        n_labels = len(split.relations)
+
+        def label_head(trained: bool) -> LabelHead:
+            torch.manual_seed(p.seed)
+            head = LabelHead(X_train.shape[1], n_labels)  # [n_labels, hidden] + bias
+            if trained:
+                train_head(
+                    head,
+                    X_train,
+                    y_train,
+                    epochs=p.label_epochs,
+                    lr=p.label_lr,
+                    weight_decay=p.label_weight_decay,
+                    batch_size=p.batch_size,
+                    seed=p.seed,
+                    progress=pl.progress,
+                    desc=f"label head ({system})",
+                    device=pl.device,
+                    memory_bytes=pl.runtime.memory_bytes,
+                )
+            return head.cpu().eval()
+
+        out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
+        if system == "finetuned":
+            out.update(label_sweeps(pl, label_head(True), X_test, y_test, n_labels))
+        else:
+            # the paper's random system is the network at initialisation, head included; a head trained
+            # on the random backbone's features is measured beside it for comparison
+            out.update(label_sweeps(pl, label_head(False), X_test, y_test, n_labels))
+            out["trained_head"] = label_sweeps(pl, label_head(True), X_test, y_test, n_labels)
+        return out
+
+    return pl.cached_json("fewrel-sweep", key, compute)
+
+
+def label_sweeps(pl: Pipeline, head: LabelHead, X: torch.Tensor, y: np.ndarray, n_labels: int) -> dict[str, Any]:
+    """Node sweep (Fig. 5) and hull bounds (Fig. 6) of a label head on test features ``X`` ``[n, hidden]``."""
+    sw = pl.profile.sweep
+    D = X.shape[1]
+    nodes = {}
+    for n in sw.node_counts:
+        masks = aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
+        nodes[str(n)] = results_summary(pl.sweep(head, X, y, masks, n_labels, f"FewRel sweep, {n} nodes"))
+    W, b = head.out.weight.detach().cpu().double().numpy(), head.out.bias.detach().cpu().double().numpy()
+    hull = {}
+    for n, count in zip(sw.hull_counts, sw.hull_subsets, strict=True):
+        masks = aperture.random_nodes(D, n, count, sw.seed + 17)
+        results = pl.sweep(head, X, y, masks, n_labels, f"FewRel hull, {n} nodes")
+        hull[str(n)] = {
+            "n_pos": [r.metrics.n_pos for r in results],
+            "bound": [len(attainable_labels(W[:, m], b)) for m in masks],
+            "n_predicted": [r.metrics.n_predicted for r in results],
+        }
+    return {"nodes": nodes, "hull": hull}

@@ -1,0 +1,38 @@
+"""Node subsets (§4, Fig. 4): n random nodes, n nodes within one head, every single node; and how often
+each token occurs among the validation positions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import aperture
+from .common import token_sweep
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+
+def token_node_sweep(
+    pl: Pipeline, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
+) -> dict[str, Any]:
+    """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
+    ``counts`` (default: the profile's ``sweep.node_counts``) on backbone ``name``."""
+    D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
+    counts = [n for n in (counts or sw.node_counts) if not within_head or n <= D // H]
+
+    def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
+        if within_head and n > 1:
+            return aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)
+        return aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
+
+    label = ("within-head" if within_head else "random") + ("" if name == "reference" else f":{name}")
+    return token_sweep(pl, f"nodes:{label}", {str(n): make(n) for n in counts}, name=name)
+
+
+def valid_token_counts(pl: Pipeline, name: str = "reference") -> dict[int, int]:
+    """How often each token occurs among the validation positions (each masked once)."""
+    _, y, _ = pl.valid_features(pl.profile.probe.layer, name)
+    ids, counts = np.unique(y, return_counts=True)
+    return dict(zip(ids.tolist(), counts.tolist(), strict=True))

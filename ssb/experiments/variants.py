@@ -1,0 +1,63 @@
+"""Variants (§3, Appendix 3): identical head initialisation against the reference at one budget: head spread,
+held-out MLM accuracy, and the tokens each head recognises."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from ..model import head_spread, load_mlm
+from .heads import head_table
+
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
+SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
+
+
+def symmetric(pl: Pipeline) -> dict[str, Any]:
+    """Equal short budgets for a normal, a symmetric (no attention dropout) and a symmetric with
+    attention dropout backbone: head spread, held-out MLM accuracy, and recognised tokens per head."""
+    return pl.once("symmetric", lambda: _symmetric(pl))
+
+
+def _symmetric(pl: Pipeline) -> dict[str, Any]:
+    """With ``variants.symmetric_full_budget`` the reference and the symmetric variant come at the
+    reference's own budget (committed or trained: ``full``), and only the symmetric backbone with
+    attention dropout, whose one question is whether its heads separate, trains at the short in-run
+    budget (no token probe). Without it, all three are short in-run backbones with token probes."""
+    v = pl.profile.variants
+    if v.symmetric_full_budget and pl.model_dir is None:
+        short = _symmetry_record(pl, SHORT + "symmetric-attention-dropout", with_tokens=False)
+        return {
+            "symmetric-attention-dropout": short,
+            "full": {name: _symmetry_record(pl, name) for name in ("reference", "symmetric")},
+        }
+    return {
+        name: _symmetry_record(pl, SHORT + name) for name in ("reference", "symmetric", "symmetric-attention-dropout")
+    }
+
+
+def _symmetry_record(pl: Pipeline, name: str, with_tokens: bool = True) -> dict[str, Any]:
+    """Head spread, MLM accuracy and (``with_tokens``) the tokens each head recognises through the
+    block-L token probe of a backbone."""
+    folder, _ = pl.backbone(name)
+    record = json.loads((folder / "record.json").read_text())
+    out = {
+        "head_spread": head_spread(load_mlm(folder)),
+        "mlm_accuracy": record["final_eval"].get("eval_mlm_accuracy"),
+        "masked_accuracy": record["final_eval"].get("eval_masked_accuracy"),
+        "attention_dropout": record["config"]["backbone"]["attention_dropout"],
+        "steps": record["steps"],
+    }
+    if with_tokens:
+        heads = head_table(pl, name)["1"]
+        per_head = [set(r) for r in heads["recognised"]]
+        out.update(
+            {
+                "n_pos_per_head": heads["n_pos"]["mean"],
+                "union_recognised": len(set().union(*per_head)),
+                "distinct_head_sets": len({frozenset(h) for h in per_head}),
+            }
+        )
+    return out

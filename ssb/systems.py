@@ -1,0 +1,46 @@
+"""Systems: what a measurement is taken on, by name.
+
+A system is a backbone (the profile's reference, one of its variants, or a randomly initialised BERT of the
+same shape) read at the profile's block through what is trained on it (the token probe; for FewRel the
+label head). The reference is the system every claim is about; the others are *controls*, systems that
+should not show a claim's effect. A spec's check names one (``control = "symmetric"``) and is decided on
+the paired difference reference - control: both are measured on the same heads and the same node subsets,
+and their bootstrap replicates resample the same items (``ssb.estimate.means`` draws one fixed stream per
+measure), so the difference carries paired replicates.
+
+The pipeline resolves a system's backbone, features and probe by its name (``Pipeline.backbone(name)``);
+a new control is one entry here and, where it needs one, a branch in ``Pipeline._backbone``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class System:
+    name: str
+    what: str  # one line for the report
+    tokens: bool  # has a token probe on its block-L features (the token claims can be measured on it)
+    fewrel: bool  # has a FewRel label head (the label claims can be measured on it)
+    own_variant: bool  # built from the profile's own backbone (absent for an external --model)
+
+
+SYSTEMS: dict[str, System] = {
+    s.name: s
+    for s in (
+        System("reference", "the profile's pre-trained backbone (fine-tuned for FewRel)", True, True, False),
+        System("no-dropout", "the same pre-training without dropout", True, False, True),
+        System("symmetric", "identical heads: every head starts as head 0, no attention dropout", True, False, True),
+        System(
+            "random-init",
+            "a randomly initialised, never trained BERT of the same shape, with probes and label heads trained "
+            "on its features",
+            True,
+            True,
+            True,
+        ),
+    )
+}
+TOKEN_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.tokens and n != "reference")
+FEWREL_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.fewrel and n != "reference")

@@ -1,0 +1,42 @@
+"""Controls on real systems at the smoke profile: a check against a control is decided on the paired
+difference, and the same claim measured on its control as the system fails its specificity check."""
+
+from pathlib import Path
+
+import pytest
+
+from ssb.claims import evaluate, load_spec
+from ssb.pipeline import Pipeline
+
+CLAIMS = Path(__file__).resolve().parents[2] / "claims"
+
+
+@pytest.fixture(scope="module")
+def pipeline(smoke, tmp_path_factory, data_dir):
+    from ssb.artifacts import ArtifactStore
+
+    return Pipeline(smoke, ArtifactStore(tmp_path_factory.mktemp("controls")), data_dir, progress=False)
+
+
+def _spec(tmp_path, control):
+    """head-specialisation with one smoke check: the heads' overlap below the control's."""
+    text = (CLAIMS / "head-specialisation.toml").read_text()
+    smoke = text[text.index("[expect.smoke]") :]
+    check = f'{{ quantity = "jaccard_mean", op = "<", value = 0, control = "{control}" }}'
+    (tmp_path / "spec.toml").write_text(text.replace(smoke, f"[expect.smoke]\nchecks = [{check}]\n"))
+    return load_spec(tmp_path / "spec.toml")
+
+
+@pytest.mark.parametrize("control", ["symmetric", "random-init"])
+def test_a_claim_against_its_control_and_on_its_control(tmp_path, pipeline, control):
+    spec = _spec(tmp_path, control)
+    verdict = evaluate(spec, pipeline, "smoke")
+    (result,) = verdict.checks
+    reference = evaluate(spec, pipeline, "smoke").measured["jaccard_mean"]
+    on_control = evaluate(spec, pipeline, "smoke", system=control)
+    assert result.reference_value == pytest.approx(reference)
+    assert result.control_value == pytest.approx(on_control.measured["jaccard_mean"])
+    assert result.value == pytest.approx(result.reference_value - result.control_value)
+    assert verdict.measured["controls"][control]["jaccard_mean"] == pytest.approx(result.control_value)
+    (same,) = on_control.checks  # the control against itself: a difference of exactly 0, so "< 0" fails
+    assert same.value == 0 and same.verdict == "fails"
