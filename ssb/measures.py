@@ -1,4 +1,4 @@
-"""Measures: what each claim reads from the cached experiments of a :class:`~ssb.experiments.Pipeline`.
+"""Measures: what each claim reads from the cached experiments of a :class:`~ssb.pipeline.Pipeline`.
 
 A measure is a function of the pipeline registered with :func:`measure`, which declares the experiments it
 needs and every quantity it returns, each a ``scalar`` (an :class:`~ssb.estimate.Est` or a number), a

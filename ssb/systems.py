@@ -8,8 +8,8 @@ the paired difference reference - control: both are measured on the same heads a
 and their bootstrap replicates resample the same items (``ssb.estimate.means`` draws one fixed stream per
 measure), so the difference carries paired replicates.
 
-The pipeline resolves a system's backbone, features and probe by its name (``Pipeline.backbone(name)``);
-a new control is one entry here and, where it needs one, a branch in ``Pipeline._backbone``.
+The resolver (``ssb/resolver.py``) finds a system's backbone, features and probe by its name (``backbone(name)``);
+a new control is one entry here and, where it needs one, a branch in ``Resolver._backbone``.
 """
 
 from __future__ import annotations

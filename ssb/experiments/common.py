@@ -12,7 +12,7 @@ from .. import aperture
 from ..config import config_hash
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    from ..resolver import Resolver
 
 METRIC_FIELDS = (
     "n_pos",
@@ -38,7 +38,7 @@ def results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
 
 
 def token_sweep(
-    pl: Pipeline,
+    pl: Resolver,
     label: str,
     masks_by_group: dict[str, np.ndarray],
     layer: int | None = None,

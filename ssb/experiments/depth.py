@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 from .heads import head_table
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    from ..resolver import Resolver
 
 
-def depth(pl: Pipeline) -> dict[str, Any]:
+def depth(pl: Resolver) -> dict[str, Any]:
     """Per-head metrics at every block of ``probe.depth_layers`` (§7: prominence along the blocks)."""
     return {str(layer): head_table(pl, layer=layer) for layer in pl.profile.probe.depth_layers}

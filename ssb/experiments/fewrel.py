@@ -19,10 +19,10 @@ from ..train import finetune_fewrel
 from .common import SWEEP_VERSION, results_summary
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    from ..resolver import Resolver
 
 
-def fewrel(pl: Pipeline, system: str = "finetuned") -> dict[str, Any]:
+def fewrel(pl: Resolver, system: str = "finetuned") -> dict[str, Any]:
     """Label-head experiments on a FewRel system, on [CLS] features of block L.
 
     ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
@@ -31,7 +31,7 @@ def fewrel(pl: Pipeline, system: str = "finetuned") -> dict[str, Any]:
     return pl.once(f"fewrel:{system}", lambda: _fewrel(pl, system))
 
 
-def _fewrel(pl: Pipeline, system: str) -> dict[str, Any]:
+def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
     # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
     bb_dir, bb_id = pl.backbone() if system == "finetuned" else pl.random_backbone()
     model_dir, _ = finetune_fewrel(
@@ -114,7 +114,7 @@ def _fewrel(pl: Pipeline, system: str) -> dict[str, Any]:
     return pl.cached_json("fewrel-sweep", key, compute)
 
 
-def label_sweeps(pl: Pipeline, head: LabelHead, X: torch.Tensor, y: np.ndarray, n_labels: int) -> dict[str, Any]:
+def label_sweeps(pl: Resolver, head: LabelHead, X: torch.Tensor, y: np.ndarray, n_labels: int) -> dict[str, Any]:
     """Node sweep (Fig. 5) and hull bounds (Fig. 6) of a label head on test features ``X`` ``[n, hidden]``."""
     sw = pl.profile.sweep
     D = X.shape[1]

@@ -10,10 +10,10 @@ from .. import aperture
 from .common import token_sweep
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    from ..resolver import Resolver
 
 
-def head_table(pl: Pipeline, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
+def head_table(pl: Resolver, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
     """Table 1 and Fig. 3: each head, n heads together (1, 2, 4, all), with recognised tokens."""
     D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
     groups = {"1": aperture.each_head(D, H)}

@@ -11,11 +11,11 @@ from .. import aperture
 from .common import token_sweep
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
+    from ..resolver import Resolver
 
 
 def token_node_sweep(
-    pl: Pipeline, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
+    pl: Resolver, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
 ) -> dict[str, Any]:
     """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
     ``counts`` (default: the profile's ``sweep.node_counts``) on backbone ``name``."""
@@ -31,7 +31,7 @@ def token_node_sweep(
     return token_sweep(pl, f"nodes:{label}", {str(n): make(n) for n in counts}, name=name)
 
 
-def valid_token_counts(pl: Pipeline, name: str = "reference") -> dict[int, int]:
+def valid_token_counts(pl: Resolver, name: str = "reference") -> dict[int, int]:
     """How often each token occurs among the validation positions (each masked once)."""
     _, y, _ = pl.valid_features(pl.profile.probe.layer, name)
     ids, counts = np.unique(y, return_counts=True)

@@ -7,21 +7,20 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from ..model import head_spread, load_mlm
+from ..resolver import SHORT
 from .heads import head_table
 
 if TYPE_CHECKING:
-    from ..pipeline import Pipeline
-
-SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
+    from ..resolver import Resolver
 
 
-def symmetric(pl: Pipeline) -> dict[str, Any]:
+def symmetric(pl: Resolver) -> dict[str, Any]:
     """Equal short budgets for a normal, a symmetric (no attention dropout) and a symmetric with
     attention dropout backbone: head spread, held-out MLM accuracy, and recognised tokens per head."""
     return pl.once("symmetric", lambda: _symmetric(pl))
 
 
-def _symmetric(pl: Pipeline) -> dict[str, Any]:
+def _symmetric(pl: Resolver) -> dict[str, Any]:
     """With ``variants.symmetric_full_budget`` the reference and the symmetric variant come at the
     reference's own budget (committed or trained: ``full``), and only the symmetric backbone with
     attention dropout, whose one question is whether its heads separate, trains at the short in-run
@@ -38,7 +37,7 @@ def _symmetric(pl: Pipeline) -> dict[str, Any]:
     }
 
 
-def _symmetry_record(pl: Pipeline, name: str, with_tokens: bool = True) -> dict[str, Any]:
+def _symmetry_record(pl: Resolver, name: str, with_tokens: bool = True) -> dict[str, Any]:
     """Head spread, MLM accuracy and (``with_tokens``) the tokens each head recognises through the
     block-L token probe of a backbone."""
     folder, _ = pl.backbone(name)

@@ -1,0 +1,323 @@
+"""Resolving a system to its artifacts: one place for every backbone, feature set and probe.
+
+A :class:`Resolver` holds one profile, its artifact store, data folder and runtime. Given a system's name
+(``ssb/systems.py``: the reference, a variant, the random-init control, or a user's ``--model DIR`` as the
+reference) it returns the system's backbone, its block-L features and its token probe, each from the
+store under a key hashing everything upstream of it, or built there. It also runs node-subset sweeps on
+the run's device and memoises per run. The experiments (``ssb/experiments/``) are functions of a resolver
+and a system; :class:`~ssb.pipeline.Pipeline` adds their entry points.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from . import aperture
+from .artifacts import ArtifactStore
+from .config import ConfigError, Profile, backbone_key, config_hash, variant
+from .data import DataError, load_paragraphs
+from .device import Runtime, runtime_for
+from .features import masked_random, one_at_a_time
+from .fingerprint import checkpoint_digest, data_digest, weights_digest
+from .model import build_mlm, check_bert_folder, load_mlm
+from .probe import TokenHead, load_head, save_head, train_head
+from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
+from .tokenizer import load_tokenizer
+from .train import pretrain, store_key
+
+SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
+
+
+@dataclass
+class Resolver:
+    profile: Profile
+    store: ArtifactStore
+    data_dir: Path | None
+    model_dir: Path | None = None  # a user's HF BERT checkpoint instead of the profile's backbone
+    retrain: bool = False
+    progress: bool = True
+    runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
+    timings: dict[str, float] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.model_dir is not None:
+            self._check_model_layers()
+        if self.runtime is None:
+            self.runtime = runtime_for(self.profile.runtime)
+        self.runtime.apply()
+        # committed artifacts (token probes) of the profile are read, never written, unless retraining
+        committed = reference_store(self.profile.name)
+        if committed is not None and not self.retrain and self.store.fallback is None:
+            self.store = dataclasses.replace(self.store, fallback=committed)
+
+    def _check_model_layers(self) -> None:
+        """A user's checkpoint has its own depth: the blocks read from it must exist (one ConfigError)."""
+        check_bert_folder(self.model_dir)
+        n_layers = json.loads((self.model_dir / "config.json").read_text()).get("num_hidden_layers")
+        p = self.profile.probe
+        for name, blocks in (("probe.layer", (p.layer,)), ("probe.depth_layers", p.depth_layers)):
+            if isinstance(n_layers, int) and any(not 1 <= b <= n_layers for b in blocks):
+                raise ConfigError(
+                    f"--model {self.model_dir}: field '{name}' must lie in 1..{n_layers} (the checkpoint's "
+                    f"num_hidden_layers), got {list(blocks) if len(blocks) > 1 else blocks[0]}"
+                )
+
+    # ------------------------------------------------------------------ plumbing
+    @property
+    def device(self) -> torch.device:
+        return self.runtime.torch_device
+
+    def _chunks(self, head: torch.nn.Module, X: torch.Tensor, n_classes: int) -> aperture.Chunks:
+        """The CPU's measured chunk sizes, or on a GPU the largest within ``runtime.gpu_memory_gib``."""
+        if not self.runtime.is_cuda:
+            return aperture.Chunks()
+        width = head.first.weight.shape[0] if head.first is not None else n_classes
+        return aperture.plan_chunks(X.shape[1], width, n_classes, self.runtime.memory_bytes)
+
+    def sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, desc: str):
+        """:func:`aperture.evaluate_subsets` with the head and the features on the run's device."""
+        head, X = head.to(self.device), X.to(self.device)
+        chunks = self._chunks(head, X, n_classes)
+        return aperture.evaluate_subsets(
+            head, X, y, masks, n_classes, chunks=chunks, desc=desc if self.progress else None
+        )
+
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
+        if name not in self._memo:
+            started = time.time()
+            self._memo[name] = compute()
+            self.timings[name] = round(time.time() - started, 2)
+        return self._memo[name]
+
+    def cached_json(self, kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        def build(folder: Path) -> None:
+            (folder / "result.json").write_text(json.dumps(compute(), indent=1))
+
+        folder, _ = self.store.build(kind, key, build)
+        return json.loads((folder / "result.json").read_text())
+
+    # ------------------------------------------------------------------ backbones
+    def backbone(self, name: str = "reference") -> tuple[Path, str]:
+        """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained. The id
+        covers the backbone's weights, so everything keyed by it is rebuilt when the weights change
+        (``--retrain``, a new committed reference) and only then."""
+
+        def resolve() -> tuple[Path, str]:
+            folder, key = self._backbone(name)
+            if key.startswith("external-"):
+                return folder, key
+            return folder, config_hash("backbone-weights", key, weights_digest(folder, self.store.root))
+
+        return self.once(f"backbone:{name}", resolve)
+
+    def data_id(self, section: str) -> str:
+        """The digest of the data a ``[corpus]`` or ``[fewrel]`` section reads (cached per run)."""
+        return self.once(
+            f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir, self.store.root)
+        )
+
+    def _backbone(self, name: str) -> tuple[Path, str]:
+        if name.startswith(SHORT):
+            return self._short_backbone(name.removeprefix(SHORT))
+        if name == "random-init":  # a control (ssb/systems.py): never trained
+            return self.random_backbone()
+        if self.model_dir is not None and name == "reference":
+            check_bert_folder(self.model_dir)
+            return self.model_dir, "external-" + config_hash(
+                "external", checkpoint_digest(self.model_dir, self.store.root)
+            )
+        profile = variant(self.profile, name)
+        key = backbone_key(profile)
+        if not self.retrain:
+            try:  # a backbone trained here on this very corpus comes first
+                trained_here = self.store.lookup(
+                    "backbone", store_key(profile, self.store, self.data_dir, self.runtime)
+                )
+            except DataError:  # without the corpus nothing trained on it can be identified
+                trained_here = None
+            if trained_here is not None:
+                return trained_here, key
+            if (committed := find_reference(profile, name)) is not None:
+                return committed, key
+            if profile.name in COMMITTED_PROFILES:
+                raise MissingReference(
+                    f"no committed '{name}' backbone for the '{profile.name}' profile "
+                    f"(ssb/reference/{profile.name}/{name}/). "
+                    f"Train it with `ssb train --profile {profile.name} --variant {name}` "
+                    f"(the cpu profile's: ~3 min on one GPU, ~3 h on two cores) "
+                    f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
+                    f"everything with --retrain / --ssb-retrain."
+                )
+        folder, _ = pretrain(
+            profile, self.store, self.data_dir, force=self.retrain, progress=self.progress, runtime=self.runtime
+        )
+        return folder, key
+
+    def _short_backbone(self, name: str) -> tuple[Path, str]:
+        """Variant ``name`` pre-trained at the in-run budget of ``[variants]`` (symmetric comparison).
+
+        The short backbones share the reference backbone's vocabulary (its ``tokenizer.json`` joins their
+        key), so that the comparison at equal budget reads the same pieces with the same ids.
+        """
+        v = self.profile.variants
+        short = self.profile.replace(
+            pretrain={
+                "max_steps": v.symmetric_steps,
+                "save_steps": v.symmetric_steps,
+                "eval_steps": 0,
+                "batch_size": v.symmetric_batch_size or self.profile.pretrain.batch_size,
+            },
+            corpus={"n_train": v.symmetric_n_train},
+        )
+        vocabulary, _ = self.backbone()
+        folder, _ = pretrain(
+            variant(short, name),
+            self.store,
+            self.data_dir,
+            progress=self.progress,
+            tokenizer_from=vocabulary,
+            runtime=self.runtime,
+        )
+        return folder, json.loads((folder / "record.json").read_text())["store_key"]
+
+    def random_backbone(self) -> tuple[Path, str]:
+        """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer."""
+        ref_dir, ref_id = self.backbone()
+        key = config_hash("random-backbone", ref_id, self.profile.backbone)
+
+        def build(folder: Path) -> None:
+            tokenizer = load_tokenizer(ref_dir)
+            build_mlm(self.profile.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(folder))
+            tokenizer.save_pretrained(str(folder))
+
+        return self.store.build("random-backbone", key, build)[0], key
+
+    # ------------------------------------------------------------------ token side (pre-training)
+    def layers(self) -> tuple[int, ...]:
+        """Blocks whose features are extracted: the probe's block and the depth sweep's."""
+        return tuple(sorted({self.profile.probe.layer, *self.profile.probe.depth_layers}))
+
+    def _features_key(self, name: str, split: str) -> str:
+        _, bb_id = self.backbone(name)
+        p, c = self.profile.probe, self.profile.corpus
+        return config_hash(
+            "token-features",
+            split,
+            bb_id,
+            self.layers(),
+            self._n_paragraphs(name, split),
+            p.seed,
+            c,
+            self.profile.backbone.max_len,
+            self.data_id("corpus"),
+        )
+
+    def _n_paragraphs(self, name: str, split: str) -> int:
+        """Paragraphs whose features are extracted (the short backbones' probes train on fewer)."""
+        if split == "valid":
+            return self.profile.probe.n_valid_paragraphs
+        return (
+            self.profile.variants.symmetric_probe_paragraphs
+            if name.startswith(SHORT)
+            else self.profile.probe.n_train_paragraphs
+        )
+
+    def token_features(self, name: str = "reference", split: str = "valid") -> tuple[Path, str]:
+        """Cached features of every block in :meth:`layers`, ``[n_positions, hidden]`` each, with true ids.
+
+        ``train``: random 15 % masking of the training paragraphs; ``valid``: one token at a time.
+        """
+        bb_dir, _ = self.backbone(name)
+        key = self._features_key(name, split)
+        n = self._n_paragraphs(name, split)
+
+        def build(folder: Path) -> dict[str, Any]:
+            paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
+            tokenizer = load_tokenizer(bb_dir)
+            model = load_mlm(bb_dir).to(self.device)
+            p = self.profile.probe
+            max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
+            meta: dict[str, Any] = {"vocab_size": len(tokenizer)}
+            if split == "train":
+                feats, ids = masked_random(
+                    model, tokenizer, paragraphs.train[:n], self.layers(), max_len, seed=p.seed, progress=self.progress
+                )
+            else:
+                feats, ids, meta["masked_positions_per_s"] = one_at_a_time(
+                    model, tokenizer, paragraphs.valid[:n], self.layers(), max_len, progress=self.progress
+                )
+            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "features.safetensors"))
+            return {**meta, "n_positions": int(len(ids))}
+
+        folder, _ = self.store.build("token-features", key, build)
+        return folder, key
+
+    def token_probe(self, layer: int | None = None, name: str = "reference") -> tuple[TokenHead, str]:
+        layer = layer or self.profile.probe.layer
+        return self.once(f"token-probe:{name}:{layer}", lambda: self._token_probe(layer, name))
+
+    def _token_probe(self, layer: int, name: str) -> tuple[TokenHead, str]:
+        p = self.profile.probe
+        key = self.token_probe_key(layer, name)
+
+        def build(folder: Path) -> dict[str, Any]:
+            feat_dir, feat_key = self.token_features(name, "train")
+            train = load_file(str(feat_dir / "features.safetensors"))
+            vocab = self.store.meta("token-features", feat_key)["vocab_size"]
+            X = train[f"layer{layer}"]
+            torch.manual_seed(p.seed)
+            head = TokenHead(X.shape[1], vocab, p.activation)
+            losses = train_head(
+                head,
+                X,
+                train["ids"],
+                epochs=p.token_epochs,
+                lr=p.token_lr,
+                weight_decay=p.token_weight_decay,
+                batch_size=p.batch_size,
+                seed=p.seed,
+                progress=self.progress,
+                desc=f"token probe (block {layer}, {name})",
+                device=self.device,
+                memory_bytes=self.runtime.memory_bytes,
+            )
+            save_head(head.cpu(), folder / "head.safetensors")
+            return {"losses": losses}
+
+        folder, _ = self.store.build("token-probe", key, build)
+        return load_head(folder / "head.safetensors"), key
+
+    def token_probe_key(self, layer: int, name: str = "reference") -> str:
+        p = self.profile.probe
+        return config_hash(
+            "token-probe",
+            self._features_key(name, "train"),
+            layer,
+            p.activation,
+            p.token_epochs,
+            p.token_lr,
+            p.token_weight_decay,
+            p.batch_size,
+            p.seed,
+        )
+
+    def valid_features(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
+        def read():  # the features on the run's device, once per run; the true ids on the CPU
+            feat_dir, feat_key = self.token_features(name, "valid")
+            tensors = load_file(str(feat_dir / "features.safetensors"))
+            tensors = {k: v if k == "ids" else v.to(self.device) for k, v in tensors.items()}
+            return tensors, self.store.meta("token-features", feat_key)["vocab_size"]
+
+        valid, vocab = self.once(f"valid:{name}", read)
+        return valid[f"layer{layer}"], valid["ids"].numpy(), vocab
