@@ -44,3 +44,8 @@ SYSTEMS: dict[str, System] = {
 }
 TOKEN_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.tokens and n != "reference")
 FEWREL_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.fewrel and n != "reference")
+# A control's node sweep: one node and two nodes (node-specialisation) and, added by the sweep, all nodes
+# (the end points of the crossover, confidence and empty-column checks). The bootstrap pairs a control's
+# group with the reference's when both are drawn in the same order: 1 and 2 come first on both, and all
+# nodes is one subset, an exact value.
+CONTROL_NODE_COUNTS = (1, 2)

@@ -329,3 +329,24 @@ def test_every_shipped_control_names_a_system_its_measure_runs_on():
             for check in expectation.checks:
                 if check.control:
                     assert check.control in MEASURES[spec.measure].systems
+
+
+CPU_CONTROLS = {  # the controls each claim is decided against at the cpu tier (issue: controls on systems)
+    "head-specialisation": {"symmetric", "random-init"},
+    "head-cooperation": {"symmetric", "random-init"},
+    "cooperation-beyond-sum": {"symmetric", "random-init"},
+    "node-specialisation": {"random-init"},
+    "pretrain-crossover": {"random-init"},
+    "pretrain-confidence": {"random-init"},
+    "few-empty-columns": {"random-init"},
+    "finetune-crossover": {"random-init"},
+    "finetune-confidence": {"random-init"},
+    "fewrel-node-guess": {"random-init"},
+}
+
+
+def test_the_cpu_tier_names_each_claims_controls_and_only_there():
+    for spec in load_specs(CLAIMS):
+        for tier, expectation in spec.expect.items():
+            controls = {c.control for c in expectation.checks if c.control}
+            assert controls == (CPU_CONTROLS.get(spec.id, set()) if tier == "cpu" else set()), (spec.id, tier)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import aperture
+from ..systems import CONTROL_NODE_COUNTS
 from .common import token_sweep
 
 if TYPE_CHECKING:
@@ -18,9 +19,13 @@ def token_node_sweep(
     pl: Resolver, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
 ) -> dict[str, Any]:
     """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
-    ``counts`` (default: the profile's ``sweep.node_counts``) on backbone ``name``."""
+    ``counts`` on system ``name``. Default counts: the profile's ``sweep.node_counts`` for the reference;
+    for a control, the points its checks compare (``systems.CONTROL_NODE_COUNTS`` and all nodes), at a
+    fraction of the cost of the whole curve. The subsets of a count are the same on every system."""
     D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
-    counts = [n for n in (counts or sw.node_counts) if not within_head or n <= D // H]
+    if counts is None:
+        counts = sw.node_counts if name == "reference" else (*CONTROL_NODE_COUNTS, D)
+    counts = [n for n in counts if not within_head or n <= D // H]
 
     def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
         if within_head and n > 1:
