@@ -60,11 +60,8 @@ def _profile(args: argparse.Namespace):
 
 
 def _store(args: argparse.Namespace, profile) -> ArtifactStore:
-    """The artifact store of ``--cache-dir`` / ``SSB_CACHE_DIR``, refused at once if it names a file."""
-    root = cache_dir(args.cache_dir)
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"--cache-dir / SSB_CACHE_DIR {root} is a file; the artifact store is a folder")
-    return ArtifactStore(root, lock_timeout_s=profile.runtime.lock_timeout_s)
+    """The artifact store of ``--cache-dir`` / ``SSB_CACHE_DIR`` (a file there is refused by ``cache_dir``)."""
+    return ArtifactStore(cache_dir(args.cache_dir), lock_timeout_s=profile.runtime.lock_timeout_s)
 
 
 def _pipeline(args: argparse.Namespace, model: str | None = None):

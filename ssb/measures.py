@@ -13,7 +13,6 @@ Numbers that average node subsets, heads or hull subsets carry bootstrap replica
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from .estimate import Est, average, exact, maximum, means, minimum, paired
+from .metrics import jaccard_pairs
 from .systems import FEWREL_CONTROLS, TOKEN_CONTROLS
 
 SCALAR, CURVE, INFO = "scalar", "curve", "info"
@@ -128,7 +128,7 @@ def _fewrel_system(pl: Any, system: str) -> dict[str, Any]:
 
 
 def _jaccard_mean(sets: list[set[int]]) -> float:
-    pairs = [len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2) if a | b]
+    pairs = jaccard_pairs(sets)
     return float(np.mean(pairs)) if pairs else 0.0
 
 

@@ -12,6 +12,7 @@ An empty diagonal gives ``n_pos = 0`` and zeros for every ratio (no division by 
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -62,3 +63,8 @@ def summarise(values) -> dict[str, float]:
     """Mean, standard deviation, min and max of a list of numbers (a curve's point with its spread)."""
     arr = np.asarray(list(values), dtype=np.float64)
     return {"mean": float(arr.mean()), "std": float(arr.std()), "min": float(arr.min()), "max": float(arr.max())}
+
+
+def jaccard_pairs(sets: list[set[int]]) -> list[float]:
+    """The overlap |A & B| / |A | B| of every pair of sets (pairs of two empty sets left out)."""
+    return [len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2) if a | b]

@@ -17,6 +17,7 @@ import torch
 from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel
 
 from .config import BackboneConfig
+from .tokenizer import missing_tokenizer_files
 
 
 def bert_config(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, n_labels: int = 2) -> BertConfig:
@@ -157,15 +158,8 @@ def check_bert_folder(folder: Path) -> None:
         raise CheckpointError(f"{folder}: no *.safetensors weights (only safetensors are loaded)")
     for path in weights:
         check_safetensors(path)
-    if not any((folder / name).is_file() for name in TOKENIZER_FILES):
-        raise CheckpointError(
-            f"{folder}: no tokenizer files ({' or '.join(TOKENIZER_FILES)}); save the checkpoint's tokenizer "
-            f"beside its weights with tokenizer.save_pretrained(folder)"
-        )
-
-
-# One of these makes a folder's tokenizer loadable (tokenizer.json: a fast tokenizer; vocab.txt: WordPiece).
-TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
+    if (missing := missing_tokenizer_files(folder)) is not None:
+        raise CheckpointError(missing)
 
 
 def check_safetensors(path: Path) -> None:

@@ -13,9 +13,15 @@ def data_dir(explicit: str | Path | None = None) -> Path | None:
 
 
 def cache_dir(explicit: str | Path | None = None) -> Path:
-    """The artifact store: the explicit argument, else ``SSB_CACHE_DIR``, else the user's cache folder."""
+    """The artifact store: the explicit argument, else ``SSB_CACHE_DIR``, else the user's cache folder; a
+    path that is a file is refused (ConfigError) before anything is built."""
     value = explicit if explicit is not None else os.environ.get("SSB_CACHE_DIR")
     if value:
-        return Path(value).expanduser().resolve()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "ssb"
+        root = Path(value).expanduser().resolve()
+    else:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ssb"
+    if root.exists() and not root.is_dir():
+        from .config import ConfigError
+
+        raise ConfigError(f"--cache-dir / SSB_CACHE_DIR {root} is a file; the artifact store is a folder")
+    return root

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import shutil
 import tempfile
@@ -16,6 +15,7 @@ import numpy as np
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
+from .metrics import jaccard_pairs
 from .pipeline import Pipeline
 from .systems import SYSTEMS
 
@@ -264,7 +264,7 @@ def fig_specificity(pl: Pipeline, systems: list[str], path: Path, run_id: str = 
     overlaps, node_ratios = [], []
     for system in systems:
         sets = [set(r) for r in pl.head_table(system)["1"]["recognised"]]
-        overlaps.append([len(a & b) / len(a | b) for a, b in itertools.combinations(sets, 2) if a | b])
+        overlaps.append(jaccard_pairs(sets))
         singles = pl.token_node_sweep(name=system, counts=(1,))["1"]["per_subset"]
         node_ratios.append([r["apt"] * r["n_pos"] for r in singles if r["n_pos"] > 0])
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))

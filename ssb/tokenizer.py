@@ -22,6 +22,18 @@ from .config import TokenizerConfig
 # sha256 of bert-base-uncased's vocab.txt (30,522 lines), the vocabulary the paper used.
 BERT_BASE_UNCASED_VOCAB_SHA256 = "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
 SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+# One of these makes a folder's tokenizer loadable (tokenizer.json: a fast tokenizer; vocab.txt: WordPiece).
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt")
+
+
+def missing_tokenizer_files(folder: Path) -> str | None:
+    """None if ``folder`` holds a tokenizer file, else the sentence saying what is missing and how to fix it."""
+    if any((Path(folder) / name).is_file() for name in TOKENIZER_FILES):
+        return None
+    return (
+        f"{folder}: no tokenizer files ({' or '.join(TOKENIZER_FILES)}); save the tokenizer beside the weights "
+        f"with tokenizer.save_pretrained(folder)"
+    )
 
 
 class TokenizerError(RuntimeError):
@@ -83,7 +95,9 @@ def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
     # ties between equally frequent merges by those numbers, so the same corpus gave different vocabularies
     # (huggingface/tokenizers#1794). Declared up front, in sorted order, every such piece has a fixed number.
     trainer = trainers.WordPieceTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS + continuing_pieces(texts), show_progress=False
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS + continuing_pieces(texts, tok.normalizer),
+        show_progress=False,
     )
     tok.train_from_iterator(texts, trainer=trainer)
     tok = _with_sorted_ids(tok)
@@ -103,11 +117,9 @@ def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
     )
 
 
-def continuing_pieces(texts: list[str]) -> list[str]:
-    """``##c`` for every character ``c`` of the normalised texts, in code-point order."""
-    from tokenizers import normalizers
-
-    normalizer = normalizers.BertNormalizer(lowercase=True)
+def continuing_pieces(texts: list[str], normalizer) -> list[str]:
+    """``##c`` for every character ``c`` of the texts as ``normalizer`` (the tokenizer's) leaves them, in
+    code-point order."""
     chars = set()
     for text in texts:
         chars.update(normalizer.normalize_str(text))
@@ -143,11 +155,8 @@ def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
     """A tokenizer saved with ``save_pretrained`` (in an artifact or any local HF checkpoint). A folder with
     no tokenizer files is refused: transformers would otherwise build a tokenizer of the special tokens alone
     and read every word as [UNK]."""
-    if not any((Path(folder) / name).is_file() for name in ("tokenizer.json", "vocab.txt")):
-        raise TokenizerError(
-            f"{folder}: no tokenizer files (tokenizer.json or vocab.txt); save the tokenizer beside the weights "
-            f"with tokenizer.save_pretrained(folder)"
-        )
+    if (missing := missing_tokenizer_files(folder)) is not None:
+        raise TokenizerError(missing)
     tokenizer = AutoTokenizer.from_pretrained(str(folder))
     if len(tokenizer) <= len(SPECIAL_TOKENS):
         raise TokenizerError(f"{folder}: the tokenizer has {len(tokenizer)} tokens, only special tokens")
