@@ -197,8 +197,11 @@ class ArtifactStore:
                 shutil.rmtree(stale, ignore_errors=True)
             tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{key}.tmp-"))
             try:
+                started = time.monotonic()
                 meta = builder(tmp) or {}
-                write_manifest(tmp, {"kind": kind, "key": key, **meta})
+                # how long the build took (what it waited for built inside included): the cold run's costs
+                meta = {"kind": kind, "key": key, **meta, "build_s": round(time.monotonic() - started, 2)}
+                write_manifest(tmp, meta)
                 if target.exists():
                     shutil.rmtree(target)
                 tmp.rename(target)

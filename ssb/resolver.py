@@ -233,6 +233,10 @@ class Resolver:
             else self.profile.probe.n_train_paragraphs
         )
 
+    def valid_features_key(self, name: str = "reference") -> str:
+        """The key of system ``name``'s validation features (what a sweep on them is cached under)."""
+        return self._features_key(name, "valid")
+
     def token_features(self, name: str = "reference", split: str = "valid") -> tuple[Path, str]:
         """Cached features of every block in :meth:`layers`, ``[n_positions, hidden]`` each, with true ids.
 

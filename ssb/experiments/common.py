@@ -23,7 +23,7 @@ METRIC_FIELDS = (
     "accuracy",
     "zero_diagonal_fraction",
 )
-SWEEP_VERSION = 4  # bump when a sweep's stored content changes (4: zero_diagonal_fraction)
+SWEEP_VERSION = 5  # bump when a sweep's stored content changes (4: zero_diagonal_fraction; 5: one entry a group)
 
 
 def results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
@@ -47,24 +47,35 @@ def token_sweep(
 ) -> dict[str, Any]:
     """Subsets of the block-``layer`` nodes of system ``name`` through its token probe, on the validation
     features (one masked token at a time): per group, every metric over its subsets (and, with
-    ``keep_recognised``, the tokens each subset recognises). Cached by the probe and the masks."""
+    ``keep_recognised``, the tokens each subset recognises).
+
+    Each group is cached on its own, under the probe, the validation features and the group's masks, so
+    that an experiment asking for a group another one has computed (one node, say) reads it back."""
     layer = layer or pl.profile.probe.layer
     head, probe_key = pl.token_probe(layer, name)
-    masks_hash = {g: hashlib.sha256(m.tobytes()).hexdigest() for g, m in masks_by_group.items()}
-    key = config_hash("token-sweep", SWEEP_VERSION, label, probe_key, masks_hash)
+    valid_key = pl.valid_features_key(name)
+    out: dict[str, Any] = {}
+    for group, masks in masks_by_group.items():
+        key = config_hash(
+            "token-sweep",
+            SWEEP_VERSION,
+            probe_key,
+            valid_key,
+            hashlib.sha256(masks.tobytes()).hexdigest(),
+            masks.shape,
+            keep_recognised,
+        )
 
-    def compute() -> dict[str, Any]:
-        X, y, vocab = pl.valid_features(layer, name)
-        out: dict[str, Any] = {
-            "vocab_size": vocab,
-            "n_positions": int(len(y)),
-            "n_distinct_tokens": int(len(np.unique(y))),
-        }
-        for group, masks in masks_by_group.items():
+        def compute(group: str = group, masks: np.ndarray = masks) -> dict[str, Any]:
+            X, y, vocab = pl.valid_features(layer, name)
             results = pl.sweep(head, X, y, masks, vocab, f"sweep {label} (block {layer}), {group}")
-            out[group] = results_summary(results)
+            summary = results_summary(results)
             if keep_recognised:
-                out[group]["recognised"] = [r.recognised.tolist() for r in results]
-        return out
+                summary["recognised"] = [r.recognised.tolist() for r in results]
+            meta = {"vocab_size": vocab, "n_positions": int(len(y)), "n_distinct_tokens": int(len(np.unique(y)))}
+            return {"meta": meta, "summary": summary}
 
-    return pl.cached_json("token-sweep", key, compute)
+        cached = pl.cached_json("token-sweep", key, compute)
+        out.update(cached["meta"])
+        out[group] = cached["summary"]
+    return out
