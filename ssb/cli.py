@@ -177,15 +177,18 @@ def cmd_readme(args: argparse.Namespace) -> int:
     return 0
 
 
+PROBE_ONLY = ("random-init", "control-task")  # controls whose only trained part is their token probe
+
+
 def cmd_reference(args: argparse.Namespace) -> int:
     """Commit a backbone trained into the store; with ``--probes``, also its token probes (a backbone that is
     already committed, e.g. trained on another machine and copied in, gets its probes alone)."""
     from .reference import export_reference, find_reference
     from .train import store_key
 
-    if args.variant == "random-init":  # a control built in the run (seeded initialisation): only its probe
-        if not args.probes:
-            raise UsageError("--variant random-init has no trained backbone to commit: add --probes")
+    if args.variant in PROBE_ONLY:  # a control built in the run (seeded initialisation, or the reference's own
+        if not args.probes:  # backbone with a control-task probe): only its probe is committed
+            raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
         return _commit_probes(args, _store(args, _profile(args)))
     profile = variant(_profile(args), args.variant)
     store = _store(args, profile)
@@ -257,8 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument(
         "--variant",
         default="reference",
-        choices=[*VARIANTS, "random-init"],
-        help="backbone variant, or random-init (the control: with --probes, its token probe only)",
+        choices=[*VARIANTS, *PROBE_ONLY],
+        help="backbone variant, or a control built in the run (random-init, control-task: with --probes, its "
+        "token probe only)",
     )
     reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
     reference.set_defaults(func=cmd_reference)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -42,6 +43,17 @@ class LabelHead(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.out(x)
+
+
+def control_task_labels(targets: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
+    """A control task's labels (Hewitt & Liang 2019): ``[n_classes]``, type ``t``'s label drawn once from the
+    empirical distribution of ``targets`` ``[n]`` (the training targets), independently per type.
+
+    Every type, seen in training or not, gets a label, so that the validation targets map too.
+    """
+    frequency = np.bincount(targets, minlength=n_classes).astype(np.float64)  # [n_classes]
+    rng = np.random.default_rng(seed)
+    return rng.choice(n_classes, size=n_classes, p=frequency / frequency.sum()).astype(np.int64)
 
 
 def train_head(

@@ -15,6 +15,7 @@ import numpy as np
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
+from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
 from .systems import SYSTEMS
@@ -59,6 +60,78 @@ def table1(pl: Pipeline) -> str:
             f"{v['apt']['mean']:.3f} | {v['diagonal_confidence']['mean']:.3f} | {paper} |"
         )
     return "\n".join(rows)
+
+
+SELECTIVITY_ROWS = {
+    "accuracy_all": "accuracy, all nodes",
+    "n_pos_all": "labels with positive diagonal, all nodes",
+    "accuracy_per_head": "accuracy, one head (mean of the heads)",
+    "n_pos_per_head": "labels with positive diagonal, one head (mean)",
+    "majority_accuracy": "accuracy of always predicting the most frequent label",
+    "n_distinct_targets": "distinct labels among the validation targets",
+}
+
+
+def evidence_lines(result) -> list[str]:
+    """What the run measured for a pinned check's kind of reason (``claims.REASONS``), one line each."""
+    ev, lines = result.evidence, []
+    if result.pin_problem:
+        lines.append(f"**mispinned**: {result.pin_problem}")
+    if "along_knob" in ev:
+        trend = ", ".join(f"{x}: {y:.4g}" for x, y in ev["along_knob"].items())
+        reach = ev.get("threshold_reached_at")
+        lines.append(
+            f"scale: `{ev['knob']}` = {trend}; the paper's setup at x = {ev['paper_scale']:g}"
+            + (f"; the trend reaches the threshold at x = {reach:.3g}" if reach else "")
+        )
+    if "items_to_decide" in ev:
+        need = ev["items_to_decide"]
+        lines.append(
+            f"sampling: margin {result.margin:+.4g} over {ev['items']} items; "
+            + (f"about {need:,} items would decide at this spread" if need else "a zero margin: no count decides")
+        )
+    if "setup" in ev:
+        lines.append("setup: " + ", ".join(f"{q} = {_short_value(v)}" for q, v in ev["setup"].items()))
+    if result.check.reason == "faithful-negative" and not lines:
+        lines.append(
+            f"faithful negative: margin {result.margin:+.4g}"
+            + (
+                f" [{result.margin_interval[0]:+.4g}, {result.margin_interval[1]:+.4g}]"
+                if result.margin_interval
+                else " (exact)"
+            )
+        )
+    return lines
+
+
+def selectivity_table(rows: dict[str, dict[str, Any]]) -> str:
+    """The reference's probe against the control-task probe (``measures.probe_selectivity``)."""
+
+    def cell(est) -> str:
+        ci = est.interval()
+        return f"{est.value:.4g}" + (f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else "")
+
+    lines = [
+        "The same probe recipe trained on a control task (Hewitt & Liang 2019) on the reference's features: each "
+        "token type's label re-drawn once from the distribution of the training targets. Selectivity is the "
+        "reference's value minus the control's, with a 95 % interval paired over the heads. The control's labels "
+        "are a function of the masked token, so its task is a coarsening of the real one, no harder to learn: "
+        "the random-init backbone, not this probe, is the control of the token claims.",
+        "",
+        "| quantity | reference | control task | selectivity |",
+        "|---|---|---|---|",
+    ]
+    for quantity, row in rows.items():
+        lines.append(
+            f"| {SELECTIVITY_ROWS.get(quantity, quantity)} | {cell(row['reference'])} | {cell(row['control'])} | "
+            f"{cell(row['selectivity'])} |"
+        )
+    return "\n".join(lines)
+
+
+def _est_json(est) -> dict[str, Any]:
+    ci = est.interval()
+    return {"value": est.value, "interval": list(ci) if ci else None}
 
 
 def fig_heads(pl: Pipeline, path: Path, run_id: str = "") -> None:
@@ -431,6 +504,12 @@ def _write_report_files(
         ]
     if "heads" in needs:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
+        if pl.model_dir is None:
+            selectivity = probe_selectivity(pl)
+            payload["probe_selectivity"] = {
+                q: {role: _est_json(e) for role, e in row.items()} for q, row in selectivity.items()
+            }
+            lines += ["## Probe selectivity (control task)", "", selectivity_table(selectivity), ""]
     lines += ["## Figures", ""] + [f"### {title}\n\n![{title}]({name})\n" for title, name in figures]
     lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in pl.timings.items()], ""]
     payload["figures"] = {p.name: file_sha256(p) for p in sorted(out.glob("*.png"))}

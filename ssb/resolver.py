@@ -30,12 +30,15 @@ from .device import Runtime, runtime_for
 from .features import masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .model import build_mlm, check_bert_folder, load_mlm
-from .probe import TokenHead, load_head, save_head, train_head
+from .probe import TokenHead, control_task_labels, load_head, save_head, train_head
 from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
+from .systems import control_task, reads
 from .tokenizer import load_tokenizer
 from .train import pretrain, store_key
 
 SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
+CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how its labels are drawn
+VALID_FEATURES_VERSION = 2  # joins the validation features' key (2: each position's paragraph stored)
 
 
 @dataclass
@@ -112,6 +115,8 @@ class Resolver:
         """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained. The id
         covers the backbone's weights, so everything keyed by it is rebuilt when the weights change
         (``--retrain``, a new committed reference) and only then."""
+
+        name = reads(name)  # a probe control (control-task) reads the backbone of the system it controls
 
         def resolve() -> tuple[Path, str]:
             folder, key = self._backbone(name)
@@ -279,13 +284,17 @@ class Resolver:
             feat_dir, feat_key = self.token_features(name, "train")
             train = load_file(str(feat_dir / "features.safetensors"))
             vocab = self.store.meta("token-features", feat_key)["vocab_size"]
-            X = train[f"layer{layer}"]
+            X, targets = train[f"layer{layer}"], train["ids"]
+            if control_task(name):  # the same features, each target type re-drawn once: a map [vocab]
+                labels = control_task_labels(targets.numpy(), vocab, p.seed)
+                save_file({"labels": torch.from_numpy(labels)}, str(folder / "control_labels.safetensors"))
+                targets = torch.from_numpy(labels[targets.numpy()])
             torch.manual_seed(p.seed)
             head = TokenHead(X.shape[1], vocab, p.activation)
             losses = train_head(
                 head,
                 X,
-                train["ids"],
+                targets,
                 epochs=p.token_epochs,
                 lr=p.token_lr,
                 weight_decay=p.token_weight_decay,
@@ -314,14 +323,33 @@ class Resolver:
             p.token_weight_decay,
             p.batch_size,
             p.seed,
+            *((CONTROL_TASK_VERSION,) if control_task(name) else ()),
         )
 
+    def control_labels(self, layer: int, name: str) -> np.ndarray:
+        """The control task's map ``[vocab]`` from a token type to its re-drawn label, stored with the probe."""
+        self.token_probe(layer, name)
+        folder = self.store.lookup("token-probe", self.token_probe_key(layer, name))
+        return load_file(str(folder / "control_labels.safetensors"))["labels"].numpy()
+
+    def valid_paragraphs(self, name: str = "reference") -> np.ndarray:
+        """Each validation position's paragraph ``[n_positions]`` (its index among the validation paragraphs)."""
+        return self._valid_tensors(name)[0]["paragraph"].numpy()
+
     def valid_features(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
-        def read():  # the features on the run's device, once per run; the true ids on the CPU
+        """Block-``layer`` validation features ``[n_positions, hidden]`` on the run's device, the targets
+        ``[n_positions]`` (a control task's re-drawn by its probe's map) and the vocabulary size."""
+        valid, vocab = self._valid_tensors(name)
+        y = valid["ids"].numpy()
+        if control_task(name):  # the validation targets re-drawn by the probe's own map
+            y = self.control_labels(layer, name)[y]
+        return valid[f"layer{layer}"], y, vocab
+
+    def _valid_tensors(self, name: str) -> tuple[dict[str, torch.Tensor], int]:
+        def read():  # the features on the run's device, once per run; the ids and paragraphs on the CPU
             feat_dir, feat_key = self.token_features(name, "valid")
             tensors = load_file(str(feat_dir / "features.safetensors"))
-            tensors = {k: v if k == "ids" else v.to(self.device) for k, v in tensors.items()}
+            tensors = {k: v.to(self.device) if k.startswith("layer") else v for k, v in tensors.items()}
             return tensors, self.store.meta("token-features", feat_key)["vocab_size"]
 
-        valid, vocab = self.once(f"valid:{name}", read)
-        return valid[f"layer{layer}"], valid["ids"].numpy(), vocab
+        return self.once(f"valid:{reads(name)}", read)

@@ -10,6 +10,11 @@ measure), so the difference carries paired replicates.
 
 The resolver (``ssb/resolver.py``) finds a system's backbone, features and probe by its name (``backbone(name)``);
 a new control is one entry here and, where it needs one, a branch in ``Resolver._backbone``.
+
+``control-task`` is a control of the probe, not of the backbone: it reads the reference's backbone and
+features (``reads``) through a probe trained on re-drawn labels, and its validation targets are re-drawn
+by the same map. Its labels are a function of the masked token, so its task is a coarsening of the real
+one (no harder); what it can say is in the report's "Probe selectivity" section.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ class System:
     tokens: bool  # has a token probe on its block-L features (the token claims can be measured on it)
     fewrel: bool  # has a FewRel label head (the label claims can be measured on it)
     own_variant: bool  # built from the profile's own backbone (absent for an external --model)
+    reads: str = ""  # another system whose backbone and features it reads (its own probe differs)
+    control_task: bool = False  # its token probe learns a control task (labels re-drawn per type)
 
 
 SYSTEMS: dict[str, System] = {
@@ -40,9 +47,31 @@ SYSTEMS: dict[str, System] = {
             True,
             True,
         ),
+        System(
+            "control-task",
+            "the reference's features through a probe trained on a control task (Hewitt & Liang 2019): each "
+            "token type's label re-drawn once from the distribution of the training targets",
+            True,
+            False,
+            True,
+            reads="reference",
+            control_task=True,
+        ),
     )
 }
 TOKEN_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.tokens and n != "reference")
+
+
+def reads(name: str) -> str:
+    """The system whose backbone and features ``name`` reads: itself, or its ``reads`` (control-task)."""
+    system = SYSTEMS.get(name)
+    return system.reads if system is not None and system.reads else name
+
+
+def control_task(name: str) -> bool:
+    return name in SYSTEMS and SYSTEMS[name].control_task
+
+
 FEWREL_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.fewrel and n != "reference")
 # A control's node sweep: one node and two nodes (node-specialisation) and, added by the sweep, all nodes
 # (the end points of the crossover, confidence and empty-column checks). The bootstrap pairs a control's

@@ -3,6 +3,7 @@ difference, and the same claim measured on its control as the system fails its s
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ssb.claims import evaluate, load_spec
@@ -40,3 +41,37 @@ def test_a_claim_against_its_control_and_on_its_control(tmp_path, pipeline, cont
     assert verdict.measured["controls"][control]["jaccard_mean"] == pytest.approx(result.control_value)
     (same,) = on_control.checks  # the control against itself: a difference of exactly 0, so "< 0" fails
     assert same.value == 0 and same.verdict == "fails"
+
+
+def test_the_control_task_probe_reads_the_reference_features_with_relabelled_targets(pipeline):
+    from ssb.measures import probe_selectivity
+    from ssb.report import selectivity_table
+
+    layer = pipeline.profile.probe.layer
+    X, y, vocab = pipeline.valid_features(layer)
+    Xc, yc, vocab_c = pipeline.valid_features(layer, "control-task")
+    labels = pipeline.control_labels(layer, "control-task")
+    assert Xc is X and vocab_c == vocab and labels.shape == (vocab,)
+    assert np.array_equal(yc, labels[y])  # the same positions, each target mapped by the probe's own map
+    assert pipeline.valid_features_key("control-task") == pipeline.valid_features_key()
+    assert pipeline.token_probe_key(layer, "control-task") != pipeline.token_probe_key(layer)
+    rows = probe_selectivity(pipeline)
+    table = pipeline.head_table("control-task")
+    assert rows["n_pos_all"]["control"].value == table["all"]["per_subset"][0]["n_pos"]
+    for row in rows.values():
+        assert row["selectivity"].value == pytest.approx(row["reference"].value - row["control"].value)
+    assert rows["n_distinct_targets"]["control"].value <= rows["n_distinct_targets"]["reference"].value
+    assert "| accuracy, all nodes |" in selectivity_table(rows)
+
+
+def test_a_sweep_is_keyed_by_its_validation_features(pipeline):
+    """Fewer validation paragraphs: the same probe and masks, other positions, so the sweep is measured anew."""
+    n = pipeline.profile.probe.n_valid_paragraphs
+    fewer = Pipeline(
+        pipeline.profile.replace(probe={"n_valid_paragraphs": n // 2}),
+        pipeline.store,
+        pipeline.data_dir,
+        progress=False,
+    )
+    assert fewer.head_table()["n_positions"] < pipeline.head_table()["n_positions"]
+    assert fewer.head_table()["1"] != pipeline.head_table()["1"]
