@@ -116,7 +116,7 @@ def bench_extraction(profile, runtime, n_paragraphs: int) -> dict:
         build_mlm(short.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(folder))
         model = load_mlm(folder).to(runtime.torch_device)
         texts = load_paragraphs(short.corpus, data_dir()).valid[:n_paragraphs]
-        _, ids, rate = one_at_a_time(
+        _, ids, rate, _ = one_at_a_time(
             model, tokenizer, texts, (short.probe.layer,), short.backbone.max_len, progress=False
         )
     return {

@@ -92,7 +92,7 @@ def main() -> None:
         out["ssb_tokens_per_s_including_setup"] = tokens_per_step * args.steps / ours
 
         valid = paragraphs.valid[:60]
-        _, ids, rate = one_at_a_time(
+        _, ids, rate, _ = one_at_a_time(
             model.eval(), tokenizer, valid, (profile.probe.layer,), short.backbone.max_len, progress=False
         )
         out["eval_extraction_masked_positions_per_s"] = rate

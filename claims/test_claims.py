@@ -3,8 +3,9 @@
 A check holds when its value and its whole 95 % interval satisfy it; it fails when both violate it, and
 is inconclusive otherwise (see ``ssb/claims.py``). An unpinned check must hold: fails and inconclusive are
 test failures. A check pinned with ``xfail`` in the spec is an expected failure when it fails or is
-inconclusive, and an unexpected pass (a test failure) when it holds. A quantity the run did not produce is
-an error.
+inconclusive, and an unexpected pass (a test failure) when it holds; a pin whose evidence contradicts its kind
+of reason (``reason``: scale, sampling, setup, faithful-negative) is mispinned, a test failure. A quantity
+the run did not produce is an error.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def test_claim(claim_check, pipeline):
         pytest.skip(f"{spec.id}/{name}: {verdict.skipped_checks[name]}")
     result = verdict.result(name)
     where = f"{spec.id} ({spec.paper}) {result.describe()}"
+    if result.pin_problem:
+        pytest.fail(f"mispinned: {where}; pinned as {result.check.reason}, but {result.pin_problem}")
     if result.check.xfail:
         if result.verdict == "holds":
             pytest.fail(f"unexpected pass: {where}; it was pinned as an expected failure: {result.check.xfail}")

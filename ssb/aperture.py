@@ -68,6 +68,14 @@ def node_sweep_subsets(n_inputs: int, n: int, n_subsets: int, seed: int) -> np.n
     return random_nodes(n_inputs, n, 1 if n == n_inputs else n_subsets, seed)
 
 
+def hull_subsets(n_inputs: int, n: int, n_subsets: int, seed: int) -> np.ndarray:
+    """The subsets of ``n`` nodes a hull panel evaluates: every single node when ``n = 1`` and ``n_subsets``
+    reaches ``n_inputs`` (the single-node hull and sweep are cheap), else ``n_subsets`` drawn at random."""
+    if n == 1 and n_subsets >= n_inputs:
+        return single_nodes(n_inputs)
+    return random_nodes(n_inputs, n, n_subsets, seed)
+
+
 def nodes_within_head(n_inputs: int, n_heads: int, n: int, n_subsets: int, seed: int) -> np.ndarray:
     """``n_subsets`` masks of ``n`` nodes drawn within one randomly chosen head each (seeded)."""
     d = n_inputs // n_heads

@@ -14,7 +14,9 @@ curve) and, per expectation tier (``smoke``, ``cpu``, ``paper``: a profile names
 
 Each check has a name (``name = "..."``, else ``quantity:op``) and may carry ``xfail = "reason"``: it is
 expected not to hold at that tier, and the reason says why in the paper's terms (the numbers come from the
-run). Every other check must hold.
+run). Every other check must hold. A pinned check names its kind of reason, ``reason = "scale" |
+"sampling" | "setup" | "faithful-negative"``, and the evidence the kind needs (``REASONS`` below): the run
+computes it, and a pin whose evidence contradicts its kind is ``MISPINNED`` (a failure).
 
 **Verdicts are three-valued.** A check is evaluated on the measured value and on each bootstrap replicate
 (:mod:`ssb.estimate`): it *holds* when the value and the whole 95 % interval satisfy it, *fails* when the
@@ -51,6 +53,15 @@ OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "dip-then-rise", "argmin-between")
 TIERS = ("smoke", "cpu", "paper")
 MIN_CURVE_POINTS = 3
+# The kinds of reason a pinned check gives, and the evidence each must show in the run:
+# - scale: a curve (``knob``) of the checked quantity along the knob it blames, which must move toward the
+#   threshold and, extended in log(x) through its last two points, reach it by the knob's value in the
+#   paper's setup (``paper_scale``); else the pin is a faithful negative, not scale;
+# - sampling: an interval that straddles the threshold (an inconclusive verdict), and the engine's count of
+#   the items that would decide at the observed spread;
+# - setup: the measured quantities (``evidence``) that show the difference of setup it names;
+# - faithful-negative: the check as measured (it fails, or is inconclusive, on the paper's own terms).
+REASONS = ("scale", "sampling", "setup", "faithful-negative")
 VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout")  # need the profile's own variants (not --model's)
 
 
@@ -78,6 +89,10 @@ class Check:
     xfail: str | None = None
     # a control system (ssb/systems.py): the check is then on the paired difference reference - control
     control: str | None = None
+    reason: str | None = None  # a pin's kind (REASONS): what its evidence is
+    knob: str | None = None  # scale: the curve of the quantity along the knob the reason blames
+    paper_scale: float | None = None  # scale: the knob's value in the paper's setup
+    evidence: tuple[str, ...] = ()  # setup: the measured quantities that show the difference it names
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -127,10 +142,18 @@ class CheckResult:
     detail: str = ""
     reference_value: Any = None  # with a control: the reference's value and the control's (value is the difference)
     control_value: Any = None
+    n_items: int = 1  # the items the interval resamples (heads, node subsets, ...)
+    margin: float = 0.0  # how far the point value lies on the passing side of the threshold (< 0: failing side)
+    margin_interval: tuple[float, float] | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)  # a pin's evidence, computed in the run
+    pin_problem: str | None = None  # the evidence contradicts the pin's kind of reason
 
     @property
     def outcome(self) -> str:
-        """pass, FAIL, INCONCLUSIVE, xfail (expected), or XPASS (a pinned check that holds)."""
+        """pass, FAIL, INCONCLUSIVE, xfail (expected), XPASS (a pinned check that holds), or MISPINNED (a
+        pinned check whose evidence contradicts its kind of reason)."""
+        if self.pin_problem:
+            return "MISPINNED"
         if self.check.xfail:
             return "XPASS" if self.verdict == "holds" else "xfail"
         return {"holds": "pass", "fails": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.verdict]
@@ -168,7 +191,7 @@ class Verdict:
         if self.skipped:
             return "skipped"
         outcomes = [c.outcome for c in self.checks]
-        for bad in ("FAIL", "INCONCLUSIVE", "XPASS"):
+        for bad in ("FAIL", "INCONCLUSIVE", "XPASS", "MISPINNED"):
             if bad in outcomes:
                 return bad
         return "xfail" if "xfail" in outcomes else "holds"
@@ -203,6 +226,10 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
         "name",
         "xfail",
         "control",
+        "reason",
+        "knob",
+        "paper_scale",
+        "evidence",
     }
     if unknown:
         raise SpecError(f"{where}: unknown key '{sorted(unknown)[0]}'")
@@ -257,6 +284,8 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
             )
         if op is None or op == "between":
             raise SpecError(f"{where}: field 'control' needs a scalar check with op <, <=, > or >= on the difference")
+    reason, knob, evidence = _reason_from(entry, where, measure, xfail, control, op)
+    paper_scale = entry.get("paper_scale")
     return Check(
         quantity,
         op,
@@ -267,7 +296,55 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
         name,
         xfail,
         control,
+        reason,
+        knob,
+        None if paper_scale is None else float(paper_scale),
+        evidence,
     )
+
+
+def _reason_from(
+    entry: dict, where: str, measure: Measure, xfail: str | None, control: str | None, op: str | None
+) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """A pin's ``reason`` kind and the evidence fields its kind needs (see ``REASONS``)."""
+    reason = entry.get("reason")
+    if xfail is None:
+        for key in ("reason", "knob", "paper_scale", "evidence"):
+            if key in entry:
+                raise SpecError(f"{where}: field '{key}' belongs to a pinned check (one with 'xfail')")
+        return None, None, ()
+    if reason not in REASONS:
+        raise SpecError(
+            f"{where}: a pinned check needs field 'reason', one of {', '.join(REASONS)} (what its evidence is), "
+            f"got {reason!r}"
+        )
+    knob = entry.get("knob")
+    if (reason == "scale") != (knob is not None):
+        raise SpecError(f"{where}: field 'knob' (the quantity's curve along the blamed knob) goes with reason 'scale'")
+    if knob is not None:
+        if measure.kind(knob) != CURVE:
+            raise SpecError(
+                f"{where}: field 'knob' names {knob!r}, which is not a curve measure '{measure.name}' gives"
+            )
+        if control is not None or op is None:
+            raise SpecError(f"{where}: a scale reason's knob applies to a scalar check without a control")
+        scale = entry.get("paper_scale")
+        if not (_number(scale) and scale > 0):
+            raise SpecError(
+                f"{where}: a scale reason needs field 'paper_scale', the knob's value in the paper's setup (a "
+                f"number > 0), got {scale!r}"
+            )
+    elif "paper_scale" in entry:
+        raise SpecError(f"{where}: field 'paper_scale' goes with reason 'scale'")
+    evidence = entry.get("evidence", [])
+    if (reason == "setup") != bool(evidence):
+        raise SpecError(f"{where}: field 'evidence' (the quantities that show the difference) goes with reason 'setup'")
+    if not (isinstance(evidence, list) and all(isinstance(q, str) for q in evidence)):
+        raise SpecError(f"{where}: field 'evidence' must be a list of quantity names, got {evidence!r}")
+    for q in evidence:
+        if measure.kind(q) is None:
+            raise SpecError(f"{where}: field 'evidence' names {q!r}, which measure '{measure.name}' does not produce")
+    return reason, knob, tuple(evidence)
 
 
 def load_spec(path: Path) -> Spec:
@@ -402,7 +479,7 @@ def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> Ch
             raise MeasureError(f"{check.name}: {check.quantity} is {est.value}")
         point, strict = _scalar_margin(check, np.array([est.value]))
         reps = None if est.reps is None else _scalar_margin(check, est.reps)[0]
-        interval, detail, value = est.interval(level), "", est.value
+        interval, detail, value, n_items = est.interval(level), "", est.value, est.n_items
     else:
         x, points = _curve_points(check.quantity, q)
         if len(points) < MIN_CURVE_POINTS:
@@ -420,6 +497,7 @@ def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> Ch
             tail = 100 * (1 - level) / 2
             interval = tuple(float(v) for v in np.percentile(reps, [tail, 100 - tail]))
         detail = f"margin {point[0]:+.4g}; minimum at x = {x[int(i_min[0])]:g}"
+        n_items = max(p.n_items for p in points)
     passes = (lambda m: m > 0) if strict else (lambda m: m >= 0)
     point_ok = bool(passes(point[0]))
     if reps is None:
@@ -428,7 +506,72 @@ def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> Ch
         tail = 100 * (1 - level) / 2
         lo, hi = np.percentile(reps, [tail, 100 - tail])
         verdict = "holds" if point_ok and passes(lo) else "fails" if not point_ok and not passes(hi) else "inconclusive"
-    return CheckResult(check, value, interval, verdict, detail)
+    margin = float(point[0])
+    margin_interval = None if reps is None else tuple(float(v) for v in np.percentile(reps, [tail, 100 - tail]))
+    return CheckResult(
+        check, value, interval, verdict, detail, n_items=n_items, margin=margin, margin_interval=margin_interval
+    )
+
+
+def pin_evidence(result: CheckResult, measured: dict[str, Any]) -> None:
+    """Fill a pinned check's evidence from the run (see ``REASONS``), and say where it contradicts the pin."""
+    check, margin, lo_hi = result.check, result.margin, result.margin_interval
+    if check.reason == "scale":
+        if check.knob not in measured:
+            raise MeasureError(f"{check.name}: its scale knob {check.knob!r} was not measured in this run")
+        x, points = _curve_points(check.knob, measured[check.knob])
+        if len(points) < 2:
+            raise MeasureError(f"{check.name}: its scale knob {check.knob!r} has {len(points)} point; a trend needs 2")
+        margins = _scalar_margin(check, np.array([p.value for p in points]))[0]
+        trend = scale_trend(check.knob, x, [p.value for p in points], margins)
+        result.evidence.update(trend, paper_scale=check.paper_scale)
+        reached = trend.get("threshold_reached_at")
+        if margins[-1] <= margins[0]:
+            result.pin_problem = (
+                f"its scale trend along {check.knob} does not move toward the threshold (margin {margins[0]:+.4g} at "
+                f"x = {x[0]:g}, {margins[-1]:+.4g} at x = {x[-1]:g}): a faithful negative, not a question of scale"
+            )
+        elif reached is None or reached > check.paper_scale:
+            where = "never" if reached is None else f"only at x = {reached:.3g}"
+            result.pin_problem = (
+                f"its scale trend along {check.knob}, extended through its last two points, reaches the threshold "
+                f"{where}, beyond the paper's x = {check.paper_scale:g}: the scale the reason blames does not "
+                "explain it (a faithful negative)"
+            )
+    elif check.reason == "sampling":
+        if lo_hi is None:
+            result.pin_problem = "a sampling reason needs an interval, and this quantity has none (an exact value)"
+        elif result.verdict == "fails":
+            result.pin_problem = (
+                f"its whole interval lies beyond the threshold (margin {margin:+.4g} "
+                f"[{lo_hi[0]:+.4g}, {lo_hi[1]:+.4g}]): more items would not change the verdict, so the reason is "
+                "not sampling"
+            )
+        else:
+            result.evidence["items"] = result.n_items
+            result.evidence["items_to_decide"] = items_to_decide(result.n_items, margin, lo_hi)
+    elif check.reason == "setup":
+        result.evidence["setup"] = {q: point_values({q: measured.get(q)})[q] for q in check.evidence}
+
+
+def items_to_decide(n_items: int, margin: float, interval: tuple[float, float]) -> int | None:
+    """How many items would put the whole interval on the side of the threshold the point value lies on, at
+    the observed spread (an interval's half-width shrinks as 1 / sqrt(items)); None if the margin is 0."""
+    half = (interval[1] - interval[0]) / 2
+    if margin == 0:
+        return None
+    return int(np.ceil(n_items * (half / abs(margin)) ** 2))
+
+
+def scale_trend(knob: str, x: list[float], values: list[float], margins: np.ndarray) -> dict[str, Any]:
+    """A scale reason's evidence: the quantity along the knob and, when the last two points move toward the
+    threshold, where a line through them in log(x) would reach it."""
+    out: dict[str, Any] = {"knob": knob, "along_knob": {f"{xi:g}": v for xi, v in zip(x, values, strict=True)}}
+    m0, m1 = float(margins[-2]), float(margins[-1])
+    if m1 < 0 < m1 - m0 and x[-1] > x[-2] > 0:
+        slope = (m1 - m0) / np.log(x[-1] / x[-2])  # margin per e-fold of the knob
+        out["threshold_reached_at"] = float(x[-1] * np.exp(-m1 / slope))
+    return out
 
 
 def _fmt_value(value: Any) -> str:
@@ -493,6 +636,8 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
     for c in expectation.checks if expectation else ():
         if c.control is None:
             checks.append(run_check(c, measured))
+            if c.xfail:
+                pin_evidence(checks[-1], measured)
             continue
         if getattr(pipeline, "model_dir", None) is not None:
             skipped[c.name] = (
@@ -503,6 +648,8 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
         if c.control not in controls:
             controls[c.control] = measure(spec, pipeline, c.control)
         checks.append(run_control_check(c, measured, controls[c.control]))
+        if c.xfail:
+            pin_evidence(checks[-1], measured)
     out = point_values(measured)
     if controls:
         out["controls"] = {name: point_values(m) for name, m in controls.items()}
@@ -545,6 +692,9 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "outcome": c.outcome,
                     "detail": c.detail,
                     "why": c.check.xfail,
+                    "reason": c.check.reason,
+                    "evidence": c.evidence or None,
+                    "pin_problem": c.pin_problem,
                     "control": c.check.control,
                     "reference_value": c.reference_value,
                     "control_value": c.control_value,
@@ -598,8 +748,10 @@ __all__ = [
     "check_rows",
     "evaluate",
     "exit_code",
+    "items_to_decide",
     "load_spec",
     "load_specs",
+    "pin_evidence",
     "run_check",
     "tier_of",
     "verdict_table",

@@ -145,7 +145,7 @@ class SweepConfig:
     node_counts: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32, 64, 128, 256, 512, 768)
     n_subsets: int = 20  # random subsets per node count; n = 1 takes every single node, n = hidden all nodes
     hull_counts: tuple[int, ...] = (1, 2, 4)
-    hull_subsets: tuple[int, ...] = (25, 20, 20)
+    hull_subsets: tuple[int, ...] = (25, 20, 20)  # per hull count; for one node, >= hidden takes every node
     seed: int = 0
 
 

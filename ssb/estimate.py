@@ -10,6 +10,7 @@ replicate alike; the claims engine evaluates a check on each replicate to get it
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ LEVEL = 0.95  # two-sided percentile interval
 class Est:
     value: float
     reps: np.ndarray | None = None  # [N_BOOT] replicates; None: exact, or a single run with no spread
+    n_items: int = 1  # how many items the replicates resample (the most of any operand's)
 
     def interval(self, level: float = LEVEL) -> tuple[float, float] | None:
         """The percentile interval of the replicates, or None when there are none."""
@@ -42,7 +44,7 @@ class Est:
         a = self.reps if self.reps is not None else np.full(N_BOOT, self.value)
         b = o.reps if o.reps is not None else np.full(N_BOOT, o.value)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return Est(value, fn(a, b).astype(np.float64))
+            return Est(value, fn(a, b).astype(np.float64), max(self.n_items, o.n_items))
 
     def __add__(self, other):
         return self._apply(other, operator.add)
@@ -98,7 +100,7 @@ def means(rows: Sequence[dict[str, float]], metrics: Iterable[str], rng: np.rand
         return {m: Est(float(point[j])) for j, m in enumerate(metrics)}
     idx = rng.integers(0, len(table), size=(N_BOOT, len(table)))  # [N_BOOT, n_items]
     reps = table[idx].mean(axis=1)  # [N_BOOT, n_metrics]
-    return {m: Est(float(point[j]), reps[:, j]) for j, m in enumerate(metrics)}
+    return {m: Est(float(point[j]), reps[:, j], len(table)) for j, m in enumerate(metrics)}
 
 
 def paired(
@@ -112,15 +114,19 @@ def paired(
         return Est(value)
     idx = rng.integers(0, n, size=(N_BOOT, n))
     reps = np.array([stat({k: v[i] for k, v in data.items()}) for i in idx], dtype=np.float64)
-    return Est(value, reps)
+    return Est(value, reps, n)
 
 
 def minimum(values: Sequence[Est]) -> Est:
-    return _reduce(values, np.min)
+    """The smallest point value, with the replicates' minimum; its items are those of the smallest one."""
+    pick = values[int(np.argmin([v.value for v in values]))]
+    return dataclasses.replace(_reduce(values, np.min), n_items=pick.n_items)
 
 
 def maximum(values: Sequence[Est]) -> Est:
-    return _reduce(values, np.max)
+    """The largest point value, with the replicates' maximum; its items are those of the largest one."""
+    pick = values[int(np.argmax([v.value for v in values]))]
+    return dataclasses.replace(_reduce(values, np.max), n_items=pick.n_items)
 
 
 def average(values: Sequence[Est]) -> Est:
@@ -132,7 +138,7 @@ def _reduce(values: Sequence[Est], fn: Callable[..., Any]) -> Est:
     if all(v.reps is None for v in values):
         return Est(value)
     stacked = np.stack([v.reps if v.reps is not None else np.full(N_BOOT, v.value) for v in values])  # [k, N_BOOT]
-    return Est(value, fn(stacked, axis=0))
+    return Est(value, fn(stacked, axis=0), max(v.n_items for v in values))
 
 
 def replicate_matrix(points: Sequence[Est]) -> np.ndarray | None:

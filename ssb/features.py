@@ -144,11 +144,11 @@ def one_at_a_time(
     max_len: int,
     copies_per_batch: int = 256,
     progress: bool = True,
-) -> tuple[dict[int, torch.Tensor], torch.Tensor, float]:
-    """Features ``{L: [n_tokens, hidden]}`` and true ids ``[n_tokens]``, every token masked once.
+) -> tuple[dict[int, torch.Tensor], torch.Tensor, float, torch.Tensor]:
+    """Features ``{L: [n_tokens, hidden]}`` and true ids ``[n_tokens]``, every token masked once; the
+    masked positions per second; and each token's paragraph (its index in ``texts``, ``[n_tokens]``).
 
-    Returns also the masked positions per second. Paragraphs are taken shortest first so that the copies
-    batched together have similar lengths.
+    Paragraphs are taken shortest first so that the copies batched together have similar lengths.
     """
     model.eval()
     enc = tokenizer(texts, truncation=True, max_length=max_len, return_special_tokens_mask=True)
@@ -158,6 +158,7 @@ def one_at_a_time(
     total = sum(len(s) - sum(s) for s in special)
     feats: dict[int, list[torch.Tensor]] = {layer: [] for layer in layers}
     ids: list[int] = []
+    paragraphs: list[int] = []
     started = time.time()
     copies = one_at_a_time_copies(input_ids, special, tokenizer.mask_token_id)
     with (
@@ -168,13 +169,14 @@ def one_at_a_time(
             rows = [c[2] for c in batch]
             positions = torch.tensor([c[1] for c in batch])
             ids += [input_ids[p][pos] for p, pos, _ in batch]
+            paragraphs += [order[p] for p, _, _ in batch]
             tokens, attention = _pad(rows, tokenizer.pad_token_id)
             run_capturing(model, input_ids=tokens.to(_device(model)), attention_mask=attention.to(_device(model)))
             for layer in layers:
                 feats[layer].append(captured[layer].cpu()[torch.arange(len(rows)), positions])
             bar.update(len(rows))
     rate = total / max(time.time() - started, 1e-9)
-    return {layer: torch.cat(v) for layer, v in feats.items()}, torch.tensor(ids), rate
+    return {layer: torch.cat(v) for layer, v in feats.items()}, torch.tensor(ids), rate, torch.tensor(paragraphs)
 
 
 @torch.no_grad()

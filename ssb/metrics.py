@@ -6,7 +6,9 @@
 - ``diagonal_confidence``: sum of the positive diagonal / sum of those classes' columns;
 - ``n_predicted``: non-zero columns (classes ever predicted); ``accuracy``: trace / total;
 - ``zero_diagonal_fraction``: the fraction of all inputs predicted as a class whose diagonal is zero (the
-  elements of occupied columns with a zero diagonal; the paper: "less than a few percent").
+  elements of occupied columns with a zero diagonal; the paper: "less than a few percent");
+- ``zero_diagonal_column_share``: the fraction of the occupied columns whose diagonal is zero (§4's
+  "probability of finding a non-zero column with zero diagonal element", read as a share of columns).
 An empty diagonal gives ``n_pos = 0`` and zeros for every ratio (no division by zero).
 """
 
@@ -29,6 +31,7 @@ class DiagonalMetrics:
     accuracy: float
     n_inputs: int
     zero_diagonal_fraction: float
+    zero_diagonal_column_share: float
 
     def as_dict(self) -> dict[str, float]:
         return asdict(self)
@@ -56,6 +59,7 @@ def diagonal_metrics(confusion: sp.spmatrix) -> DiagonalMetrics:
         accuracy=float(diag.sum() / total) if total else 0.0,
         n_inputs=int(total),
         zero_diagonal_fraction=float(cols[~pos].sum() / total) if total else 0.0,
+        zero_diagonal_column_share=float(((cols > 0) & ~pos).sum() / (cols > 0).sum()) if total else 0.0,
     )
 
 

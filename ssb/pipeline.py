@@ -28,6 +28,10 @@ class Pipeline(Resolver):
         """Fig. 4 on system ``name``: see :func:`ssb.experiments.nodes.token_node_sweep`."""
         return nodes.token_node_sweep(self, within_head, name, counts)
 
+    def validation_scale(self, name: str = "reference") -> dict[str, Any]:
+        """The scale knob of the validation set: see :func:`ssb.experiments.nodes.validation_scale`."""
+        return nodes.validation_scale(self, name)
+
     def valid_token_counts(self, name: str = "reference") -> dict[int, int]:
         return nodes.valid_token_counts(self, name)
 

@@ -230,7 +230,7 @@ def results_table(payload: dict[str, Any]) -> str:
                 against += f"{_short_value(c['control_value'])})"
             cells.append(
                 f"`{c['check']}` {_short_value(c['value'])}{ci}{against} {c['threshold']}: **{c['outcome']}**"
-                + (f" ({c['verdict']})" if c["outcome"] == "xfail" else "")
+                + (f" ({c['verdict']}, {c.get('reason')})" if c["outcome"] == "xfail" else "")
             )
         shown = ", ".join(dict.fromkeys(controls)) or "—"
         rows.append(f"| {claim['id']} | {claim['paper']} | {claim['verdict']} | {shown} | {'<br>'.join(cells)} |")
@@ -494,8 +494,11 @@ def _write_report_files(
         lines += ["### Skipped at this profile", ""] + [f"- **{v.spec.id}**: {v.skipped}" for v in skipped] + [""]
     pinned = [(v, c) for v in verdicts for c in v.checks if c.check.xfail]
     if pinned:
-        lines += ["### Checks expected to fail at this tier, and why", ""]
-        lines += [f"- **{v.spec.id}** `{c.check.name}` ({c.outcome}): {c.check.xfail}" for v, c in pinned] + [""]
+        lines += ["### Checks expected to fail at this tier, why, and the run's evidence", ""]
+        for v, c in pinned:
+            lines.append(f"- **{v.spec.id}** `{c.check.name}` ({c.outcome}, {c.check.reason}): {c.check.xfail}")
+            lines += [f"  - {line}" for line in evidence_lines(c)]
+        lines.append("")
     for i, (name, (column, extra_pl)) in enumerate(extra_columns.items()):
         lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
         lines += [

@@ -218,7 +218,7 @@ class Resolver:
         p, c = self.profile.probe, self.profile.corpus
         return config_hash(
             "token-features",
-            split,
+            *((split, VALID_FEATURES_VERSION) if split == "valid" else (split,)),
             bb_id,
             self.layers(),
             self._n_paragraphs(name, split),
@@ -258,15 +258,17 @@ class Resolver:
             p = self.profile.probe
             max_len = min(self.profile.backbone.max_len, model.config.max_position_embeddings)
             meta: dict[str, Any] = {"vocab_size": len(tokenizer)}
+            extra: dict[str, torch.Tensor] = {}  # valid: each position's paragraph [n_positions]
             if split == "train":
                 feats, ids = masked_random(
                     model, tokenizer, paragraphs.train[:n], self.layers(), max_len, seed=p.seed, progress=self.progress
                 )
             else:
-                feats, ids, meta["masked_positions_per_s"] = one_at_a_time(
+                feats, ids, meta["masked_positions_per_s"], extra["paragraph"] = one_at_a_time(
                     model, tokenizer, paragraphs.valid[:n], self.layers(), max_len, progress=self.progress
                 )
-            save_file({**{f"layer{k}": v for k, v in feats.items()}, "ids": ids}, str(folder / "features.safetensors"))
+            tensors = {**{f"layer{k}": v for k, v in feats.items()}, "ids": ids, **extra}
+            save_file(tensors, str(folder / "features.safetensors"))
             return {**meta, "n_positions": int(len(ids))}
 
         folder, _ = self.store.build("token-features", key, build)

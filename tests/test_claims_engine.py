@@ -15,8 +15,10 @@ from ssb.claims import (
     Verdict,
     evaluate,
     exit_code,
+    items_to_decide,
     load_spec,
     load_specs,
+    pin_evidence,
     run_check,
     tier_of,
 )
@@ -88,6 +90,28 @@ def test_every_spec_quotes_the_paper_verbatim():
             "'tolerance' applies to shape 'dip-then-rise'",
         ),
         (("value = 0 }", 'value = 0, xfail = "" }'), "field 'xfail' must be a non-empty string"),
+        # a pin names its kind of reason and the evidence that kind needs
+        (("value = 0 }", 'value = 0, xfail = "r" }'), "a pinned check needs field 'reason'"),
+        (("value = 0 }", 'value = 0, reason = "luck", xfail = "r" }'), "needs field 'reason', one of scale"),
+        (("value = 0 }", 'value = 0, reason = "sampling" }'), "field 'reason' belongs to a pinned check"),
+        (("value = 0 }", 'value = 0, reason = "scale", xfail = "r" }'), "field 'knob'"),
+        (
+            ("value = 0 }", 'value = 0, reason = "scale", knob = "apt_1", paper_scale = 9, xfail = "r" }'),
+            "field 'knob' names 'apt_1', which is not a curve",
+        ),
+        (
+            ("value = 0 }", 'value = 0, reason = "scale", knob = "apt_vs_heads", xfail = "r" }'),
+            "a scale reason needs field 'paper_scale'",
+        ),
+        (
+            ("value = 0 }", 'value = 0, reason = "sampling", paper_scale = 9, xfail = "r" }'),
+            "field 'paper_scale' goes with reason 'scale'",
+        ),
+        (("value = 0 }", 'value = 0, reason = "setup", xfail = "r" }'), "field 'evidence'"),
+        (
+            ("value = 0 }", 'value = 0, reason = "setup", evidence = ["nope"], xfail = "r" }'),
+            "field 'evidence' names 'nope'",
+        ),
         (
             ("value = 0 }", 'value = 0 }, { quantity = "apt_1", op = ">", value = 1 }'),
             "two checks are named 'apt_1:gt'",
@@ -350,3 +374,60 @@ def test_the_cpu_tier_names_each_claims_controls_and_only_there():
         for tier, expectation in spec.expect.items():
             controls = {c.control for c in expectation.checks if c.control}
             assert controls == (CPU_CONTROLS.get(spec.id, set()) if tier == "cpu" else set()), (spec.id, tier)
+
+
+def _pinned(reason, value, **fields):
+    check = Check("q", op=">", value=1.0, xfail="a reason", reason=reason, **fields)
+    result = run_check(check, {"q": value})
+    return result
+
+
+def test_a_scale_reason_shows_its_trend_and_where_it_would_reach_the_threshold():
+    # margins -0.3 at x = 10 and -0.2 at x = 100: 0.1 per decade, so the threshold is reached at x = 10^4
+    knob = {"10": 0.7, "100": 0.8}
+    result = _pinned("scale", 0.8, knob="k", paper_scale=1e5)
+    pin_evidence(result, {"q": 0.8, "k": knob})
+    assert result.pin_problem is None and result.outcome == "xfail"
+    assert result.evidence["along_knob"] == knob and result.evidence["threshold_reached_at"] == pytest.approx(1e4)
+    short = _pinned("scale", 0.8, knob="k", paper_scale=1e3)  # the paper's setup lies before that
+    pin_evidence(short, {"q": 0.8, "k": knob})
+    assert short.outcome == "MISPINNED" and "beyond the paper's x = 1000" in short.pin_problem
+
+
+def test_a_scale_reason_whose_trend_moves_away_is_a_faithful_negative():
+    result = _pinned("scale", 0.6, knob="k", paper_scale=1e5)
+    pin_evidence(result, {"q": 0.6, "k": {"10": 0.8, "100": 0.7, "1000": 0.6}})
+    assert result.outcome == "MISPINNED" and "does not move toward the threshold" in result.pin_problem
+    verdict = Verdict(SimpleNamespace(id="x"), "cpu", [result], {})
+    assert verdict.label == "MISPINNED" and exit_code([verdict]) == 1
+
+
+def test_a_sampling_reason_counts_the_items_that_would_decide():
+    value = Est(1.05, np.random.default_rng(0).normal(1.05, 0.05, N_BOOT), n_items=20)
+    result = _pinned("sampling", value)
+    pin_evidence(result, {"q": value})
+    assert result.verdict == "inconclusive" and result.pin_problem is None
+    half = (result.margin_interval[1] - result.margin_interval[0]) / 2
+    assert result.evidence["items"] == 20
+    assert result.evidence["items_to_decide"] == int(np.ceil(20 * (half / 0.05) ** 2)) > 20
+    assert items_to_decide(20, 0.0, (-1, 1)) is None
+
+
+@pytest.mark.parametrize("value", [Est(0.5, np.full(N_BOOT, 0.5) + np.linspace(-0.1, 0.1, N_BOOT), 20), 0.5])
+def test_a_sampling_reason_needs_an_interval_that_straddles(value):
+    result = _pinned("sampling", value)  # decisively below 1, or exact: more items would not decide
+    pin_evidence(result, {"q": value})
+    assert result.outcome == "MISPINNED"
+
+
+def test_a_setup_reason_shows_the_quantities_it_names():
+    result = _pinned("setup", 0.5, evidence=("a", "b"))
+    pin_evidence(result, {"q": 0.5, "a": Est(0.4), "b": 0.3})
+    assert result.evidence["setup"] == {"a": 0.4, "b": 0.3} and result.outcome == "xfail"
+
+
+def test_estimates_count_the_items_they_resample():
+    from ssb.estimate import means
+
+    est = means([{"m": float(i)} for i in range(7)], ("m",), np.random.default_rng(0))["m"]
+    assert est.n_items == 7 and (est * 2).n_items == 7 and (est - Est(1.0)).n_items == 7

@@ -173,8 +173,8 @@ def test_features_extracted_on_the_gpu_match_the_cpu():
     texts = ["the cat sat on the mat", "a dog ran in the park near the river", "paris is the capital of france"]
     tokenizer = build_tokenizer(TokenizerConfig(kind="wordpiece", vocab_size=120), texts * 20)
     model = build_mlm(BackboneConfig(n_layers=2, hidden=32, n_heads=4, intermediate=64, max_len=32), len(tokenizer))
-    on_cpu, ids_cpu, _ = one_at_a_time(model.eval(), tokenizer, texts, (1, 2), 32, progress=False)
-    on_gpu, ids_gpu, _ = one_at_a_time(model.cuda(), tokenizer, texts, (1, 2), 32, progress=False)
+    on_cpu, ids_cpu, _, _ = one_at_a_time(model.eval(), tokenizer, texts, (1, 2), 32, progress=False)
+    on_gpu, ids_gpu, _, _ = one_at_a_time(model.cuda(), tokenizer, texts, (1, 2), 32, progress=False)
     torch.testing.assert_close(ids_gpu, ids_cpu)
     for layer in (1, 2):
         assert on_gpu[layer].device.type == "cpu"  # features come back to the CPU for the store

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssb.estimate import N_BOOT, Est, average, exact, maximum, means, paired
+from ssb.estimate import N_BOOT, Est, average, exact, maximum, means, minimum, paired
 
 
 def test_means_pair_the_metrics():
@@ -41,3 +41,8 @@ def test_paired_resamples_items_jointly():
         {"x": [1, 2, 3, 4], "y": [2, 4, 6, 8]}, np.random.default_rng(0), lambda d: d["y"].sum() / d["x"].sum()
     )
     assert est.value == 2.0 and np.allclose(est.reps, 2.0)
+
+
+def test_the_extreme_of_several_estimates_counts_the_items_of_the_one_it_picks():
+    few, many = Est(3.0, np.full(N_BOOT, 3.0), n_items=20), Est(1.0, np.full(N_BOOT, 1.0), n_items=192)
+    assert maximum([few, many]).n_items == 20 and minimum([few, many]).n_items == 192

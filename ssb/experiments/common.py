@@ -7,6 +7,7 @@ import hashlib
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 
 from .. import aperture
 from ..config import config_hash
@@ -22,8 +23,10 @@ METRIC_FIELDS = (
     "n_predicted",
     "accuracy",
     "zero_diagonal_fraction",
+    "zero_diagonal_column_share",
 )
-SWEEP_VERSION = 5  # bump when a sweep's stored content changes (4: zero_diagonal_fraction; 5: one entry a group)
+# bump when a sweep's stored content changes (4: zero_diagonal_fraction; 5: one entry a group; 6: column share)
+SWEEP_VERSION = 6
 
 
 def results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
@@ -44,13 +47,15 @@ def token_sweep(
     layer: int | None = None,
     name: str = "reference",
     keep_recognised: bool = False,
+    positions: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Subsets of the block-``layer`` nodes of system ``name`` through its token probe, on the validation
     features (one masked token at a time): per group, every metric over its subsets (and, with
     ``keep_recognised``, the tokens each subset recognises).
 
     Each group is cached on its own, under the probe, the validation features and the group's masks, so
-    that an experiment asking for a group another one has computed (one node, say) reads it back."""
+    that an experiment asking for a group another one has computed (one node, say) reads it back.
+    ``positions``: indices of the validation positions to read (default all), a scale knob."""
     layer = layer or pl.profile.probe.layer
     head, probe_key = pl.token_probe(layer, name)
     valid_key = pl.valid_features_key(name)
@@ -64,10 +69,13 @@ def token_sweep(
             hashlib.sha256(masks.tobytes()).hexdigest(),
             masks.shape,
             keep_recognised,
+            *(() if positions is None else (hashlib.sha256(positions.tobytes()).hexdigest(),)),
         )
 
         def compute(group: str = group, masks: np.ndarray = masks) -> dict[str, Any]:
             X, y, vocab = pl.valid_features(layer, name)
+            if positions is not None:
+                X, y = X[torch.from_numpy(positions).to(X.device)], y[positions]
             results = pl.sweep(head, X, y, masks, vocab, f"sweep {label} (block {layer}), {group}")
             summary = results_summary(results)
             if keep_recognised:

@@ -125,7 +125,7 @@ def label_sweeps(pl: Resolver, head: LabelHead, X: torch.Tensor, y: np.ndarray, 
     W, b = head.out.weight.detach().cpu().double().numpy(), head.out.bias.detach().cpu().double().numpy()
     hull = {}
     for n, count in zip(sw.hull_counts, sw.hull_subsets, strict=True):
-        masks = aperture.random_nodes(D, n, count, sw.seed + 17)
+        masks = aperture.hull_subsets(D, n, count, sw.seed + 17)
         results = pl.sweep(head, X, y, masks, n_labels, f"FewRel hull, {n} nodes")
         hull[str(n)] = {
             "n_pos": [r.metrics.n_pos for r in results],

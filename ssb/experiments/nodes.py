@@ -41,3 +41,37 @@ def valid_token_counts(pl: Resolver, name: str = "reference") -> dict[int, int]:
     _, y, _ = pl.valid_features(pl.profile.probe.layer, name)
     ids, counts = np.unique(y, return_counts=True)
     return dict(zip(ids.tolist(), counts.tolist(), strict=True))
+
+
+# The scale knob of the validation set: nested random fractions of the validation paragraphs (all of them
+# last), read by the single heads and by one node, 12 nodes (the paper's crossover) and all nodes.
+SCALE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
+SCALE_NODE_COUNTS = (1, 12)
+
+
+def validation_scale(pl: Resolver, name: str = "reference") -> dict[str, dict[str, Any]]:
+    """``{n_paragraphs: {"heads": summary, "1": summary, ...}}``: each head alone and the node groups of
+    ``SCALE_NODE_COUNTS`` and all nodes (those in ``sweep.node_counts``), on every token of the first
+    ``f`` of one random order of the validation paragraphs, for each ``f`` in ``SCALE_FRACTIONS``. The
+    subsets are the head table's and the node sweep's; all the paragraphs read their cached groups back."""
+    D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
+    paragraph = pl.valid_paragraphs(name)  # [n_positions]
+    n = int(paragraph.max()) + 1  # the validation paragraphs read (a short corpus may hold fewer than asked)
+    order = np.random.default_rng(sw.seed).permutation(n)
+    counts = [c for c in (*SCALE_NODE_COUNTS, D) if c in sw.node_counts]
+    out: dict[str, dict[str, Any]] = {}
+    for fraction in SCALE_FRACTIONS:
+        k = max(1, round(fraction * n))
+        positions = None if k == n else np.flatnonzero(np.isin(paragraph, order[:k]))
+        heads = token_sweep(
+            pl,
+            f"heads:{name}@{k}",
+            {"1": aperture.each_head(D, H)},
+            name=name,
+            keep_recognised=True,
+            positions=positions,
+        )
+        groups = {str(c): aperture.node_sweep_subsets(D, c, sw.n_subsets, sw.seed) for c in counts}
+        nodes = token_sweep(pl, f"nodes:{name}@{k}", groups, name=name, positions=positions)
+        out[str(k)] = {"heads": heads["1"], **{g: nodes[g] for g in groups}}
+    return out

@@ -51,7 +51,9 @@ def test_hook_equals_recomputation_from_q_k_v():
 def test_one_at_a_time_counts_every_token_once():
     tok = train_wordpiece(TEXTS, 200)
     model = _model()
-    feats, ids, rate = one_at_a_time(model, tok, TEXTS, (1, 2), max_len=32, copies_per_batch=7, progress=False)
+    feats, ids, rate, paragraphs = one_at_a_time(
+        model, tok, TEXTS, (1, 2), max_len=32, copies_per_batch=7, progress=False
+    )
     enc = tok(TEXTS, truncation=True, max_length=32, return_special_tokens_mask=True)
     expected = Counter(
         i
@@ -61,6 +63,13 @@ def test_one_at_a_time_counts_every_token_once():
     )
     assert Counter(ids.tolist()) == expected and rate > 0
     assert feats[1].shape == feats[2].shape == (sum(expected.values()), 24)
+    per_paragraph = Counter(paragraphs.tolist())  # each token's paragraph, by its index in TEXTS
+    assert per_paragraph == {
+        i: len(spec) - sum(spec) for i, spec in enumerate(enc["special_tokens_mask"]) if len(spec) > sum(spec)
+    }
+    for i, spec in enumerate(enc["special_tokens_mask"]):
+        row = [t for t, s in zip(enc["input_ids"][i], spec, strict=True) if not s]
+        assert ids[paragraphs == i].tolist() == row  # a paragraph's tokens in their order
 
 
 def test_masked_random_is_seeded_and_skips_specials():

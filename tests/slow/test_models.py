@@ -52,7 +52,7 @@ def test_minilm_goes_through_features_and_probe(tmp_path):
     tok = load_tokenizer(folder)
     assert model.config.num_hidden_layers == 6 and model.config.num_attention_heads == 12
     texts = ["the quick brown fox jumps over the lazy dog", "paris is the capital of france"]
-    feats, ids, _ = one_at_a_time(model, tok, texts, (6,), max_len=32, progress=False)
+    feats, ids, _, _ = one_at_a_time(model, tok, texts, (6,), max_len=32, progress=False)
     assert feats[6].shape == (len(ids), 384)
     assert cls_vectors(model, tok, texts, (3, 6), 32, progress=False)[3].shape == (2, 384)
     head = TokenHead(384, len(tok))
