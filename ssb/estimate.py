@@ -117,6 +117,12 @@ def paired(
     return Est(value, reps, n)
 
 
+def absolute(est: Est) -> Est:
+    """``|est|``, replicate by replicate."""
+    reps = None if est.reps is None else np.abs(est.reps)
+    return Est(abs(est.value), reps, est.n_items)
+
+
 def minimum(values: Sequence[Est]) -> Est:
     """The smallest point value, with the replicates' minimum; its items are those of the smallest one."""
     pick = values[int(np.argmin([v.value for v in values]))]

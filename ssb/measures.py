@@ -13,6 +13,7 @@ Numbers that average node subsets, heads or hull subsets carry bootstrap replica
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from .estimate import Est, average, exact, maximum, means, minimum, paired
+from .estimate import Est, absolute, average, exact, maximum, means, minimum, paired
 from .metrics import jaccard_pairs
 from .systems import FEWREL_CONTROLS, TOKEN_CONTROLS
 
@@ -141,6 +142,12 @@ def _guess(n_pos: Est) -> Est:
 
 # ---------------------------------------------------------------------------- heads (§3)
 FREQUENT = 100  # §3: "For frequencies greater than 100 the heads recognized 8,428 tokens out of 9,386"
+PAPER_VALID_PARAGRAPHS = 90_000  # the paper's validation set, which FREQUENT counts occurrences in
+
+
+def frequent_threshold(n_valid_paragraphs: int) -> float:
+    """The paper's "greater than 100" occurrences, scaled from its 90,000 validation paragraphs to ours."""
+    return FREQUENT * n_valid_paragraphs / PAPER_VALID_PARAGRAPHS
 
 
 @measure(
@@ -148,6 +155,7 @@ FREQUENT = 100  # §3: "For frequencies greater than 100 the heads recognized 8,
     scalars=(
         "n_pos_min",
         "n_pos_mean",
+        "n_pos_mean_fraction",
         "apt_mean",
         "confidence_mean",
         "apt_over_guess",
@@ -157,6 +165,7 @@ FREQUENT = 100  # §3: "For frequencies greater than 100 the heads recognized 8,
         "union_fraction",
         "frequent_coverage",
     ),
+    curves=("recognised_share_vs_frequency",),
     info=(
         "n_pos_per_head",
         "apt_per_head",
@@ -176,10 +185,12 @@ def head_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
     sets = [set(r) for r in heads["recognised"]]
     union = set().union(*sets)
     counts = pl.valid_token_counts(system)
-    frequent = {t for t, c in counts.items() if c > FREQUENT}
+    threshold = frequent_threshold(pl.profile.probe.n_valid_paragraphs)
+    frequent = {t for t, c in counts.items() if c > threshold}
     return {
         "n_pos_min": exact(min(h["n_pos"] for h in heads["per_subset"])),
         "n_pos_mean": g["n_pos"],
+        "n_pos_mean_fraction": g["n_pos"] / max(table["n_distinct_tokens"], 1),
         "apt_mean": g["apt"],
         "confidence_mean": g["diagonal_confidence"],
         "apt_over_guess": g["apt"] * g["n_pos"],
@@ -188,13 +199,30 @@ def head_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
         "union_recognised": exact(len(union)),
         "union_fraction": exact(len(union) / max(table["n_distinct_tokens"], 1)),
         "frequent_coverage": exact(len(frequent & union) / len(frequent)) if frequent else None,
+        "recognised_share_vs_frequency": _share_by_frequency(counts, union),
         "n_pos_per_head": [h["n_pos"] for h in heads["per_subset"]],
         "apt_per_head": [round(h["apt"], 4) for h in heads["per_subset"]],
         "n_distinct_tokens": table["n_distinct_tokens"],
         "vocab_size": table["vocab_size"],
         "n_frequent_tokens": len(frequent),
-        "frequent_threshold": FREQUENT,
+        "frequent_threshold": threshold,
     }
+
+
+FREQUENCY_BANDS = (1, 2, 6, 21, 101)  # lower edges: 1, 2-5, 6-20, 21-100, > 100 occurrences
+
+
+def _share_by_frequency(counts: dict[int, int], recognised: set[int]) -> dict[str, Est]:
+    """§3's "most of the unrecognized tokens were those with low frequencies": the share of the validation
+    tokens some head recognises, per band of how often they occur (x: the band's lower edge; bands with no
+    token left out)."""
+    edges = (*FREQUENCY_BANDS, float("inf"))
+    out = {}
+    for lo, hi in itertools.pairwise(edges):
+        band = [t for t, c in counts.items() if lo <= c < hi]
+        if band:
+            out[str(lo)] = exact(sum(t in recognised for t in band) / len(band))
+    return out
 
 
 def _head_groups(table: dict[str, Any]) -> list[str]:
@@ -204,7 +232,7 @@ def _head_groups(table: dict[str, Any]) -> list[str]:
 @measure(
     needs=("heads",),
     curves=("n_pos_vs_heads", "apt_vs_heads", "confidence_vs_heads"),
-    scalars=("n_pos_{g}", "apt_{g}", "confidence_{g}"),
+    scalars=("n_pos_{g}", "n_pos_fraction_{g}", "apt_{g}", "confidence_{g}"),
     info=("heads_per_group",),
     systems=TOKEN_SYSTEMS,
 )
@@ -218,26 +246,49 @@ def head_cooperation(pl: Any, system: str = "reference") -> dict[str, Any]:
     for metric, name in (("n_pos", "n_pos"), ("apt", "apt"), ("diagonal_confidence", "confidence")):
         out[f"{name}_vs_heads"] = {x[g]: groups[g][metric] for g in groups}
         out.update({f"{name}_{g}": groups[g][metric] for g in groups})
+    distinct = max(table["n_distinct_tokens"], 1)  # Table 1's counts as shares of the distinct validation tokens
+    out.update({f"n_pos_fraction_{g}": groups[g]["n_pos"] / distinct for g in groups})
     return out
 
 
 @measure(
-    needs=("heads",),
-    scalars=("all_over_union", "n_pos_all", "union_single_heads"),
-    info=("n_pos_per_head",),
+    needs=("heads", "token-nodes"),
+    scalars=("all_over_union", "n_pos_all", "union_single_heads", "nodes_over_union_{n}", "nodes_over_sum_{n}"),
+    info=("n_pos_per_head", "jointly_only_{n}", "jointly_only_tokens_{n}"),
     systems=TOKEN_SYSTEMS,
 )
 def cooperation_beyond_sum(pl: Any, system: str = "reference") -> dict[str, Any]:
-    """All heads together against the union of what the heads recognise one at a time."""
+    """All heads together against the union of what the heads recognise one at a time; and n random nodes
+    (2 and 4, the reference's) against the union and the sum of what their nodes recognise alone, paired
+    over the subsets, with the tokens a subset recognises that none of its nodes does alone."""
     table = pl.head_table(system)
     union = set().union(*(set(r) for r in table["1"]["recognised"]))
     n_all = table["all"]["per_subset"][0]["n_pos"]
-    return {
+    out: dict[str, Any] = {
         "all_over_union": exact(n_all / max(len(union), 1)),
         "n_pos_all": exact(n_all),
         "union_single_heads": exact(len(union)),
         "n_pos_per_head": [h["n_pos"] for h in table["1"]["per_subset"]],
     }
+    if system != "reference":
+        return out
+    sweep = pl.token_node_sweep()
+    single = [set(r) for r in sweep["1"]["recognised"]]  # node i's tokens alone, i = 0 .. hidden - 1
+    for n in (c for c in ("2", "4") if c in sweep):
+        together = [set(r) for r in sweep[n]["recognised"]]
+        alone = [[single[i] for i in nodes] for nodes in pl.subset_nodes(int(n))]
+        unions = [set().union(*sets) for sets in alone]
+        data = {
+            "pos": [len(t) for t in together],
+            "union": [len(u) for u in unions],
+            "sum": [sum(len(x) for x in sets) for sets in alone],
+        }
+        out[f"nodes_over_union_{n}"] = paired(data, _rng(), lambda d: d["pos"].mean() / max(d["union"].mean(), 1e-12))
+        out[f"nodes_over_sum_{n}"] = paired(data, _rng(), lambda d: d["pos"].mean() / max(d["sum"].mean(), 1e-12))
+        jointly = [t - u for t, u in zip(together, unions, strict=True)]
+        out[f"jointly_only_{n}"] = float(np.mean([len(j) for j in jointly]))
+        out[f"jointly_only_tokens_{n}"] = sorted(set().union(*jointly))
+    return out
 
 
 @measure(
@@ -361,14 +412,14 @@ def pretrain_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
 
 @measure(
     needs=("token-nodes", "token-nodes-within-head"),
-    scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff"),
+    scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff", "apt_max_abs_rel_diff", "n_pos_max_abs_rel_diff"),
     curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),
     info=("counts", "apt_within_higher", "apt_random", "apt_within_head"),
 )
 def subset_origin(pl: Any) -> dict[str, Any]:
     """Signed relative difference (within one head - at random) / at random, per subset size from 2 nodes
-    to one head (one node is the same either way), and its mean over the sizes; each arm is resampled over
-    its own subsets."""
+    to one head (one node is the same either way), its mean over the sizes and its largest size in absolute
+    value; each arm is resampled over its own subsets."""
     rng = _rng()
     rnd, within = pl.token_node_sweep(), pl.token_node_sweep(within_head=True)
     counts = [n for n in _points(within) if n in rnd and n != "1"]
@@ -379,6 +430,7 @@ def subset_origin(pl: Any) -> dict[str, Any]:
         diff = {n: (w[n][metric] - r[n][metric]) / r[n][metric] for n in counts}
         out[f"{metric}_rel_diff_vs_nodes"] = diff
         out[f"{metric}_mean_rel_diff"] = average(list(diff.values()))
+        out[f"{metric}_max_abs_rel_diff"] = maximum([absolute(d) for d in diff.values()])  # signs cannot cancel
     out["apt_within_higher"] = sum(w[n]["apt"].value > r[n]["apt"].value for n in counts)
     out["apt_random"] = {n: r[n]["apt"].value for n in counts}
     out["apt_within_head"] = {n: w[n]["apt"].value for n in counts}
@@ -397,9 +449,21 @@ def finetune_crossover(pl: Any, system: str = "reference") -> dict[str, Any]:
     }
 
 
-@measure(needs=("fewrel-finetuned",), **CONFIDENCE, systems=FEWREL_SYSTEMS)
+@measure(
+    needs=("fewrel-finetuned",),
+    curves=CONFIDENCE["curves"],
+    scalars=(*CONFIDENCE["scalars"], "zero_diagonal_fraction_{n}"),
+    systems=FEWREL_SYSTEMS,
+)
 def finetune_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
-    return _confidence(_fewrel_system(pl, system)["nodes"])
+    """Fig. 5C, and §5's "almost all inputs predict one of the diagonal labels": the share of the test
+    inputs predicted as a label with a zero diagonal, per number of nodes."""
+    nodes = _fewrel_system(pl, system)["nodes"]
+    out = _confidence(nodes)
+    for x in _points(nodes):
+        fraction = means(nodes[x]["per_subset"], ("zero_diagonal_fraction",), _rng())["zero_diagonal_fraction"]
+        out[f"zero_diagonal_fraction_{x}"] = fraction
+    return out
 
 
 @measure(needs=("fewrel-finetuned",), **NODE_GUESS, systems=FEWREL_SYSTEMS)
@@ -443,18 +507,24 @@ def hull_tightness(pl: Any) -> dict[str, Any]:
         "bound_ratio_max",
         "random_n_predicted_{n}",
         "random_n_predicted_max",
+        "random_n_predicted_range",
         "trained_n_predicted_{n}",
+        "trained_over_random_predicted_{n}",
+        "trained_over_random_predicted_min",
     ),
     info=("bound_trained_{n}", "bound_random_{n}", "untrained_head_bound_ratio_{n}", "untrained_head_n_predicted_{n}"),
 )
 def hull_untrained(pl: Any) -> dict[str, Any]:
     """The random system is the randomly initialised backbone with a label head trained on its features
     (the paper compares the *classifier head's* bound on both backbones). The hull panels of both systems
-    use the same node subsets, so they are resampled jointly. The head at initialisation is reported."""
+    use the same node subsets, so they are resampled jointly. The head at initialisation is reported
+    (``untrained_head_*``). Beside the bounds: how many labels each system predicts per panel, their
+    ratio (the paper's "main difference"), and the spread of the random system's across the panels'
+    sizes ("independent of the size of the input nodes")."""
     rng = _rng()
     trained, random = pl.fewrel("finetuned"), pl.fewrel("random")
     out: dict[str, Any] = {}
-    ratios, predicted = [], []
+    ratios, predicted, contrast = [], [], []
     for n, t in trained["hull"].items():
         r, u = random["trained_head"]["hull"][n], random["hull"][n]
         _hull_panel(t)
@@ -473,6 +543,8 @@ def hull_untrained(pl: Any) -> dict[str, Any]:
         out[f"random_n_predicted_{n}"] = paired(data, rng, lambda d: d["pr"].mean())
         predicted.append(out[f"random_n_predicted_{n}"])
         out[f"trained_n_predicted_{n}"] = paired(data, rng, lambda d: d["pt"].mean())
+        out[f"trained_over_random_predicted_{n}"] = paired(data, rng, lambda d: d["pt"].mean() / d["pr"].mean())
+        contrast.append(out[f"trained_over_random_predicted_{n}"])
         out[f"bound_trained_{n}"], out[f"bound_random_{n}"] = float(np.mean(t["bound"])), float(np.mean(r["bound"]))
         out[f"untrained_head_bound_ratio_{n}"] = float(np.mean(u["bound"]) / np.mean(t["bound"]))
         out[f"untrained_head_n_predicted_{n}"] = float(np.mean(u["n_predicted"]))
@@ -481,21 +553,32 @@ def hull_untrained(pl: Any) -> dict[str, Any]:
             "bound_ratio_min": minimum(ratios),
             "bound_ratio_max": maximum(ratios),
             "random_n_predicted_max": maximum(predicted),
+            "random_n_predicted_range": maximum(predicted) - minimum(predicted),  # across the panels' sizes
+            "trained_over_random_predicted_min": minimum(contrast),
         }
     )
     return out
 
 
 # ---------------------------------------------------------------------------- variants (§3, appendix, §7)
+def _learned_ratio(symmetric: float | None, normal: float | None, floor: float) -> Est | None:
+    """What the symmetric model learned above the unigram floor, as a share of what the normal one learned."""
+    if symmetric is None or normal is None or normal <= floor:
+        return None
+    return exact((symmetric - floor) / (normal - floor))
+
+
 @measure(
     needs=("symmetric",),
     scalars=(
         "spread_symmetric",
         "spread_symmetric_attention_dropout",
         "accuracy_ratio_symmetric",
+        "learned_ratio_symmetric",
         "union_ratio_symmetric",
     ),
     info=(
+        "unigram_masked_accuracy",
         "spread_normal",
         "mlm_accuracy_normal",
         "mlm_accuracy_symmetric",
@@ -519,6 +602,7 @@ def symmetric_collapse(pl: Any) -> dict[str, Any]:
     s = pl.symmetric()
     pair = s.get("full", s)  # the reference's budget when the profile compares there, else the short budget
     ref, sym, sad = pair["reference"], pair["symmetric"], s["symmetric-attention-dropout"]
+    floor = s["unigram_masked_accuracy"]
 
     def ratio(a, b):
         return None if a is None or not b else exact(a / b)
@@ -527,6 +611,8 @@ def symmetric_collapse(pl: Any) -> dict[str, Any]:
         "spread_symmetric": exact(sym["head_spread"]),
         "spread_symmetric_attention_dropout": exact(sad["head_spread"]),
         "accuracy_ratio_symmetric": ratio(sym["mlm_accuracy"], ref["mlm_accuracy"]),
+        "learned_ratio_symmetric": _learned_ratio(sym["masked_accuracy"], ref["masked_accuracy"], floor),
+        "unigram_masked_accuracy": floor,
         "union_ratio_symmetric": exact(sym["union_recognised"] / max(ref["union_recognised"], 1)),
         "spread_normal": ref["head_spread"],
         "mlm_accuracy_normal": ref["mlm_accuracy"],

@@ -32,6 +32,9 @@ class Pipeline(Resolver):
         """The scale knob of the validation set: see :func:`ssb.experiments.nodes.validation_scale`."""
         return nodes.validation_scale(self, name)
 
+    def subset_nodes(self, n: int) -> list[list[int]]:
+        return nodes.subset_nodes(self, n)
+
     def valid_token_counts(self, name: str = "reference") -> dict[int, int]:
         return nodes.valid_token_counts(self, name)
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ssb.estimate import N_BOOT, Est, average, exact, maximum, means, minimum, paired
+from ssb.estimate import N_BOOT, Est, absolute, average, exact, maximum, means, minimum, paired
 
 
 def test_means_pair_the_metrics():
@@ -46,3 +46,10 @@ def test_paired_resamples_items_jointly():
 def test_the_extreme_of_several_estimates_counts_the_items_of_the_one_it_picks():
     few, many = Est(3.0, np.full(N_BOOT, 3.0), n_items=20), Est(1.0, np.full(N_BOOT, 1.0), n_items=192)
     assert maximum([few, many]).n_items == 20 and minimum([few, many]).n_items == 192
+
+
+def test_absolute_keeps_replicates_and_items():
+    est = Est(-0.5, np.linspace(-1.0, 0.2, N_BOOT), n_items=9)
+    flipped = absolute(est)
+    assert flipped.value == 0.5 and flipped.n_items == 9 and (flipped.reps >= 0).all()
+    assert np.array_equal(flipped.reps, np.abs(est.reps)) and absolute(Est(-2.0)).reps is None

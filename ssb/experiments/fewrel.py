@@ -26,8 +26,9 @@ def fewrel(pl: Resolver, system: str = "finetuned") -> dict[str, Any]:
     """Label-head experiments on a FewRel system, on [CLS] features of block L.
 
     ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
-    features. ``random``: the system at initialisation (random backbone, untrained head), and beside
-    it (``trained_head``) a head trained on the random backbone's features."""
+    features. ``random``: the randomly initialised backbone, read through two heads: a label head trained on
+    its features by the fine-tuned system's recipe (``trained_head``: the random system the claims check,
+    ``measures.hull_untrained``) and the head at initialisation (reported beside it)."""
     return pl.once(f"fewrel:{system}", lambda: _fewrel(pl, system))
 
 
@@ -105,8 +106,8 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
         if system == "finetuned":
             out.update(label_sweeps(pl, label_head(True), X_test, y_test, n_labels))
         else:
-            # the paper's random system is the network at initialisation, head included; a head trained
-            # on the random backbone's features is measured beside it for comparison
+            # the random backbone through its head at initialisation (reported) and through a head trained
+            # on its features (trained_head: the random system of hull-untrained's checks)
             out.update(label_sweeps(pl, label_head(False), X_test, y_test, n_labels))
             out["trained_head"] = label_sweeps(pl, label_head(True), X_test, y_test, n_labels)
         return out

@@ -19,9 +19,10 @@ def token_node_sweep(
     pl: Resolver, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
 ) -> dict[str, Any]:
     """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
-    ``counts`` on system ``name``. Default counts: the profile's ``sweep.node_counts`` for the reference;
-    for a control, the points its checks compare (``systems.CONTROL_NODE_COUNTS`` and all nodes), at a
-    fraction of the cost of the whole curve. The subsets of a count are the same on every system."""
+    ``counts`` on system ``name``, with the tokens each subset recognises. Default counts: the profile's
+    ``sweep.node_counts`` for the reference; for a control, the points its checks compare
+    (``systems.CONTROL_NODE_COUNTS`` and all nodes), at a fraction of the cost of the whole curve. The
+    subsets of a count are the same on every system."""
     D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
     if counts is None:
         counts = sw.node_counts if name == "reference" else (*CONTROL_NODE_COUNTS, D)
@@ -33,7 +34,16 @@ def token_node_sweep(
         return aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
 
     label = ("within-head" if within_head else "random") + ("" if name == "reference" else f":{name}")
-    return token_sweep(pl, f"nodes:{label}", {str(n): make(n) for n in counts}, name=name)
+    return token_sweep(pl, f"nodes:{label}", {str(n): make(n) for n in counts}, name=name, keep_recognised=True)
+
+
+def subset_nodes(pl: Resolver, n: int) -> list[list[int]]:
+    """The nodes of each random n-node subset of the node sweep, in the sweep's order."""
+    sw = pl.profile.sweep
+    return [
+        np.flatnonzero(m).tolist()
+        for m in aperture.node_sweep_subsets(pl.profile.backbone.hidden, n, sw.n_subsets, sw.seed)
+    ]
 
 
 def valid_token_counts(pl: Resolver, name: str = "reference") -> dict[int, int]:
@@ -72,6 +82,6 @@ def validation_scale(pl: Resolver, name: str = "reference") -> dict[str, dict[st
             positions=positions,
         )
         groups = {str(c): aperture.node_sweep_subsets(D, c, sw.n_subsets, sw.seed) for c in counts}
-        nodes = token_sweep(pl, f"nodes:{name}@{k}", groups, name=name, positions=positions)
+        nodes = token_sweep(pl, f"nodes:{name}@{k}", groups, name=name, keep_recognised=True, positions=positions)
         out[str(k)] = {"heads": heads["1"], **{g: nodes[g] for g in groups}}
     return out

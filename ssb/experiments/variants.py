@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..model import head_spread, load_mlm
 from ..resolver import SHORT
 from .heads import head_table
@@ -26,15 +28,38 @@ def _symmetric(pl: Resolver) -> dict[str, Any]:
     attention dropout, whose one question is whether its heads separate, trains at the short in-run
     budget (no token probe). Without it, all three are short in-run backbones with token probes."""
     v = pl.profile.variants
+    floor = {"unigram_masked_accuracy": unigram_masked_accuracy(pl)}
     if v.symmetric_full_budget and pl.model_dir is None:
         short = _symmetry_record(pl, SHORT + "symmetric-attention-dropout", with_tokens=False)
         return {
             "symmetric-attention-dropout": short,
             "full": {name: _symmetry_record(pl, name) for name in ("reference", "symmetric")},
+            **floor,
         }
     return {
-        name: _symmetry_record(pl, SHORT + name) for name in ("reference", "symmetric", "symmetric-attention-dropout")
+        **{
+            name: _symmetry_record(pl, SHORT + name)
+            for name in ("reference", "symmetric", "symmetric-attention-dropout")
+        },
+        **floor,
     }
+
+
+def unigram_masked_accuracy(pl: Resolver) -> float:
+    """The masked accuracy of a model that has learned nothing but the unigram: always the most frequent
+    piece, on the pre-training's held-out paragraphs (its share among their non-special pieces)."""
+    from ..data import load_paragraphs
+    from ..tokenizer import load_tokenizer
+    from ..train import N_EVAL_PARAGRAPHS
+
+    folder, _ = pl.backbone()
+    texts = load_paragraphs(pl.profile.corpus, pl.data_dir).valid[:N_EVAL_PARAGRAPHS]
+    enc = load_tokenizer(folder)(
+        texts, truncation=True, max_length=pl.profile.backbone.max_len, return_special_tokens_mask=True
+    )
+    pieces = [i for ids, special in zip(enc["input_ids"], enc["special_tokens_mask"], strict=True)
+              for i, s in zip(ids, special, strict=True) if not s]  # fmt: skip
+    return float(np.bincount(pieces).max() / len(pieces))
 
 
 def _symmetry_record(pl: Resolver, name: str, with_tokens: bool = True) -> dict[str, Any]:

@@ -1,0 +1,59 @@
+"""Measures on hand-made experiments (no backbone): the quantities added for the paper's statements."""
+
+from types import SimpleNamespace
+
+import pytest
+
+from ssb import measures
+
+
+def _subset(n_pos):
+    return {
+        "n_pos": n_pos,
+        "apt": 0.5,
+        "random_guess": 1 / max(n_pos, 1),
+        "diagonal_confidence": 0.1,
+        "n_predicted": n_pos + 1,
+        "zero_diagonal_fraction": 0.0,
+    }
+
+
+def _group(recognised):
+    return {"per_subset": [_subset(len(r)) for r in recognised], "recognised": [sorted(r) for r in recognised]}
+
+
+def test_several_nodes_against_the_sum_and_the_union_of_their_nodes_alone():
+    # four nodes recognise {0}, {0}, {1}, {} alone; the pairs (0, 1) and (2, 3) recognise {0, 5} and {1, 2, 3}
+    sweep = {"1": _group([{0}, {0}, {1}, set()]), "2": _group([{0, 5}, {1, 2, 3}])}
+    heads = {"1": _group([{0}, {1}]), "all": _group([{0, 1, 2}])}
+    pl = SimpleNamespace(
+        head_table=lambda system="reference": heads,
+        token_node_sweep=lambda name="reference": sweep,
+        subset_nodes=lambda n: [[0, 1], [2, 3]],
+    )
+    out = measures.cooperation_beyond_sum(pl)
+    # together 2 and 3 tokens (mean 2.5); alone: union {0} and {1} (mean 1), sum 2 and 1 (mean 1.5)
+    assert out["nodes_over_union_2"].value == pytest.approx(2.5) and out["nodes_over_sum_2"].value == pytest.approx(
+        2.5 / 1.5
+    )
+    assert out["jointly_only_2"] == pytest.approx(1.5) and out["jointly_only_tokens_2"] == [2, 3, 5]
+    assert out["all_over_union"].value == pytest.approx(1.5)
+    assert "nodes_over_union_2" not in measures.cooperation_beyond_sum(pl, system="symmetric")  # the reference's
+
+
+def test_recognised_share_by_frequency_band():
+    counts = {1: 1, 2: 1, 3: 3, 4: 50, 5: 500}
+    shares = measures._share_by_frequency(counts, recognised={2, 4, 5})
+    assert {x: e.value for x, e in shares.items()} == {"1": 0.5, "2": 0.0, "21": 1.0, "101": 1.0}  # 6-20: none
+
+
+def test_the_frequency_threshold_scales_with_the_validation_paragraphs():
+    assert measures.frequent_threshold(90_000) == 100 and measures.frequent_threshold(2_000) == pytest.approx(
+        2.22, 0.01
+    )
+
+
+def test_the_learned_ratio_is_measured_from_the_unigram_floor():
+    assert measures._learned_ratio(0.3, 0.5, 0.1).value == pytest.approx(0.5)
+    assert measures._learned_ratio(0.1, 0.5, 0.1).value == 0.0  # nothing learned beyond the floor
+    assert measures._learned_ratio(0.3, 0.1, 0.1) is None and measures._learned_ratio(None, 0.5, 0.1) is None
