@@ -35,7 +35,8 @@ def test_full_budget_pair_decides_accuracy_and_union(smoke, own_store, data_dir)
     assert measured["spread_symmetric"].value == 0.0  # no attention dropout: identical at any budget
     assert measured["spread_symmetric_attention_dropout"].value > 0
     # only the attention-dropout backbone trains at the short budget; the symmetric pair is full-budget
-    assert set(pl.symmetric()) == {"symmetric-attention-dropout", "full"}
+    assert set(pl.symmetric()) == {"symmetric-attention-dropout", "full", "unigram_masked_accuracy"}
+    assert 0 < measured["unigram_masked_accuracy"] < 1  # the floor of the learned share
 
 
 def test_an_external_model_skips_the_claim(smoke, own_store, data_dir, tmp_path):
