@@ -1,4 +1,5 @@
-"""Committed reference backbones (``ssb/reference/<profile>/<variant>/``), checked by config hash.
+"""Committed reference backbones (``ssb/reference/<profile>/<variant>/``), checked by config hash, and found
+by it: a profile under another name whose backbone config hashes to a committed one's uses it.
 
 MLM pre-training of the ``cpu`` profile's BERT takes about 3 minutes on one GPU and about 3 hours on two
 cores, more than a test run can afford, so the project trains it once with ``ssb train --profile cpu`` (on
@@ -57,6 +58,18 @@ def reference_store(profile_name: str) -> ArtifactStore | None:
     return ArtifactStore(root, read_only=True) if root.is_dir() else None
 
 
+def committed_store(first: str | None = None) -> ArtifactStore | None:
+    """Every profile's committed artifacts as one read-only store (profile ``first``'s searched first): their
+    keys hash their content's recipe, so a profile under any name finds what matches it."""
+    names = sorted(p.parent.name for p in ROOT.glob("*/store") if p.is_dir())
+    if first in names:
+        names = [first, *(n for n in names if n != first)]
+    store = None
+    for name in reversed(names):
+        store = ArtifactStore(store_dir(name), fallback=store, read_only=True)
+    return store
+
+
 def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str) -> Path:
     """Copy one verified artifact from the user's store into the profile's committed store."""
     source = store.lookup(kind, key)
@@ -76,7 +89,7 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
     """
     folder = reference_dir(profile.name, variant)
     if not (folder / "record.json").is_file():
-        return None
+        return _by_content(profile, variant)
     record = json.loads((folder / "record.json").read_text())
     expected = backbone_key(profile)
     how = (
@@ -93,6 +106,17 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
     if problem:
         raise StaleReference(f"{folder} is damaged ({problem}). {how}")
     return folder
+
+
+def _by_content(profile: Profile, variant: str) -> Path | None:
+    """A backbone committed under another profile's name whose recorded config hash is this profile's (a
+    copy of ``cpu.toml`` renamed, or with a probe setting changed, trains nothing)."""
+    expected = backbone_key(profile)
+    for record_path in sorted(ROOT.glob(f"*/{variant}/record.json")):
+        record = json.loads(record_path.read_text())
+        if record.get("backbone_key") == expected and verify(record_path.parent) is None:
+            return record_path.parent
+    return None
 
 
 def export_reference(trained: Path, profile: Profile, variant: str, command: str, note: str = "") -> Path:

@@ -31,7 +31,7 @@ from .features import masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .model import build_mlm, check_bert_folder, load_mlm
 from .probe import TokenHead, control_task_labels, load_head, save_head, train_head
-from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_store
+from .reference import COMMITTED_PROFILES, MissingReference, committed_store, find_reference
 from .systems import control_task, reads
 from .tokenizer import load_tokenizer
 from .train import pretrain, store_key
@@ -60,7 +60,7 @@ class Resolver:
             self.runtime = runtime_for(self.profile.runtime)
         self.runtime.apply()
         # committed artifacts (token probes) of the profile are read, never written, unless retraining
-        committed = reference_store(self.profile.name)
+        committed = committed_store(self.profile.name)
         if committed is not None and not self.retrain and self.store.fallback is None:
             self.store = dataclasses.replace(self.store, fallback=committed)
 
@@ -164,6 +164,15 @@ class Resolver:
                     f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
                     f"everything with --retrain / --ssb-retrain."
                 )
+        if not self.retrain:  # nothing long starts without saying so
+            pt = profile.pretrain
+            budget = f"{pt.max_steps} steps" if pt.max_steps > 0 else f"{pt.epochs:g} epochs"
+            print(
+                f"[ssb] no trained or committed '{name}' backbone matches profile '{profile.name}' (backbone config "
+                f"hash {key}; committed: {', '.join(COMMITTED_PROFILES)}): pre-training it now, {budget} "
+                f"of batch {pt.batch_size} (resumable from its checkpoints)",
+                flush=True,
+            )
         folder, _ = pretrain(
             profile, self.store, self.data_dir, force=self.retrain, progress=self.progress, runtime=self.runtime
         )

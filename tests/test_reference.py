@@ -1,5 +1,6 @@
 """Committed reference backbones: the hash discipline, and what happens when one is missing or damaged."""
 
+import dataclasses
 import json
 import warnings
 
@@ -84,3 +85,28 @@ def test_read_only_store_never_deletes(tmp_path):
         warnings.simplefilter("always")
         assert user.lookup("token-probe", "k") is None
     assert entry.exists() and any("ignored" in str(w.message) for w in caught)
+
+
+def test_a_renamed_copy_of_a_profile_finds_the_committed_backbones_by_their_hash():
+    cpu = load_profile("cpu")
+    mine = dataclasses.replace(cpu.replace(probe={"token_lr": 5e-4}), name="mine")
+    for name in ("reference", "no-dropout", "symmetric"):
+        assert reference.find_reference(variant(mine, name), name) == reference.reference_dir("cpu", name)
+    assert reference.committed_store("mine").root == reference.store_dir("cpu")  # the probes, by content too
+    longer = mine.replace(pretrain={"max_steps": 6000})
+    assert reference.find_reference(longer) is None  # another backbone config: nothing committed matches
+
+
+def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch, tmp_path, capsys):
+    from ssb import resolver
+
+    def no_training(*args, **kwargs):
+        raise RuntimeError("pre-training would start here")
+
+    monkeypatch.setattr(resolver, "pretrain", no_training)
+    mine = dataclasses.replace(load_profile("cpu").replace(pretrain={"max_steps": 6000}), name="mine")
+    pl = resolver.Resolver(mine, ArtifactStore(tmp_path), None, progress=False)
+    with pytest.raises(RuntimeError, match="would start here"):
+        pl.backbone()
+    out = capsys.readouterr().out
+    assert "no trained or committed 'reference' backbone matches profile 'mine'" in out and "6000 steps" in out
