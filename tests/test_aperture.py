@@ -191,3 +191,11 @@ def test_gpu_sweep_memory_stays_within_the_plan():
     for _ in aperture.iter_predictions(head, X, aperture.random_nodes(768, 8, 40, 0), chunks=plan):
         pass
     assert torch.cuda.max_memory_allocated() - before <= budget
+
+
+def test_a_hull_panel_of_single_nodes_takes_every_node_when_asked_for_as_many():
+    assert (aperture.hull_subsets(12, 1, 12, seed=0) == np.eye(12, dtype=bool)).all()
+    few = aperture.hull_subsets(12, 1, 5, seed=0)
+    assert few.shape == (5, 12) and (few.sum(axis=1) == 1).all()
+    pairs = aperture.hull_subsets(12, 2, 20, seed=0)
+    assert pairs.shape == (20, 12) and (pairs.sum(axis=1) == 2).all()

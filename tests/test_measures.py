@@ -57,3 +57,12 @@ def test_the_learned_ratio_is_measured_from_the_unigram_floor():
     assert measures._learned_ratio(0.3, 0.5, 0.1).value == pytest.approx(0.5)
     assert measures._learned_ratio(0.1, 0.5, 0.1).value == 0.0  # nothing learned beyond the floor
     assert measures._learned_ratio(0.3, 0.1, 0.1) is None and measures._learned_ratio(None, 0.5, 0.1) is None
+
+
+def test_the_subset_guess_is_the_stricter_of_the_two_random_guesses():
+    # APT 0.5 for subsets recognising 1 and 3 tokens: the paper's guess 1 / mean(n_pos) = 0.5, each subset's
+    # own mean(1 / n_pos) = 2/3 (Jensen), so the same APT beats one and not the other
+    sweep = {"1": {"per_subset": [_subset(1), _subset(3)]}}
+    out = measures._node_guess(sweep, ("1",))
+    assert out["apt_over_guess_1"].value == pytest.approx(1.0)
+    assert out["apt_over_subset_guess_1"].value == pytest.approx(0.5 / (2 / 3))
