@@ -113,22 +113,17 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 def _claims_dir(args: argparse.Namespace) -> Path:
     """``--claims`` (which must be a folder of specs: it is never silently replaced), else ./claims, else the
-    checkout's claims/ beside the package."""
-    if args.claims is not None:
-        return Path(args.claims)  # load_specs refuses a missing, non-folder or empty one, naming it
-    for candidate in ("claims", Path(__file__).resolve().parent.parent / "claims"):
-        if Path(candidate).is_dir():
-            return Path(candidate)
-    raise UsageError("no claims folder found; pass --claims DIR (the specs are in the ssb checkout's claims/)")
+    checkout's claims/ beside the package (``ssb.api.claims_folder``)."""
+    from .api import claims_folder
+
+    return claims_folder(args.claims)
 
 
 def _evaluate_all(pl, folder: Path):
-    """Every claim with an expectation at the profile's tier (a profile that names none is refused)."""
-    from .claims import evaluate, load_specs, tier_of
+    """Every claim with an expectation at the profile's tier: ``ssb.api.evaluate_all``, as from Python."""
+    from .api import evaluate_all
 
-    specs = load_specs(folder)
-    tier = tier_of(pl.profile, specs)
-    return [evaluate(s, pl, tier) for s in specs if tier in s.expect]
+    return evaluate_all(pl, folder)
 
 
 def _summary(verdicts) -> str:

@@ -1,0 +1,183 @@
+"""The Python entry points: analyse a BERT checkpoint's block and evaluate the claims, as the CLI does.
+
+``analyze`` reads one block of a backbone (a user's local Hugging Face BERT folder, or the profile's own)
+through a token probe trained on its features (cached in the artifact store like everything else) and
+returns an :class:`Analysis`: a row per head, per single node and per node subset, with the tokens each
+recognises (ids and strings), and the curves against the number of nodes. ``evaluate_claims`` returns the
+verdicts ``ssb claims`` prints. Both build the same :class:`~ssb.pipeline.Pipeline` the CLI builds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROW_FIELDS = (
+    "n_pos",
+    "apt",
+    "random_guess",
+    "diagonal_confidence",
+    "n_predicted",
+    "accuracy",
+    "zero_diagonal_fraction",
+)
+
+
+@dataclass
+class Analysis:
+    """Per-item tables of one block: ``heads`` (one row per head), ``nodes`` (one per single node),
+    ``subsets`` (one per random node subset of the sweep), and ``curves`` (``{metric: {n: mean}}``)."""
+
+    profile: str
+    layer: int
+    model: str | None
+    heads: list[dict[str, Any]] = field(default_factory=list)
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    subsets: list[dict[str, Any]] = field(default_factory=list)
+    curves: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def tables(self) -> dict[str, list[dict[str, Any]]]:
+        return {"heads": self.heads, "nodes": self.nodes, "subsets": self.subsets}
+
+    def to_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        payload = {"profile": self.profile, "layer": self.layer, "model": self.model, **self.tables()}
+        path.write_text(json.dumps({**payload, "curves": self.curves}, indent=1))
+        return path
+
+    def to_csv(self, folder: str | Path) -> list[Path]:
+        """``heads.csv``, ``nodes.csv``, ``subsets.csv`` in ``folder`` (token lists joined by spaces)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, rows in self.tables().items():
+            path = folder / f"{name}.csv"
+            with open(path, "w", newline="", encoding="utf-8") as handle:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]) if rows else ["id"])
+                writer.writeheader()
+                writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+            written.append(path)
+        return written
+
+    def to_pandas(self) -> dict[str, Any]:
+        """The tables as pandas DataFrames (pandas is an optional dependency)."""
+        try:
+            import pandas as pd
+        except ImportError as err:
+            raise ImportError("Analysis.to_pandas needs pandas: pip install pandas") from err
+        return {name: pd.DataFrame(rows) for name, rows in self.tables().items()}
+
+
+def _cell(value: Any) -> Any:
+    return " ".join(map(str, value)) if isinstance(value, list) else value
+
+
+def pipeline(
+    profile: str | Path = "cpu",
+    model: str | Path | None = None,
+    *,
+    layer: int | None = None,
+    cache_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    progress: bool = False,
+):
+    """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``)."""
+    from .artifacts import ArtifactStore
+    from .config import load_profile, validate
+    from .paths import cache_dir as resolve_cache
+    from .paths import data_dir as resolve_data
+    from .pipeline import Pipeline
+
+    loaded = load_profile(str(profile))
+    if layer is not None:
+        loaded = loaded.replace(probe={"layer": layer})
+        validate(loaded, f"layer={layer}")
+    store = ArtifactStore(
+        resolve_cache(None if cache_dir is None else str(cache_dir)), lock_timeout_s=loaded.runtime.lock_timeout_s
+    )
+    return Pipeline(
+        loaded,
+        store,
+        resolve_data(None if data_dir is None else str(data_dir)),
+        model_dir=Path(model).resolve() if model is not None else None,
+        progress=progress,
+    )
+
+
+def analyze(
+    model: str | Path | None = None,
+    *,
+    profile: str | Path = "cpu",
+    layer: int | None = None,
+    cache_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    progress: bool = False,
+) -> Analysis:
+    """Heads, single nodes and node subsets of block ``layer`` (default: the profile's) of ``model`` (a local
+    HF BERT folder; default: the profile's own backbone), read through a token probe trained on its
+    features. The first call trains the probe and caches it (``cache_dir``, default ``$SSB_CACHE_DIR``)."""
+    from .tokenizer import load_tokenizer
+
+    pl = pipeline(profile, model, layer=layer, cache_dir=cache_dir, data_dir=data_dir, progress=progress)
+    tokenizer = load_tokenizer(pl.backbone()[0])
+    heads, sweep = pl.head_table(), pl.token_node_sweep()
+
+    def rows(group: dict[str, Any], ids: list[str]) -> list[dict[str, Any]]:
+        out = []
+        for item, (metrics, tokens) in enumerate(zip(group["per_subset"], group["recognised"], strict=True)):
+            row = {"id": ids[item], **{k: metrics[k] for k in ROW_FIELDS}, "tokens": tokens}
+            out.append({**row, "token_strings": tokenizer.convert_ids_to_tokens(tokens)})
+        return out
+
+    D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
+    result = Analysis(pl.profile.name, pl.profile.probe.layer, None if model is None else str(model))
+    result.heads = rows(heads["1"], [f"head{h}" for h in range(H)])
+    result.nodes = rows(sweep["1"], [f"node{i}" for i in range(D)])
+    counts = sorted((k for k in sweep if isinstance(sweep[k], dict) and "per_subset" in sweep[k]), key=int)
+    for n in counts[1:] if counts and counts[0] == "1" else counts:
+        nodes_of = pl.subset_nodes(int(n))  # the subset's nodes, in the sweep's order: a stable id
+        for i, row in enumerate(rows(sweep[n], [f"n{n}:s{i}" for i in range(len(nodes_of))])):
+            result.subsets.append({"n_nodes": int(n), "nodes": nodes_of[i], **row})
+    result.curves = {m: {n: sweep[n][m]["mean"] for n in counts} for m in ROW_FIELDS}
+    return result
+
+
+def evaluate_claims(
+    profile: str | Path = "cpu",
+    model: str | Path | None = None,
+    *,
+    claims: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    progress: bool = False,
+):
+    """The verdicts ``ssb claims`` prints: every claim with an expectation at the profile's tier, measured on
+    the profile's backbone or on ``model``. ``claims``: a folder of specs (default: the checkout's)."""
+    pl = pipeline(profile, model, cache_dir=cache_dir, data_dir=data_dir, progress=progress)
+    return evaluate_all(pl, claims_folder(claims))
+
+
+def claims_folder(claims: str | Path | None = None) -> Path:
+    """``claims`` (a folder of specs, refused by the loader if it is none), else ./claims, else the
+    checkout's claims/ beside the package."""
+    from .claims import SpecError
+
+    if claims is not None:
+        return Path(claims)
+    for candidate in (Path("claims"), Path(__file__).resolve().parent.parent / "claims"):
+        if candidate.is_dir():
+            return candidate
+    raise SpecError("no claims folder found; pass claims=DIR (the specs are in the ssb checkout's claims/)")
+
+
+def evaluate_all(pl: Any, folder: Path) -> list:
+    """Every claim of ``folder`` with an expectation at the profile's tier (a profile that names none is
+    refused), evaluated on ``pl``."""
+    from .claims import evaluate, load_specs, tier_of
+
+    specs = load_specs(folder)
+    tier = tier_of(pl.profile, specs)
+    return [evaluate(s, pl, tier) for s in specs if tier in s.expect]
