@@ -15,6 +15,7 @@ from ssb.artifacts import ArtifactStore
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
 from ssb.config import ConfigError, load_profile, with_device
 from ssb.device import DeviceError, runtime_for
+from ssb.model import resolve_model
 from ssb.paths import cache_dir, data_dir
 from ssb.pipeline import Pipeline
 
@@ -80,7 +81,7 @@ def pipeline(request) -> Pipeline:
         profile=profile,
         store=ArtifactStore(root, lock_timeout_s=profile.runtime.lock_timeout_s),
         data_dir=data_dir(opt("--ssb-data-dir")),
-        model_dir=Path(model).resolve() if model else None,
+        model_dir=resolve_model(model) if model else None,
         retrain=opt("--ssb-retrain"),
         progress=not opt("--ssb-quiet"),
     )

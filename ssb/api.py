@@ -87,6 +87,7 @@ def pipeline(
     """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``)."""
     from .artifacts import ArtifactStore
     from .config import load_profile, validate
+    from .model import resolve_model
     from .paths import cache_dir as resolve_cache
     from .paths import data_dir as resolve_data
     from .pipeline import Pipeline
@@ -102,7 +103,7 @@ def pipeline(
         loaded,
         store,
         resolve_data(None if data_dir is None else str(data_dir)),
-        model_dir=Path(model).resolve() if model is not None else None,
+        model_dir=resolve_model(model) if model is not None else None,
         progress=progress,
     )
 

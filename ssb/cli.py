@@ -65,6 +65,7 @@ def _store(args: argparse.Namespace, profile) -> ArtifactStore:
 
 
 def _pipeline(args: argparse.Namespace, model: str | None = None):
+    from .model import resolve_model
     from .pipeline import Pipeline
 
     profile = _profile(args)
@@ -76,7 +77,7 @@ def _pipeline(args: argparse.Namespace, model: str | None = None):
         profile,
         _store(args, profile),
         data_dir(args.data_dir),
-        model_dir=Path(model).resolve() if model else None,
+        model_dir=resolve_model(model) if model else None,
         retrain=getattr(args, "retrain", False),
         progress=not args.quiet,
     )

@@ -138,6 +138,40 @@ class CheckpointError(ValueError):
     """A model folder is not a BERT checkpoint ssb can read: the message names the folder and the file."""
 
 
+HUB_ID = r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?"  # bert-base-uncased, google/bert_uncased_L-6_H-768_A-12
+
+
+def resolve_model(model: str | Path) -> Path:
+    """``--model``: a local folder, or a Hugging Face hub id downloaded into the hub's cache when the hub is
+    reachable (config, tokenizer and safetensors weights only). Offline, a hub id is refused in one line
+    that says how to pass a local folder instead."""
+    import os
+    import re
+
+    path = Path(model).expanduser()
+    if path.exists():
+        return path.resolve()
+    name = str(model)
+    if not re.fullmatch(HUB_ID, name) or name.startswith(".") or os.sep in name.replace("/", "", 1):
+        raise CheckpointError(f"--model {name}: no such folder (a local Hugging Face BERT folder or a hub id)")
+    advice = (
+        f"download it where the hub is reachable (`hf download {name} --local-dir DIR`, or "
+        f"`huggingface-cli download {name} --local-dir DIR`) and pass --model DIR"
+    )
+    from huggingface_hub import constants, snapshot_download
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or constants.HF_HUB_OFFLINE
+    if offline:
+        raise CheckpointError(f"--model {name}: no such folder, and the hub is offline here (HF_HUB_OFFLINE): {advice}")
+    try:
+        folder = snapshot_download(repo_id=name, allow_patterns=["*.json", "*.txt", "*.safetensors"])
+    except Exception as err:  # no network, no such repository, no access: one line, with the way out
+        raise CheckpointError(
+            f"--model {name}: not found locally, and the hub gave {type(err).__name__}: {advice}"
+        ) from err
+    return Path(folder)
+
+
 def check_bert_folder(folder: Path) -> None:
     """Refuse, in one line, a folder whose config is not a BERT's or that has no safetensors weights."""
     import json

@@ -236,3 +236,38 @@ def test_a_check_that_does_not_behave_is_exit_1(tmp_path, capsys, monkeypatch):
 
     _claims_command_is(monkeypatch, lambda args: EXIT_CHECKS)
     assert _run(_smoke(tmp_path, "claims"), capsys)[0] == 1
+
+
+def test_a_hub_id_offline_says_how_to_pass_a_folder(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    code, err = _run(
+        ["features", "--profile", "smoke", "--model", "bert-base-uncased", "--cache-dir", str(tmp_path)], capsys
+    )
+    assert code == 2 and "\n" not in err and "hub is offline" in err and "--local-dir DIR" in err
+
+
+def test_a_hub_id_online_is_downloaded_once_and_read_as_a_folder(tmp_path, monkeypatch):
+    import huggingface_hub
+
+    from ssb.model import CheckpointError, resolve_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
+    calls = []
+
+    def fake_download(repo_id, allow_patterns):
+        calls.append((repo_id, tuple(allow_patterns)))
+        return str(tmp_path)
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_download)
+    assert resolve_model("org/bert-6") == tmp_path and calls == [("org/bert-6", ("*.json", "*.txt", "*.safetensors"))]
+    assert resolve_model(tmp_path) == tmp_path.resolve()  # a folder is a folder: no download
+    with pytest.raises(CheckpointError, match="no such folder"):
+        resolve_model(tmp_path / "missing")  # a path, not a hub id
+
+    def no_network(repo_id, allow_patterns):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", no_network)
+    with pytest.raises(CheckpointError, match="the hub gave OSError.*--model DIR"):
+        resolve_model("org/bert-6")
