@@ -15,15 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROW_FIELDS = (
-    "n_pos",
-    "apt",
-    "random_guess",
-    "diagonal_confidence",
-    "n_predicted",
-    "accuracy",
-    "zero_diagonal_fraction",
-)
+from .experiments.common import METRIC_FIELDS as ROW_FIELDS  # a row's metrics: those every sweep stores
 
 
 @dataclass
