@@ -473,6 +473,12 @@ def fewrel_node_guess(pl: Any, system: str = "reference") -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- hull (§6)
+def _cv(values: np.ndarray) -> float:
+    """Standard deviation over mean (0 for a zero mean)."""
+    mean = float(np.mean(values))
+    return float(np.std(values) / mean) if mean else 0.0
+
+
 def _hull_panel(panel: dict[str, Any]) -> None:
     n_pos, bound = np.array(panel["n_pos"]), np.array(panel["bound"])
     if np.any(n_pos > bound):
@@ -481,7 +487,7 @@ def _hull_panel(panel: dict[str, Any]) -> None:
 
 @measure(
     needs=("fewrel-finetuned",),
-    scalars=("tightness_{n}", "gap_{n}", "n_pos_{n}", "bound_{n}"),
+    scalars=("tightness_{n}", "gap_{n}", "gap_cv_{n}", "n_pos_{n}", "bound_{n}"),
     curves=("gap_vs_nodes",),
 )
 def hull_tightness(pl: Any) -> dict[str, Any]:
@@ -495,6 +501,8 @@ def hull_tightness(pl: Any) -> dict[str, Any]:
         out[f"gap_{n}"] = gaps[n]
         out[f"n_pos_{n}"] = paired(data, rng, lambda d: d["n_pos"].mean())
         out[f"bound_{n}"] = paired(data, rng, lambda d: d["bound"].mean())
+        # "the variance among different subsets of nodes was small": the gap's spread relative to its mean
+        out[f"gap_cv_{n}"] = paired(data, rng, lambda d: _cv(d["bound"] - d["n_pos"]))
     out["gap_vs_nodes"] = gaps
     return out
 

@@ -66,3 +66,10 @@ def test_the_subset_guess_is_the_stricter_of_the_two_random_guesses():
     out = measures._node_guess(sweep, ("1",))
     assert out["apt_over_guess_1"].value == pytest.approx(1.0)
     assert out["apt_over_subset_guess_1"].value == pytest.approx(0.5 / (2 / 3))
+
+
+def test_the_spread_of_a_hull_gap_is_relative_to_its_mean():
+    import numpy as np
+
+    assert measures._cv(np.array([2.0, 4.0, 6.0])) == pytest.approx(np.std([2, 4, 6]) / 4)
+    assert measures._cv(np.zeros(3)) == 0.0
