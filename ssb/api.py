@@ -112,23 +112,29 @@ def analyze(
     """Heads, single nodes and node subsets of block ``layer`` (default: the profile's) of ``model`` (a local
     HF BERT folder; default: the profile's own backbone), read through a token probe trained on its
     features. The first call trains the probe and caches it (``cache_dir``, default ``$SSB_CACHE_DIR``)."""
+    pl = pipeline(profile, model, layer=layer, cache_dir=cache_dir, data_dir=data_dir, progress=progress)
+    return item_tables(pl, None if model is None else str(model))
+
+
+def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Analysis:
+    """The per-item tables of ``pl``'s block (``analyze``'s result; the report's per-item log, there without
+    the token strings)."""
     from .tokenizer import load_tokenizer
 
-    pl = pipeline(profile, model, layer=layer, cache_dir=cache_dir, data_dir=data_dir, progress=progress)
-    tokenizer = load_tokenizer(pl.backbone()[0])
+    tokenizer = load_tokenizer(pl.backbone()[0]) if strings else None
     heads, sweep = pl.head_table(), pl.token_node_sweep()
 
     def rows(group: dict[str, Any], ids: list[str]) -> list[dict[str, Any]]:
         out = []
         for item, (metrics, tokens) in enumerate(zip(group["per_subset"], group["recognised"], strict=True)):
             row = {"id": ids[item], **{k: metrics[k] for k in ROW_FIELDS}, "tokens": tokens}
-            out.append({**row, "token_strings": tokenizer.convert_ids_to_tokens(tokens)})
+            out.append({**row, "token_strings": tokenizer.convert_ids_to_tokens(tokens)} if tokenizer else row)
         return out
 
     D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
-    result = Analysis(pl.profile.name, pl.profile.probe.layer, None if model is None else str(model))
+    result = Analysis(pl.profile.name, pl.profile.probe.layer, model)
     result.heads = rows(heads["1"], [f"head{h}" for h in range(H)])
-    result.nodes = rows(sweep["1"], [f"node{i}" for i in range(D)])
+    result.nodes = rows(sweep["1"], [f"node{i}" for i in range(D)]) if "1" in sweep else []
     counts = sorted((k for k in sweep if isinstance(sweep[k], dict) and "per_subset" in sweep[k]), key=int)
     for n in counts[1:] if counts and counts[0] == "1" else counts:
         nodes_of = pl.subset_nodes(int(n))  # the subset's nodes, in the sweep's order: a stable id

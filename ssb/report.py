@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .api import item_tables
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
@@ -507,6 +508,9 @@ def _write_report_files(
         ]
     if "heads" in needs:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
+        if "token-nodes" in needs:  # the per-item log: every head, node and subset by a stable id (runs pair)
+            items = item_tables(pl, None if pl.model_dir is None else str(pl.model_dir), strings=False)
+            payload["items"] = {"layer": items.layer, **items.tables()}
         if pl.model_dir is None:
             selectivity = probe_selectivity(pl)
             payload["probe_selectivity"] = {

@@ -48,3 +48,19 @@ def test_analyze_reproduces_the_committed_head_table(tmp_path):
     result = ssb.analyze(profile="cpu", cache_dir=cache)
     assert [h["n_pos"] for h in result.heads] == claim["measured"]["n_pos_per_head"]
     assert [round(h["apt"], 4) for h in result.heads] == claim["measured"]["apt_per_head"]
+
+
+def test_the_report_keeps_the_per_item_log(data_dir, tmp_path, monkeypatch):
+    from ssb.report import write_report
+
+    monkeypatch.setenv("SSB_DATA_DIR", str(data_dir))
+    pl = ssb.api.pipeline("smoke", cache_dir=tmp_path / "store")
+    verdicts = ssb.api.evaluate_all(pl, ssb.api.claims_folder(ROOT / "claims"))
+    write_report(verdicts, pl, tmp_path / "report")
+    items = json.loads((tmp_path / "report" / "report.json").read_text())["items"]
+    analysis = ssb.api.item_tables(pl)
+    assert [r["id"] for r in items["heads"]] == [r["id"] for r in analysis.heads]
+    ids = [r["id"] for r in items["subsets"]]
+    assert len(ids) == len(set(ids)) and len(items["nodes"]) == len(analysis.nodes)
+    assert all(r["tokens"] == a["tokens"] for r, a in zip(items["nodes"], analysis.nodes, strict=True))
+    assert "token_strings" not in items["heads"][0]  # ids only: compact
