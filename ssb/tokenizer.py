@@ -157,7 +157,14 @@ def load_tokenizer(folder: Path) -> PreTrainedTokenizerBase:
     and read every word as [UNK]."""
     if (missing := missing_tokenizer_files(folder)) is not None:
         raise TokenizerError(missing)
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+    except ValueError as err:
+        # a tokenizer_class this transformers lacks (transformers 5 saves TokenizersBackend, which 4.x cannot
+        # import): the fast tokenizer's own file says everything the class would
+        if "does not exist" not in str(err) or not (folder / "tokenizer.json").is_file():
+            raise
+        tokenizer = PreTrainedTokenizerFast.from_pretrained(str(folder))
     if len(tokenizer) <= len(SPECIAL_TOKENS):
         raise TokenizerError(f"{folder}: the tokenizer has {len(tokenizer)} tokens, only special tokens")
     return tokenizer

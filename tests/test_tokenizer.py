@@ -52,3 +52,16 @@ def test_renumbering_changes_no_tokenisation():
         pieces = tok.convert_ids_to_tokens(tok(text)["input_ids"])
         assert pieces[0] == "[CLS]" and pieces[-1] == "[SEP]" and "[UNK]" not in pieces
         assert tok.decode(tok(text)["input_ids"], skip_special_tokens=True) == text
+
+
+def test_the_committed_tokenizer_loads_under_either_transformers_major():
+    """transformers 5 saves tokenizer_class TokenizersBackend, which 4.x cannot import: the fast tokenizer's
+    own file is read instead, with the same pieces and special tokens."""
+    from pathlib import Path
+
+    from ssb.tokenizer import load_tokenizer
+
+    folder = Path(__file__).resolve().parents[1] / "ssb" / "reference" / "cpu" / "reference"
+    tokenizer = load_tokenizer(folder)
+    assert len(tokenizer) == 8192 and tokenizer.mask_token == "[MASK]" and tokenizer.pad_token_id == 0
+    assert tokenizer.convert_tokens_to_ids("[MASK]") == tokenizer.mask_token_id
