@@ -52,12 +52,6 @@ def store_dir(profile_name: str) -> Path:
     return ROOT / profile_name / "store"
 
 
-def reference_store(profile_name: str) -> ArtifactStore | None:
-    """The read-only store of committed artifacts of a profile, if it has one."""
-    root = store_dir(profile_name)
-    return ArtifactStore(root, read_only=True) if root.is_dir() else None
-
-
 def committed_store(first: str | None = None) -> ArtifactStore | None:
     """Every profile's committed artifacts as one read-only store (profile ``first``'s searched first): their
     keys hash their content's recipe, so a profile under any name finds what matches it."""
