@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,10 @@ def pipeline(
     cache_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
     progress: bool = False,
+    texts: Sequence[str] | None = None,
 ):
-    """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``)."""
+    """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``;
+    ``texts``: validation paragraphs of one's own instead of the corpus's)."""
     from .artifacts import ArtifactStore
     from .config import load_profile, validate
     from .model import resolve_model
@@ -97,6 +100,7 @@ def pipeline(
         resolve_data(None if data_dir is None else str(data_dir)),
         model_dir=resolve_model(model) if model is not None else None,
         progress=progress,
+        valid_texts=None if texts is None else tuple(texts),
     )
 
 
@@ -108,11 +112,14 @@ def analyze(
     cache_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
     progress: bool = False,
+    texts: Sequence[str] | None = None,
 ) -> Analysis:
     """Heads, single nodes and node subsets of block ``layer`` (default: the profile's) of ``model`` (a local
-    HF BERT folder; default: the profile's own backbone), read through a token probe trained on its
-    features. The first call trains the probe and caches it (``cache_dir``, default ``$SSB_CACHE_DIR``)."""
-    pl = pipeline(profile, model, layer=layer, cache_dir=cache_dir, data_dir=data_dir, progress=progress)
+    HF BERT folder with its tokenizer; default: the profile's own backbone), read through a token probe
+    trained on its features of the corpus's training paragraphs. The confusion matrices are built on
+    ``texts`` (a list of paragraphs, every token masked once) or, by default, the corpus's validation
+    paragraphs. The first call trains the probe and caches it (``cache_dir``, default ``$SSB_CACHE_DIR``)."""
+    pl = pipeline(profile, model, layer=layer, cache_dir=cache_dir, data_dir=data_dir, progress=progress, texts=texts)
     return item_tables(pl, None if model is None else str(model))
 
 
@@ -136,12 +143,28 @@ def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Anal
     result.heads = rows(heads["1"], [f"head{h}" for h in range(H)])
     result.nodes = rows(sweep["1"], [f"node{i}" for i in range(D)]) if "1" in sweep else []
     counts = sorted((k for k in sweep if isinstance(sweep[k], dict) and "per_subset" in sweep[k]), key=int)
+    seed = pl.profile.sweep.seed  # the draws' seed: a subset is identified by its nodes, the id by seed and index
     for n in counts[1:] if counts and counts[0] == "1" else counts:
         nodes_of = pl.subset_nodes(int(n))  # the subset's nodes, in the sweep's order: a stable id
         for i, row in enumerate(rows(sweep[n], [f"n{n}:s{i}" for i in range(len(nodes_of))])):
-            result.subsets.append({"n_nodes": int(n), "nodes": nodes_of[i], **row})
+            result.subsets.append({"n_nodes": int(n), "seed": seed, "nodes": nodes_of[i], **row})
     result.curves = {m: {n: sweep[n][m]["mean"] for n in counts} for m in ROW_FIELDS}
     return result
+
+
+def fewrel_items(pl: Any) -> list[dict[str, Any]]:
+    """One row per node subset of the fine-tuned FewRel system's node sweep (Fig. 5), ids ``fewrel:n4:s2``;
+    the masks are those ``label_sweeps`` drew. Labels, not tokens: no recognised sets (the sweep keeps none)."""
+    from .aperture import node_sweep_subsets
+
+    sweep, sw, D = pl.fewrel()["nodes"], pl.profile.sweep, pl.profile.backbone.hidden
+    out = []
+    for n in sorted(sweep, key=int):
+        nodes_of = [m.nonzero()[0].tolist() for m in node_sweep_subsets(D, int(n), sw.n_subsets, sw.seed)]
+        for i, metrics in enumerate(sweep[n]["per_subset"]):
+            row = {"id": f"fewrel:n{n}:s{i}", "n_nodes": int(n), "seed": sw.seed, "nodes": nodes_of[i]}
+            out.append({**row, **{k: metrics[k] for k in ROW_FIELDS}})
+    return out
 
 
 def evaluate_claims(

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .api import item_tables
+from .api import fewrel_items, item_tables
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
@@ -511,6 +511,8 @@ def _write_report_files(
         if "token-nodes" in needs:  # the per-item log: every head, node and subset by a stable id (runs pair)
             items = item_tables(pl, None if pl.model_dir is None else str(pl.model_dir), strings=False)
             payload["items"] = {"layer": items.layer, **items.tables()}
+            if "fewrel-finetuned" in needs:
+                payload["items"]["fewrel"] = fewrel_items(pl)
         if pl.model_dir is None:
             selectivity = probe_selectivity(pl)
             payload["probe_selectivity"] = {

@@ -50,10 +50,13 @@ class Resolver:
     retrain: bool = False
     progress: bool = True
     runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
+    valid_texts: tuple[str, ...] | None = None  # a user's own validation paragraphs (default: the corpus's)
     timings: dict[str, float] = field(default_factory=dict)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        if self.valid_texts is not None:
+            self._use_valid_texts()
         if self.model_dir is not None:
             self._check_model_layers()
         if self.runtime is None:
@@ -63,6 +66,17 @@ class Resolver:
         committed = committed_store(self.profile.name)
         if committed is not None and not self.retrain and self.store.fallback is None:
             self.store = dataclasses.replace(self.store, fallback=committed)
+
+    def _use_valid_texts(self) -> None:
+        """A user's validation paragraphs replace the corpus's (their count is ``probe.n_valid_paragraphs``,
+        which scales the frequency threshold); their digest joins the validation features' key."""
+        texts = tuple(self.valid_texts)
+        bad = next((i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()), None)
+        if not texts or bad is not None:
+            where = "is empty" if not texts else f"item {bad} is not a non-empty string"
+            raise ConfigError(f"texts: the validation paragraphs must be non-empty strings; the list {where}")
+        self.valid_texts = texts
+        self.profile = self.profile.replace(probe={"n_valid_paragraphs": len(texts)})
 
     def _check_model_layers(self) -> None:
         """A user's checkpoint has its own depth: the blocks read from it must exist (one ConfigError)."""
@@ -235,6 +249,7 @@ class Resolver:
             c,
             self.profile.backbone.max_len,
             self.data_id("corpus"),
+            *(("texts", _texts_digest(self.valid_texts)) if split == "valid" and self.valid_texts else ()),
         )
 
     def _n_paragraphs(self, name: str, split: str) -> int:
@@ -261,7 +276,11 @@ class Resolver:
         n = self._n_paragraphs(name, split)
 
         def build(folder: Path) -> dict[str, Any]:
-            paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
+            if split == "valid" and self.valid_texts is not None:
+                texts = list(self.valid_texts)
+            else:
+                paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
+                texts = (paragraphs.train if split == "train" else paragraphs.valid)[:n]
             tokenizer = load_tokenizer(bb_dir)
             model = load_mlm(bb_dir).to(self.device)
             p = self.profile.probe
@@ -270,11 +289,11 @@ class Resolver:
             extra: dict[str, torch.Tensor] = {}  # valid: each position's paragraph [n_positions]
             if split == "train":
                 feats, ids = masked_random(
-                    model, tokenizer, paragraphs.train[:n], self.layers(), max_len, seed=p.seed, progress=self.progress
+                    model, tokenizer, texts, self.layers(), max_len, seed=p.seed, progress=self.progress
                 )
             else:
                 feats, ids, meta["masked_positions_per_s"], extra["paragraph"] = one_at_a_time(
-                    model, tokenizer, paragraphs.valid[:n], self.layers(), max_len, progress=self.progress
+                    model, tokenizer, texts, self.layers(), max_len, progress=self.progress
                 )
             tensors = {**{f"layer{k}": v for k, v in feats.items()}, "ids": ids, **extra}
             save_file(tensors, str(folder / "features.safetensors"))
@@ -364,3 +383,14 @@ class Resolver:
             return tensors, self.store.meta("token-features", feat_key)["vocab_size"]
 
         return self.once(f"valid:{reads(name)}", read)
+
+
+def _texts_digest(texts: tuple[str, ...]) -> str:
+    """sha256 over a user's validation paragraphs (each length-prefixed: no two lists share a digest)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for text in texts:
+        raw = text.encode("utf-8")
+        digest.update(len(raw).to_bytes(8, "little") + raw)
+    return digest.hexdigest()

@@ -64,3 +64,26 @@ def test_the_report_keeps_the_per_item_log(data_dir, tmp_path, monkeypatch):
     assert len(ids) == len(set(ids)) and len(items["nodes"]) == len(analysis.nodes)
     assert all(r["tokens"] == a["tokens"] for r, a in zip(items["nodes"], analysis.nodes, strict=True))
     assert "token_strings" not in items["heads"][0]  # ids only: compact
+    fewrel = items["fewrel"]  # the FewRel node subsets, paired by the same nodes as the token subsets
+    assert {r["n_nodes"] for r in fewrel} == {r["n_nodes"] for r in items["subsets"]} | {1}
+    token_nodes = {r["id"]: r["nodes"] for r in items["subsets"]}
+    assert all(r["nodes"] == token_nodes[r["id"].removeprefix("fewrel:")] for r in fewrel if r["n_nodes"] > 1)
+
+
+def test_analyze_on_ones_own_texts(data_dir, tmp_path):
+    """``texts=``: the confusion matrices come from the user's paragraphs, cached under their digest."""
+    from ssb.config import ConfigError
+    from ssb.tokenizer import load_tokenizer
+
+    texts = ["the cat sat on a mat", "the dog ran in the park", "a bird sang over the old house"]
+    kwargs = dict(profile="smoke", data_dir=data_dir, cache_dir=tmp_path / "store")
+    mine = ssb.analyze(texts=texts, **kwargs)
+    pl = ssb.api.pipeline(texts=texts, **kwargs)
+    in_texts = set(sum(load_tokenizer(pl.backbone()[0])(texts, add_special_tokens=False)["input_ids"], []))
+    recognised = {t for row in mine.heads + mine.nodes + mine.subsets for t in row["tokens"]}
+    assert recognised and recognised <= in_texts  # only tokens of the texts can be on a diagonal
+    assert pl.profile.probe.n_valid_paragraphs == len(texts)
+    assert pl.valid_features_key() != ssb.api.pipeline(**kwargs).valid_features_key()
+    assert pl.valid_features_key() != ssb.api.pipeline(texts=texts[:2], **kwargs).valid_features_key()
+    with pytest.raises(ConfigError, match="item 1 is not a non-empty string"):
+        ssb.api.pipeline(texts=["a b", " "], **kwargs)
