@@ -6,11 +6,13 @@ ssb claims --profile cpu                          verdict table
 ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
 ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
 ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
+ssb compare A B [--out DIR] [--strict] [--all]    two reports side by side, paired by item id
 
 Exit status: 0 every check behaves as its spec says; 1 a check does not (a failure, an inconclusive check,
-an unexpected pass); 2 bad input or an expected error (missing data, a malformed profile or spec, a full
-or read-only disk, a lock held too long, Ctrl-C: one line on stderr, --debug adds the traceback);
-3 an internal error (a bug: the traceback is printed).
+an unexpected pass; for compare: a verdict changed, or with --strict anything moved); 2 bad input or an
+expected error (missing data, a malformed profile or spec, a full or read-only disk, a lock held too long,
+Ctrl-C: one line on stderr, --debug adds the traceback); 3 an internal error (a bug: the traceback is
+printed).
 """
 
 from __future__ import annotations
@@ -173,6 +175,17 @@ def cmd_readme(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare, render, write
+
+    result = compare(args.a, args.b)
+    print(render(result, every_item=args.all))
+    if args.out:
+        print("written: " + ", ".join(str(p) for p in write(result, args.out)))
+    changed = bool(result.verdict_changes) or (args.strict and bool(result.moved or result.changed))
+    return EXIT_CHECKS if changed else EXIT_OK
+
+
 PROBE_ONLY = ("random-init", "control-task")  # controls whose only trained part is their token probe
 
 
@@ -251,6 +264,15 @@ def build_parser() -> argparse.ArgumentParser:
     readme.add_argument("--report", default="results/cpu/report.json", help="default: results/cpu/report.json")
     readme.add_argument("--readme", default="README.md", help="default: README.md")
     readme.set_defaults(func=cmd_readme)
+    compare = sub.add_parser(
+        "compare", help="two reports side by side: checks, per-item paired differences, verdict changes"
+    )
+    compare.add_argument("a", help="report folder (or report.json) of run A, e.g. before a change")
+    compare.add_argument("b", help="report folder (or report.json) of run B, e.g. after it")
+    compare.add_argument("--out", default=None, help="also write compare.json, compare.txt and compare.png here")
+    compare.add_argument("--strict", action="store_true", help="exit 1 also when any quantity moved or changed")
+    compare.add_argument("--all", action="store_true", help="print every item row, not only those that moved")
+    compare.set_defaults(func=cmd_compare)
     reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")
     _common(reference)
     reference.add_argument(
@@ -277,6 +299,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
     from .artifacts import LockTimeout
     from .claims import MeasureError, SpecError, TierError
+    from .compare import CompareError
     from .data import DataError
     from .device import DeviceError
     from .model import CheckpointError
@@ -288,6 +311,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
     return (
         UsageError,
         ConfigError,
+        CompareError,
         SpecError,
         TierError,
         MeasureError,
