@@ -62,7 +62,8 @@ MIN_CURVE_POINTS = 3
 # - setup: the measured quantities (``evidence``) that show the difference of setup it names;
 # - faithful-negative: the check as measured (it fails, or is inconclusive, on the paper's own terms).
 REASONS = ("scale", "sampling", "setup", "faithful-negative")
-VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout")  # need the profile's own variants (not --model's)
+# experiments that need the profile's own variants (not --model's)
+VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout", "fewrel-no-dropout")
 
 
 class SpecError(ValueError):

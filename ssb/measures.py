@@ -35,6 +35,7 @@ EXPERIMENTS = (
     "fewrel-random",
     "symmetric",
     "heads-no-dropout",
+    "fewrel-no-dropout",
     "depth",
     "validation-scale",
 )
@@ -164,6 +165,8 @@ def frequent_threshold(n_valid_paragraphs: int) -> float:
         "union_recognised",
         "union_fraction",
         "frequent_coverage",
+        "apt_spread",
+        "confidence_spread",
     ),
     curves=("recognised_share_vs_frequency",),
     info=(
@@ -195,6 +198,8 @@ def head_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
         "confidence_mean": g["diagonal_confidence"],
         "apt_over_guess": g["apt"] * g["n_pos"],
         "apt_over_chance": g["apt"] * table["vocab_size"],
+        "apt_spread": _spread(heads["per_subset"], "apt"),
+        "confidence_spread": _spread(heads["per_subset"], "diagonal_confidence"),
         "jaccard_mean": exact(_jaccard_mean(sets)),
         "union_recognised": exact(len(union)),
         "union_fraction": exact(len(union) / max(table["n_distinct_tokens"], 1)),
@@ -207,6 +212,12 @@ def head_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
         "n_frequent_tokens": len(frequent),
         "frequent_threshold": threshold,
     }
+
+
+def _spread(rows: list[dict[str, Any]], metric: str) -> Est:
+    """§3's "fluctuates slightly among heads": the metric's standard deviation over its mean across the
+    heads, resampling the heads."""
+    return paired({"x": [r[metric] for r in rows]}, _rng(), lambda d: _cv(d["x"]))
 
 
 FREQUENCY_BANDS = (1, 2, 6, 21, 101)  # lower edges: 1, 2-5, 6-20, 21-100, > 100 occurrences
@@ -249,6 +260,27 @@ def head_cooperation(pl: Any, system: str = "reference") -> dict[str, Any]:
     distinct = max(table["n_distinct_tokens"], 1)  # Table 1's counts as shares of the distinct validation tokens
     out.update({f"n_pos_fraction_{g}": groups[g]["n_pos"] / distinct for g in groups})
     return out
+
+
+@measure(
+    needs=("heads",),
+    scalars=("jointly_correct_share",),
+    info=("n_positions", "n_correct_all", "n_correct_some_head", "n_correct_all_no_head", "accuracy_from_joint"),
+    systems=TOKEN_SYSTEMS,
+)
+def hidden_correlations(pl: Any, system: str = "reference") -> dict[str, Any]:
+    """§3: of the validation inputs predicted correctly with all heads kept, the share that no head predicts
+    correctly alone (the summed output fields decide against every head's own decision); bootstrap over
+    those inputs. ``accuracy_from_joint``: what those inputs add to the all-heads accuracy."""
+    c = pl.head_correctness(system)
+    k, n = c["n_correct_all_no_head"], c["n_correct_all"]
+    rows = [{"joint": 1.0}] * k + [{"joint": 0.0}] * (n - k)
+    share = means(rows, ["joint"], _rng())["joint"] if rows else exact(0.0)
+    return {
+        "jointly_correct_share": share,
+        **{q: c[q] for q in ("n_positions", "n_correct_all", "n_correct_some_head", "n_correct_all_no_head")},
+        "accuracy_from_joint": round(k / max(c["n_positions"], 1), 5),
+    }
 
 
 @measure(
@@ -644,9 +676,24 @@ def symmetric_collapse(pl: Any) -> dict[str, Any]:
 
 
 @measure(
-    needs=("heads", "heads-no-dropout", "token-nodes"),
-    scalars=("n_pos_ratio", "apt_ratio", "n_pos_1_ratio", "apt_1_ratio", "n_pos_min_no_dropout"),
+    needs=("heads", "heads-no-dropout", "token-nodes", "fewrel-finetuned", "fewrel-no-dropout"),
+    scalars=(
+        "n_pos_ratio",
+        "apt_ratio",
+        "n_pos_1_ratio",
+        "apt_1_ratio",
+        "n_pos_min_no_dropout",
+        "fewrel_accuracy_ratio",
+        "fewrel_apt_1_ratio",
+        "fewrel_n_pos_1_ratio",
+    ),
     info=(
+        "fewrel_accuracy_dropout",
+        "fewrel_accuracy_no_dropout",
+        "fewrel_apt_1_dropout",
+        "fewrel_apt_1_no_dropout",
+        "fewrel_n_pos_1_dropout",
+        "fewrel_n_pos_1_no_dropout",
         "n_pos_mean_dropout",
         "n_pos_mean_no_dropout",
         "apt_mean_dropout",
@@ -661,7 +708,8 @@ def symmetric_collapse(pl: Any) -> dict[str, Any]:
 )
 def no_dropout(pl: Any) -> dict[str, Any]:
     """No-dropout against the reference: each head alone, and every single node (each arm resampled over
-    its own heads or nodes)."""
+    its own heads or nodes); on FewRel ("classification"), each backbone fine-tuned: the label head's
+    accuracy with all nodes (one test split: exact) and every single node's APT and recognised labels."""
     rng = _rng()
     heads_nod = pl.head_table("no-dropout")["1"]
     ref, nod = _group(pl.head_table()["1"], rng), _group(heads_nod, rng)
@@ -683,6 +731,25 @@ def no_dropout(pl: Any) -> dict[str, Any]:
         "apt_1_no_dropout": node_nod["apt"].value,
         "mlm_accuracy_dropout": _mlm_accuracy(pl, "reference"),
         "mlm_accuracy_no_dropout": _mlm_accuracy(pl, "no-dropout"),
+        **_fewrel_no_dropout(pl, rng),
+    }
+
+
+def _fewrel_no_dropout(pl: Any, rng: np.random.Generator) -> dict[str, Any]:
+    """Appendix 3's classification part: the no-dropout backbone fine-tuned on FewRel against the reference."""
+    ref, nod = pl.fewrel("finetuned")["nodes"], pl.fewrel("no-dropout")["nodes"]
+    whole = str(pl.profile.backbone.hidden)
+    acc = {k: sweep[whole]["per_subset"][0]["accuracy"] for k, sweep in (("dropout", ref), ("no_dropout", nod))}
+    one_ref, one_nod = _group(ref["1"], rng), _group(nod["1"], rng)
+    return {
+        "fewrel_accuracy_ratio": exact(acc["no_dropout"] / acc["dropout"]) if acc["dropout"] else None,
+        "fewrel_apt_1_ratio": one_nod["apt"] / one_ref["apt"],
+        "fewrel_n_pos_1_ratio": one_nod["n_pos"] / one_ref["n_pos"],
+        **{f"fewrel_accuracy_{k}": v for k, v in acc.items()},
+        "fewrel_apt_1_dropout": one_ref["apt"].value,
+        "fewrel_apt_1_no_dropout": one_nod["apt"].value,
+        "fewrel_n_pos_1_dropout": one_ref["n_pos"].value,
+        "fewrel_n_pos_1_no_dropout": one_nod["n_pos"].value,
     }
 
 

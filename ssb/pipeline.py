@@ -22,6 +22,10 @@ class Pipeline(Resolver):
         """Table 1 and Fig. 3 on system ``name``: see :func:`ssb.experiments.heads.head_table`."""
         return heads.head_table(self, name, layer)
 
+    def head_correctness(self, name: str = "reference") -> dict[str, int]:
+        """§3's hidden correlations on system ``name``: see :func:`ssb.experiments.heads.head_correctness`."""
+        return heads.head_correctness(self, name)
+
     def token_node_sweep(
         self, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
     ) -> dict[str, Any]:

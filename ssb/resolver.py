@@ -102,6 +102,12 @@ class Resolver:
         width = head.first.weight.shape[0] if head.first is not None else n_classes
         return aperture.plan_chunks(X.shape[1], width, n_classes, self.runtime.memory_bytes)
 
+    def predictions(self, head, X: torch.Tensor, masks: np.ndarray):
+        """:func:`aperture.iter_predictions` on the run's device: ``(mask row, predictions [n_positions])``."""
+        head, X = head.to(self.device), X.to(self.device)
+        n_classes = head.out.weight.shape[0]
+        return aperture.iter_predictions(head, X, masks, chunks=self._chunks(head, X, n_classes))
+
     def sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, desc: str):
         """:func:`aperture.evaluate_subsets` with the head and the features on the run's device."""
         head, X = head.to(self.device), X.to(self.device)

@@ -40,7 +40,7 @@ checks = [{ quantity = "apt_1", op = ">", value = 0 }]
 
 def test_the_shipped_specs_load():
     specs = load_specs(CLAIMS)
-    assert len(specs) == 16 and len({s.id for s in specs}) == 16
+    assert len(specs) == 17 and len({s.id for s in specs}) == 17
     assert all("paper" in s.expect and "cpu" in s.expect for s in specs)
 
 

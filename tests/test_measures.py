@@ -73,3 +73,23 @@ def test_the_spread_of_a_hull_gap_is_relative_to_its_mean():
 
     assert measures._cv(np.array([2.0, 4.0, 6.0])) == pytest.approx(np.std([2, 4, 6]) / 4)
     assert measures._cv(np.zeros(3)) == 0.0
+
+
+def test_the_heads_spread_is_their_standard_deviation_over_the_mean():
+    import numpy as np
+
+    rows = [{**_subset(2), "apt": a} for a in (0.2, 0.3, 0.4)]
+    spread = measures._spread(rows, "apt")
+    assert spread.value == pytest.approx(np.std([0.2, 0.3, 0.4]) / 0.3) and spread.interval() is not None
+
+
+def test_hidden_correlations_count_the_inputs_only_the_summed_heads_get_right():
+    counts = {"n_positions": 100, "n_correct_all": 40, "n_correct_some_head": 50, "n_correct_all_no_head": 10}
+    pl = SimpleNamespace(head_correctness=lambda system="reference": counts)
+    out = measures.hidden_correlations(pl)
+    assert out["jointly_correct_share"].value == pytest.approx(0.25) and out["accuracy_from_joint"] == 0.1
+    lo, hi = out["jointly_correct_share"].interval()
+    assert 0.1 < lo < 0.25 < hi < 0.45  # a bootstrap over the 40 inputs right with all heads (sd 0.068)
+    none = measures.hidden_correlations(SimpleNamespace(head_correctness=lambda system="reference": {
+        **counts, "n_correct_all_no_head": 0}))  # fmt: skip
+    assert none["jointly_correct_share"].value == 0 and none["jointly_correct_share"].interval() == (0.0, 0.0)

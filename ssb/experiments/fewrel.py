@@ -26,15 +26,22 @@ def fewrel(pl: Resolver, system: str = "finetuned") -> dict[str, Any]:
     """Label-head experiments on a FewRel system, on [CLS] features of block L.
 
     ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
-    features. ``random``: the randomly initialised backbone, read through two heads: a label head trained on
-    its features by the fine-tuned system's recipe (``trained_head``: the random system the claims check,
+    features; ``no-dropout``: the same with the backbone pre-trained without dropout (its config carries
+    dropout 0 into the fine-tuning: Appendix 3's "the same setup ... without dropout"). ``random``: the
+    randomly initialised backbone, read through two heads: a label head trained on its features by the
+    fine-tuned system's recipe (``trained_head``: the random system the claims check,
     ``measures.hull_untrained``) and the head at initialisation (reported beside it)."""
     return pl.once(f"fewrel:{system}", lambda: _fewrel(pl, system))
 
 
 def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
     # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
-    bb_dir, bb_id = pl.backbone() if system == "finetuned" else pl.random_backbone()
+    bb_dir, bb_id = {
+        "finetuned": pl.backbone,
+        "no-dropout": lambda: pl.backbone("no-dropout"),
+        "random": pl.random_backbone,
+    }[system]()
+    finetuned = system != "random"
     model_dir, _ = finetune_fewrel(
         pl.profile,
         bb_dir,
@@ -43,7 +50,7 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
         backbone_id=bb_id,
         data_id=pl.data_id("fewrel"),
         progress=pl.progress,
-        epochs=None if system == "finetuned" else 0,
+        epochs=None if finetuned else 0,
         runtime=pl.runtime,
     )
     fr, p, sw = pl.profile.fewrel, pl.profile.probe, pl.profile.sweep
@@ -62,7 +69,7 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
         p.seed,
         sw,
     )
-    if system == "finetuned":  # measured on a model the runtime fine-tuned
+    if finetuned:  # measured on a model the runtime fine-tuned
         key = pl.runtime.tag_key(key)
 
     def compute() -> dict[str, Any]:
@@ -103,7 +110,7 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
             return head.cpu().eval()
 
         out: dict[str, Any] = {"n_labels": n_labels, "n_test": int(len(y_test)), "n_train": int(len(y_train))}
-        if system == "finetuned":
+        if finetuned:
             out.update(label_sweeps(pl, label_head(True), X_test, y_test, n_labels))
         else:
             # the random backbone through its head at initialisation (reported) and through a head trained

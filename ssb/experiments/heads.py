@@ -1,4 +1,5 @@
-"""Heads (§3, Table 1, Fig. 3): each head of a block alone, n heads together (1, 2, 4, all), all heads."""
+"""Heads (§3, Table 1, Fig. 3): each head of a block alone, n heads together (1, 2, 4, all), all heads; and
+per validation input, which of these predict its token (§3's hidden correlations)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import aperture
+from ..config import config_hash
 from .common import token_sweep
 
 if TYPE_CHECKING:
@@ -22,3 +24,32 @@ def head_table(pl: Resolver, name: str = "reference", layer: int | None = None) 
             groups[str(n)] = aperture.n_heads_subsets(D, H, n, H, seed=pl.profile.sweep.seed)
     groups["all"] = np.ones((1, D), dtype=bool)
     return token_sweep(pl, f"heads:{name}", groups, layer, name, keep_recognised=True)
+
+
+HEAD_CORRECTNESS_VERSION = 1  # joins the key of head_correctness's stored counts
+
+
+def head_correctness(pl: Resolver, name: str = "reference", layer: int | None = None) -> dict[str, int]:
+    """§3's hidden correlations, per validation input (one masked position): is its token predicted with all
+    heads kept, and by some head alone? Counts of the four cases, cached under the probe and the features."""
+    layer = layer or pl.profile.probe.layer
+    D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
+    masks = np.concatenate([aperture.each_head(D, H), np.ones((1, D), dtype=bool)])  # [H + 1, D]: heads, all
+    head, probe_key = pl.token_probe(layer, name)
+    key = config_hash("head-correctness", HEAD_CORRECTNESS_VERSION, probe_key, pl.valid_features_key(name), layer)
+
+    def compute() -> dict[str, int]:
+        X, y, _ = pl.valid_features(layer, name)
+        correct = np.zeros((len(masks), len(y)), dtype=bool)  # [H + 1, n_positions]
+        for row, pred in pl.predictions(head, X, masks):
+            correct[row] = pred == y
+        with_all, some_head = correct[-1], correct[:-1].any(axis=0)
+        return {
+            "n_positions": int(len(y)),
+            "n_correct_all": int(with_all.sum()),
+            "n_correct_some_head": int(some_head.sum()),
+            "n_correct_all_no_head": int((with_all & ~some_head).sum()),  # only the heads' summed fields
+            "n_correct_some_head_not_all": int((some_head & ~with_all).sum()),
+        }
+
+    return pl.cached_json("head-correctness", key, compute)
