@@ -7,7 +7,7 @@ curve) and, per expectation tier (``smoke``, ``cpu``, ``paper``: a profile names
 - ``{ quantity = "q", op = ">", value = 0.5 }`` with op in ``> >= < <=``, or ``op = "between"`` with
   ``value = [lo, hi]``; scalars only;
 - ``{ quantity = "curve", shape = "increasing", rel_tolerance = r }``: every step rises, or falls by less
-  than ``r`` times the value it falls from;
+  than ``r`` times the value it falls from; ``shape = "decreasing"``: every step falls (no tolerance);
 - ``{ quantity = "curve", shape = "dip-then-rise", tolerance = t }``: the minimum lies strictly inside,
   with the first and last points above it by more than ``t``;
 - ``{ quantity = "curve", shape = "argmin-between", value = [lo, hi] }``: the x of the minimum.
@@ -50,7 +50,7 @@ from .measures import CURVE, MEASURES, SCALAR, Measure
 from .reference import MissingReference
 
 OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
-SHAPES = ("increasing", "dip-then-rise", "argmin-between")
+SHAPES = ("increasing", "decreasing", "dip-then-rise", "argmin-between")
 TIERS = ("smoke", "cpu", "paper")
 MIN_CURVE_POINTS = 3
 # The kinds of reason a pinned check gives, and the evidence each must show in the run:
@@ -105,6 +105,8 @@ class Check:
             return f"(reference − {self.control}) {self.op} {self.value:g}"
         if self.shape == "increasing":
             return "increasing" + (f" (each step may fall {self.rel_tolerance:.0%})" if self.rel_tolerance else "")
+        if self.shape == "decreasing":
+            return "decreasing"
         if self.shape == "dip-then-rise":
             return "dip then rise" + (f" (ends > min + {self.tolerance:g})" if self.tolerance else "")
         if self.shape == "argmin-between" or self.op == "between":
@@ -447,6 +449,8 @@ def _margin(check: Check, x: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, bo
     if check.shape == "increasing":
         steps = ys[:, 1:] - ys[:, :-1] + check.rel_tolerance * np.abs(ys[:, :-1])  # [k, n_points - 1]
         return steps.min(axis=1), True, i_min
+    if check.shape == "decreasing":
+        return (ys[:, :-1] - ys[:, 1:]).min(axis=1), True, i_min  # the smallest fall: > 0 at every step
     if check.shape == "argmin-between":
         lo, hi = check.value
         return np.minimum(x[i_min] - lo, hi - x[i_min]), False, i_min

@@ -443,6 +443,26 @@ def pretrain_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
 
 
 @measure(
+    needs=("token-nodes",),
+    curves=("n_pos_vs_nodes", "diagonal_sum_vs_nodes", "column_sum_vs_nodes"),
+    systems=TOKEN_SYSTEMS,
+)
+def diagonal_sums(pl: Any, system: str = "reference") -> dict[str, Any]:
+    """§4, per node count: the recognised tokens (n_pos), the sum of the positive diagonal and the sum of
+    those tokens' columns, both sums as shares of the validation inputs (the counts over a constant): the
+    diagonal sum is the accuracy, the column sum the share of inputs predicted as a recognised token
+    (1 - the zero-diagonal fraction). One resample of the subsets serves all three."""
+    sweep, rng = pl.token_node_sweep(name=system), _rng()
+    out: dict[str, Any] = {q: {} for q in ("n_pos_vs_nodes", "diagonal_sum_vs_nodes", "column_sum_vs_nodes")}
+    for x in _points(sweep):
+        g = means(sweep[x]["per_subset"], ("n_pos", "accuracy", "zero_diagonal_fraction"), rng)
+        out["n_pos_vs_nodes"][x] = g["n_pos"]
+        out["diagonal_sum_vs_nodes"][x] = g["accuracy"]
+        out["column_sum_vs_nodes"][x] = 1 - g["zero_diagonal_fraction"]
+    return out
+
+
+@measure(
     needs=("token-nodes", "token-nodes-within-head"),
     scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff", "apt_max_abs_rel_diff", "n_pos_max_abs_rel_diff"),
     curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),

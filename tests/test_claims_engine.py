@@ -40,7 +40,7 @@ checks = [{ quantity = "apt_1", op = ">", value = 0 }]
 
 def test_the_shipped_specs_load():
     specs = load_specs(CLAIMS)
-    assert len(specs) == 17 and len({s.id for s in specs}) == 17
+    assert len(specs) == 18 and len({s.id for s in specs}) == 18
     assert all("paper" in s.expect and "cpu" in s.expect for s in specs)
 
 
@@ -155,6 +155,9 @@ CURVE = {"1": 0.6, "2": 0.4, "4": 0.3, "8": 0.35, "16": 0.5}
         (Check("up", shape="increasing"), True),
         (Check("wobble", shape="increasing", rel_tolerance=0.2), True),  # falls 10 % of 0.1
         (Check("wobble", shape="increasing", rel_tolerance=0.05), False),
+        (Check("c", shape="decreasing"), False),  # rises from 4 to 8 nodes
+        (Check("down", shape="decreasing"), True),
+        (Check("up", shape="decreasing"), False),
         (Check("q", op="between", value=[1, 3]), True),
         (Check("q", op=">", value=2), False),
         (Check("q", op=">=", value=2), True),
@@ -164,6 +167,7 @@ CURVE = {"1": 0.6, "2": 0.4, "4": 0.3, "8": 0.35, "16": 0.5}
 )
 def test_exact_checks(check, holds):
     measured = {"c": CURVE, "up": {"1": 0.1, "2": 0.2, "10": 0.9}, "wobble": {"1": 0.1, "2": 0.09, "3": 0.2}, "q": 2}
+    measured["down"] = {"1": 0.9, "2": 0.5, "10": 0.4}
     result = run_check(check, measured)
     assert result.verdict == ("holds" if holds else "fails") and result.interval is None
 

@@ -93,3 +93,14 @@ def test_hidden_correlations_count_the_inputs_only_the_summed_heads_get_right():
     none = measures.hidden_correlations(SimpleNamespace(head_correctness=lambda system="reference": {
         **counts, "n_correct_all_no_head": 0}))  # fmt: skip
     assert none["jointly_correct_share"].value == 0 and none["jointly_correct_share"].interval() == (0.0, 0.0)
+
+
+def test_the_diagonal_and_column_sums_are_shares_of_the_inputs():
+    def row(accuracy, zero_diagonal):
+        return {**_subset(2), "accuracy": accuracy, "zero_diagonal_fraction": zero_diagonal}
+
+    sweep = {"1": {"per_subset": [row(0.1, 0.2), row(0.3, 0.4)]}, "4": {"per_subset": [row(0.5, 0.5)]}}
+    out = measures.diagonal_sums(SimpleNamespace(token_node_sweep=lambda name="reference": sweep))
+    assert out["diagonal_sum_vs_nodes"]["1"].value == pytest.approx(0.2)
+    assert out["column_sum_vs_nodes"]["1"].value == pytest.approx(0.7)  # 1 - mean zero-diagonal fraction
+    assert out["column_sum_vs_nodes"]["4"].value == pytest.approx(0.5) and out["n_pos_vs_nodes"]["4"].value == 2
