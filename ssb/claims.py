@@ -150,6 +150,8 @@ class CheckResult:
     margin_interval: tuple[float, float] | None = None
     evidence: dict[str, Any] = field(default_factory=dict)  # a pin's evidence, computed in the run
     pin_problem: str | None = None  # the evidence contradicts the pin's kind of reason
+    margin_sd: float | None = None  # the bootstrap replicates' standard deviation of the margin (None: exact)
+    failing_share: float | None = None  # the share of replicates on the failing side of the threshold
 
     @property
     def outcome(self) -> str:
@@ -513,8 +515,19 @@ def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> Ch
         verdict = "holds" if point_ok and passes(lo) else "fails" if not point_ok and not passes(hi) else "inconclusive"
     margin = float(point[0])
     margin_interval = None if reps is None else tuple(float(v) for v in np.percentile(reps, [tail, 100 - tail]))
+    margin_sd = None if reps is None else float(np.nanstd(reps))
+    failing_share = None if reps is None else float(np.mean(~passes(reps)))
     return CheckResult(
-        check, value, interval, verdict, detail, n_items=n_items, margin=margin, margin_interval=margin_interval
+        check,
+        value,
+        interval,
+        verdict,
+        detail,
+        n_items=n_items,
+        margin=margin,
+        margin_interval=margin_interval,
+        margin_sd=margin_sd,
+        failing_share=failing_share,
     )
 
 
@@ -678,7 +691,12 @@ def run_control_check(check: Check, measured: dict[str, Any], control: dict[str,
 
 
 def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
-    """One JSON-ready row per (claim, check): value, interval, threshold, verdict, outcome."""
+    """One JSON-ready row per (claim, check): value, interval, threshold, verdict, outcome, and the check's
+    family-wise decision over all the checks of ``verdicts`` (``ssb.family``: Holm)."""
+    from .family import decide
+
+    results = [c for v in verdicts for c in v.checks]
+    family = dict(zip(map(id, results), decide(results), strict=True))
     rows = []
     for v in verdicts:
         if v.skipped:
@@ -703,6 +721,9 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "control": c.check.control,
                     "reference_value": c.reference_value,
                     "control_value": c.control_value,
+                    "family_verdict": family[id(c)].verdict,
+                    "p_holds": family[id(c)].p_holds,
+                    "p_fails": family[id(c)].p_fails,
                 }
             )
     return rows
@@ -717,12 +738,12 @@ def _cell(value: Any) -> str:
 def verdict_table(verdicts: list[Verdict]) -> str:
     """A Markdown table, one row per check: claim, check, value, interval, threshold, verdict, outcome."""
     rows = [
-        "| claim | check | value | 95 % interval | threshold | verdict | outcome |",
-        "|---|---|---|---|---|---|---|",
+        "| claim | check | value | 95 % interval | threshold | verdict | outcome | family-wise (Holm) |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in check_rows(verdicts):
         if r["check"] is None:
-            rows.append(f"| {r['claim']} | — | — | — | — | not measured | skipped: {r['why']} |")
+            rows.append(f"| {r['claim']} | — | — | — | — | not measured | skipped: {r['why']} | — |")
             continue
         ci = f"[{r['interval'][0]:.4g}, {r['interval'][1]:.4g}]" if r["interval"] else "none"
         if r["detail"]:
@@ -731,9 +752,18 @@ def verdict_table(verdicts: list[Verdict]) -> str:
         if r.get("control"):
             value += f" ({_cell(r['reference_value'])} − {_cell(r['control_value'])})"
         rows.append(
-            f"| {r['claim']} | `{r['check']}` | {value} | {ci} | {r['threshold']} | {r['verdict']} | {r['outcome']} |"
+            f"| {r['claim']} | `{r['check']}` | {value} | {ci} | {r['threshold']} | {r['verdict']} | {r['outcome']} "
+            f"| {_family_cell(r)} |"
         )
     return "\n".join(rows)
+
+
+def _family_cell(row: dict[str, Any]) -> str:
+    """The family-wise verdict, marked where it differs from the per-check one."""
+    family = row["family_verdict"]
+    if family == "exact":
+        return "exact"
+    return family + (" (changed)" if family != row["verdict"] else "")
 
 
 def exit_code(verdicts: list[Verdict]) -> int:
