@@ -48,6 +48,7 @@ else:  # pragma: no cover
 from .estimate import Est, replicate_matrix
 from .measures import CURVE, MEASURES, SCALAR, Measure
 from .reference import MissingReference
+from .seeds import combine_runs, run_picks, seeded
 
 OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "decreasing", "dip-then-rise", "argmin-between")
@@ -152,6 +153,8 @@ class CheckResult:
     pin_problem: str | None = None  # the evidence contradicts the pin's kind of reason
     margin_sd: float | None = None  # the bootstrap replicates' standard deviation of the margin (None: exact)
     failing_share: float | None = None  # the share of replicates on the failing side of the threshold
+    seed_runs: int = 1  # the seed runs its value and interval combine (``ssb.seeds``)
+    per_seed: list[Any] | None = None  # each run's value (a scalar) or margin (a shape), with seed_runs > 1
 
     @property
     def outcome(self) -> str:
@@ -173,6 +176,9 @@ class CheckResult:
         if self.check.control:
             ref, ctl = _fmt_value(self.reference_value), _fmt_value(self.control_value)
             ci += f" (reference {ref}, {self.check.control} {ctl})"
+        if self.per_seed:
+            what = "margins" if self.check.shape else "values"
+            ci += f" ({self.seed_runs} seed runs, {what} {', '.join(f'{v:.4g}' for v in self.per_seed)})"
         return f"{self.check.name}: {value}{ci} vs {self.check.threshold()}: {self.verdict}" + (
             f" ({self.detail})" if self.detail else ""
         )
@@ -647,6 +653,11 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
         )
     try:
         measured = measure(spec, pipeline, system)
+        runs = [measured]
+        n_runs = getattr(pipeline, "n_seed_runs", 1)
+        if system == "reference" and n_runs > 1 and seeded(MEASURES[spec.measure].needs):
+            runs += [measure(spec, pipeline.seed_run(k)) for k in range(1, n_runs)]
+            measured, per_run = combine_runs(runs, run_picks(n_runs))
     except MissingReference as err:
         return Verdict(spec, tier, [], {}, skipped=str(err))
     expectation = spec.expect.get(tier)
@@ -654,6 +665,10 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
     for c in expectation.checks if expectation else ():
         if c.control is None:
             checks.append(run_check(c, measured))
+            if len(runs) > 1:
+                each = [run_check(c, r) for r in runs]
+                checks[-1].seed_runs = len(runs)
+                checks[-1].per_seed = [e.margin if c.shape else e.value for e in each]
             if c.xfail:
                 pin_evidence(checks[-1], measured)
             continue
@@ -665,10 +680,12 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
             continue
         if c.control not in controls:
             controls[c.control] = measure(spec, pipeline, c.control)
-        checks.append(run_control_check(c, measured, controls[c.control]))
+        checks.append(run_control_check(c, runs[0], controls[c.control]))  # controls: seed run 0 only
         if c.xfail:
             pin_evidence(checks[-1], measured)
     out = point_values(measured)
+    if len(runs) > 1:
+        out["per_seed_run"] = per_run
     if controls:
         out["controls"] = {name: point_values(m) for name, m in controls.items()}
     return Verdict(spec, tier, checks, out, skipped_checks=skipped)
@@ -721,6 +738,8 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "control": c.check.control,
                     "reference_value": c.reference_value,
                     "control_value": c.control_value,
+                    "seed_runs": c.seed_runs,
+                    "per_seed": c.per_seed,
                     "family_verdict": family[id(c)].verdict,
                     "p_holds": family[id(c)].p_holds,
                     "p_fails": family[id(c)].p_fails,
@@ -749,6 +768,9 @@ def verdict_table(verdicts: list[Verdict]) -> str:
         if r["detail"]:
             ci += f" ({r['detail']})" if r["interval"] is None else " (margin)"
         value = _cell(r["value"])
+        if r.get("per_seed"):
+            what = "margins" if isinstance(r["value"], dict) else "values"
+            value += f" (seed runs' {what}: {', '.join(f'{v:.4g}' for v in r['per_seed'])})"
         if r.get("control"):
             value += f" ({_cell(r['reference_value'])} − {_cell(r['control_value'])})"
         rows.append(

@@ -4,7 +4,8 @@ ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpo
 ssb features --profile cpu [--layer L] [--model DIR]
 ssb claims --profile cpu                          verdict table
 ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
-ssb reference --profile cpu [--variant V]         commit a trained backbone into ssb/reference/
+ssb reference --profile cpu [--variant V] [--probes|--fewrel]   commit a backbone (its probes, its FewRel
+                                                  classifier) into ssb/reference/
 ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
 ssb compare A B [--out DIR] [--strict] [--all]    two reports side by side, paired by item id
 
@@ -195,6 +196,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .reference import export_reference, find_reference
     from .train import store_key
 
+    if args.fewrel:
+        return _commit_fewrel(args)
     if args.variant in PROBE_ONLY:  # a control built in the run (seeded initialisation, or the reference's own
         if not args.probes:  # backbone with a control-task probe): only its probe is committed
             raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
@@ -217,6 +220,26 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return _commit_probes(args, store) if args.probes else 0
 
 
+FEWREL_SYSTEMS = {"reference": "finetuned", "no-dropout": "no-dropout"}  # variant -> its FewRel system
+
+
+def _commit_fewrel(args: argparse.Namespace) -> int:
+    """Fine-tune (if missing) and commit a backbone's FewRel classifier, keyed by its recipe and this
+    machine's runtime (a GPU's bf16 fine-tuning is another key, and trains in its run)."""
+    from .experiments.fewrel import fewrel_model
+    from .pipeline import Pipeline
+    from .reference import export_artifact
+
+    if args.variant not in FEWREL_SYSTEMS:
+        raise UsageError(f"--fewrel: --variant must be one of {', '.join(FEWREL_SYSTEMS)}, got {args.variant}")
+    profile = _profile(args)
+    store = _store(args, profile)
+    pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
+    folder, _ = fewrel_model(pl, FEWREL_SYSTEMS[args.variant])
+    print(f"FewRel classifier ({args.variant}): {export_artifact(store, 'fewrel', folder.name, args.profile)}")
+    return 0
+
+
 def _commit_probes(args: argparse.Namespace, store: ArtifactStore) -> int:
     """Train (if missing) and commit the token probes of a system: every block of the reference's, the
     probe's block of any other system's."""
@@ -229,6 +252,13 @@ def _commit_probes(args: argparse.Namespace, store: ArtifactStore) -> int:
         pl.token_probe(layer, args.variant)  # trains it if missing
         key = pl.token_probe_key(layer, args.variant)
         print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True)
+    if args.variant == "reference":  # the other seed runs' probes of the probe's block ([seeds], ssb/seeds.py)
+        for k in range(1, pl.n_seed_runs):
+            run, layer = pl.seed_run(k), pl.profile.probe.layer
+            run.token_probe(layer)
+            key = run.token_probe_key(layer)
+            where = export_artifact(store, "token-probe", key, args.profile)
+            print(f"token probe (block {layer}, seed run {k}): {where}", flush=True)
     return 0
 
 
@@ -283,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
         "token probe only)",
     )
     reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
+    reference.add_argument(
+        "--fewrel", action="store_true", help="commit the variant's FewRel classifier (reference, no-dropout)"
+    )
     reference.set_defaults(func=cmd_reference)
     return parser
 

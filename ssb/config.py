@@ -150,6 +150,25 @@ class SweepConfig:
 
 
 @dataclass(frozen=True)
+class SeedsConfig:
+    """Seeds as an axis of the verdicts: the reference system is measured once per *seed run* and the
+    estimates combine the runs and the items (``ssb.seeds``). Run k sets ``probe.seed`` (the token probe's
+    and the FewRel label head's initialisation and order, the masking of the probe's training features) to
+    ``probe[k]``, ``sweep.seed`` (the node-subset draws) to ``subsets[k]`` and ``fewrel.split_seed`` (the
+    FewRel split, and so its fine-tuning) to ``fewrel_split[k]``; a list of one entry holds for every run,
+    an empty one keeps the profile's own seed. The backbones, the controls and the variants are measured at
+    run 0 only (each of their probes is a training of its own)."""
+
+    probe: tuple[int, ...] = ()
+    subsets: tuple[int, ...] = ()
+    fewrel_split: tuple[int, ...] = ()
+
+    @property
+    def n_runs(self) -> int:
+        return max(len(self.probe), len(self.subsets), len(self.fewrel_split), 1)
+
+
+@dataclass(frozen=True)
 class RuntimeConfig:
     """How the work runs, not what it computes: device, precision and the data path (``ssb/device.py``
     resolves ``auto`` for the machine at hand). None of it enters a backbone's config hash; a bf16 run is
@@ -181,6 +200,7 @@ class Profile:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     sweep: SweepConfig = field(default_factory=SweepConfig)
     variants: VariantsConfig = field(default_factory=VariantsConfig)
+    seeds: SeedsConfig = field(default_factory=SeedsConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def replace(self, **sections: Any) -> Profile:
@@ -357,6 +377,16 @@ def validate(profile: Profile, source: str) -> None:
         raise ConfigError(f"{source}: field 'runtime.dataloader_workers' must be -1 (auto) or >= 0")
     if profile.probe.activation not in ("gelu", "relu", "identity"):
         raise ConfigError(f"{source}: field 'probe.activation' must be gelu, relu or identity")
+    seeds = profile.seeds
+    for name in ("probe", "subsets", "fewrel_split"):
+        values = getattr(seeds, name)
+        if len(values) not in (0, 1, seeds.n_runs):
+            raise ConfigError(
+                f"{source}: field 'seeds.{name}' must hold 1 seed or one per seed run ({seeds.n_runs}), "
+                f"got {len(values)}"
+            )
+        if any(v < 0 for v in values):
+            raise ConfigError(f"{source}: field 'seeds.{name}' must hold seeds >= 0, got {list(values)}")
     sw = profile.sweep
     if len(sw.hull_counts) != len(sw.hull_subsets):
         raise ConfigError(f"{source}: field 'sweep.hull_subsets' needs one entry per hull_counts entry")
@@ -444,6 +474,22 @@ def variant(profile: Profile, name: str) -> Profile:
     return profile.replace(**VARIANTS[name])
 
 
+def seed_run(profile: Profile, k: int) -> Profile:
+    """The profile of seed run ``k`` (``SeedsConfig``): its probe, subset and FewRel split seeds set."""
+    seeds = profile.seeds
+    if not 0 <= k < seeds.n_runs:
+        raise ConfigError(f"seed run {k}: the profile has runs 0..{seeds.n_runs - 1}")
+
+    def pick(values: tuple[int, ...], own: int) -> int:
+        return own if not values else values[k] if len(values) > 1 else values[0]
+
+    return profile.replace(
+        probe={"seed": pick(seeds.probe, profile.probe.seed)},
+        sweep={"seed": pick(seeds.subsets, profile.sweep.seed)},
+        fewrel={"split_seed": pick(seeds.fewrel_split, profile.fewrel.split_seed)},
+    )
+
+
 def backbone_key(profile: Profile) -> str:
     """Hash of everything a pre-trained backbone depends on."""
     return config_hash("backbone", profile.corpus, profile.tokenizer, profile.backbone, profile.pretrain)
@@ -458,12 +504,14 @@ __all__ = [
     "ProbeConfig",
     "Profile",
     "RuntimeConfig",
+    "SeedsConfig",
     "SweepConfig",
     "TokenizerConfig",
     "backbone_key",
     "config_hash",
     "load_profile",
     "profile_from_dict",
+    "seed_run",
     "to_dict",
     "variant",
     "with_device",

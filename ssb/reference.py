@@ -65,11 +65,14 @@ def committed_store(first: str | None = None) -> ArtifactStore | None:
 
 
 def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str) -> Path:
-    """Copy one verified artifact from the user's store into the profile's committed store."""
+    """Copy one verified artifact from the user's store into the profile's committed store (one committed
+    and intact already is left as it is)."""
+    target = store_dir(profile_name) / kind / key
+    if target.is_dir() and verify(target) is None:
+        return target
     source = store.lookup(kind, key)
     if source is None:
         raise FileNotFoundError(f"no artifact {kind}/{key} in {store.root}: compute it first")
-    target = store_dir(profile_name) / kind / key
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     return target

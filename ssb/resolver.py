@@ -24,7 +24,7 @@ from safetensors.torch import load_file, save_file
 
 from . import aperture
 from .artifacts import ArtifactStore
-from .config import ConfigError, Profile, backbone_key, config_hash, variant
+from .config import ConfigError, Profile, backbone_key, config_hash, seed_run, variant
 from .data import DataError, load_paragraphs
 from .device import Runtime, runtime_for
 from .features import masked_random, one_at_a_time
@@ -38,7 +38,9 @@ from .train import pretrain, store_key
 
 SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
 CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how its labels are drawn
-VALID_FEATURES_VERSION = 2  # joins the validation features' key (2: each position's paragraph stored)
+# joins the validation features' key (2: each position's paragraph stored; 3: no probe seed in the key, as
+# masking one token at a time draws nothing: every seed run reads the same validation features)
+VALID_FEATURES_VERSION = 3
 
 
 @dataclass
@@ -89,6 +91,25 @@ class Resolver:
                     f"--model {self.model_dir}: field '{name}' must lie in 1..{n_layers} (the checkpoint's "
                     f"num_hidden_layers), got {list(blocks) if len(blocks) > 1 else blocks[0]}"
                 )
+
+    # ------------------------------------------------------------------ seed runs (ssb/seeds.py)
+    @property
+    def n_seed_runs(self) -> int:
+        return self.profile.seeds.n_runs
+
+    def seed_run(self, k: int) -> Resolver:
+        """This resolver for seed run ``k`` (``config.seed_run``: other probe, subset and FewRel split seeds;
+        the same store, data, model and runtime), built once per run; run 0 is this one."""
+        if k == 0:
+            return self
+
+        def build() -> Resolver:
+            child = dataclasses.replace(self, profile=seed_run(self.profile, k), timings={}, _memo={})
+            return child
+
+        child = self.once(f"seed-run:{k}", build)
+        self.timings.update({f"seed{k}:{name}": t for name, t in child.timings.items()})
+        return child
 
     # ------------------------------------------------------------------ plumbing
     @property
@@ -251,7 +272,7 @@ class Resolver:
             bb_id,
             self.layers(),
             self._n_paragraphs(name, split),
-            p.seed,
+            *(() if split == "valid" else (p.seed,)),  # the training masks are seeded; every valid token is masked
             c,
             self.profile.backbone.max_len,
             self.data_id("corpus"),

@@ -3,6 +3,7 @@ sweeps and hull bounds."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,14 +35,14 @@ def fewrel(pl: Resolver, system: str = "finetuned") -> dict[str, Any]:
     return pl.once(f"fewrel:{system}", lambda: _fewrel(pl, system))
 
 
-def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
-    # the random system is never fine-tuned: its classifier is stored untrained (epochs = 0)
+def fewrel_model(pl: Resolver, system: str = "finetuned") -> tuple[Path, str]:
+    """A FewRel system's sequence classifier (its store folder, named by its key) and its backbone's id:
+    fine-tuned (``finetuned``, ``no-dropout``), or stored untrained (``random``: never fine-tuned, epochs 0)."""
     bb_dir, bb_id = {
         "finetuned": pl.backbone,
         "no-dropout": lambda: pl.backbone("no-dropout"),
         "random": pl.random_backbone,
     }[system]()
-    finetuned = system != "random"
     model_dir, _ = finetune_fewrel(
         pl.profile,
         bb_dir,
@@ -50,9 +51,15 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
         backbone_id=bb_id,
         data_id=pl.data_id("fewrel"),
         progress=pl.progress,
-        epochs=None if finetuned else 0,
+        epochs=None if system != "random" else 0,
         runtime=pl.runtime,
     )
+    return model_dir, bb_id
+
+
+def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
+    model_dir, bb_id = fewrel_model(pl, system)
+    finetuned = system != "random"
     fr, p, sw = pl.profile.fewrel, pl.profile.probe, pl.profile.sweep
     key = config_hash(
         "fewrel-sweep",
