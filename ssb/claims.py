@@ -738,6 +738,7 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "control": c.check.control,
                     "reference_value": c.reference_value,
                     "control_value": c.control_value,
+                    "n_items": c.n_items,
                     "seed_runs": c.seed_runs,
                     "per_seed": c.per_seed,
                     "family_verdict": family[id(c)].verdict,

@@ -241,6 +241,33 @@ def results_table(payload: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+POWER_TARGET = 0.10  # the rule for items per check (README, "Power"): an interval's half-width within 10 % of the value
+
+
+def power_lines(payload: dict[str, Any]) -> list[str]:
+    """Scalar checks whose interval is wider than the power rule allows, with the items that would meet it at
+    the observed spread (the half-width shrinks as 1 / sqrt(items)): what the next profile should fix."""
+    rows = []
+    for r in payload["checks"]:
+        value, ci, n = r.get("value"), r.get("interval"), r.get("n_items") or 1
+        if r.get("check") is None or ci is None or isinstance(value, dict) or not value or n < 2:
+            continue
+        rel = (ci[1] - ci[0]) / 2 / abs(value)
+        if rel > POWER_TARGET:
+            need = int(np.ceil(n * (rel / POWER_TARGET) ** 2))
+            rows.append(f"| {r['claim']} | `{r['check']}` | {n:,} | {rel:.0%} | {need:,} |")
+    if not rows:
+        return []
+    return [
+        f"{len(rows)} scalar checks have a 95 % half-width above {POWER_TARGET:.0%} of their value, the power rule "
+        "(README, 'Power'); the items each would need at this spread, for a profile set before the run that decides:",
+        "",
+        "| claim | check | items now | half-width / value | items for 10 % |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
+
+
 PAPER_SEED_SPREAD = 0.01  # Appendix 2.4: "the standard division was around 1% for all the results"
 
 
@@ -561,6 +588,8 @@ def _write_report_files(
         lines.append("")
     if seeds := seed_lines(payload):
         lines += ["## Seed runs", "", *seeds, ""]
+    if power := power_lines(payload):
+        lines += ["## Power", "", *power, ""]
     for i, (name, (column, extra_pl)) in enumerate(extra_columns.items()):
         lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
         lines += [

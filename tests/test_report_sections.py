@@ -1,0 +1,31 @@
+"""The report's sections computed from check rows: seed runs against the paper's ~1 %, and power."""
+
+import pytest
+
+from ssb.report import power_lines, seed_lines
+
+
+def _row(check, value, interval=None, n_items=1, per_seed=None):
+    return {"claim": "c", "check": check, "value": value, "interval": interval, "n_items": n_items,
+            "per_seed": per_seed, "seed_runs": len(per_seed) if per_seed else 1}  # fmt: skip
+
+
+def test_power_lists_the_checks_wider_than_ten_percent_with_the_items_they_need():
+    rows = [_row("wide:gt", 1.0, [0.6, 1.4], 20), _row("narrow:gt", 1.0, [0.95, 1.05], 20), _row("n:gt", 3)]
+    lines = power_lines({"checks": rows})
+    table = [line for line in lines if line.startswith("| c |")]
+    assert table == ["| c | `wide:gt` | 20 | 40% | 320 |"]  # (0.4 / 0.1)^2 x 20
+    assert power_lines({"checks": rows[1:]}) == []
+
+
+def test_seed_runs_are_compared_with_the_papers_one_percent():
+    rows = [_row("a:gt", 1.0, per_seed=[0.9, 1.1]), _row("b:gt", 2.0, per_seed=[2.0, 2.01]), _row("n:gt", 3)]
+    head, _, *table = seed_lines({"checks": rows})
+    assert "median spread of the 2 scalar checks they combine is 5.1%" in head and "1 exceed 1 %" in head
+    assert table[2] == "| c | `a:gt` | 0.9, 1.1 | 10.0% |"
+    assert seed_lines({"checks": rows[2:]}) == []
+
+
+@pytest.mark.parametrize("value", [{"1": 0.1}, 0.0])
+def test_curves_and_zero_values_have_no_power_row(value):
+    assert power_lines({"checks": [_row("x", value, [0.0, 1.0], 20)]}) == []
