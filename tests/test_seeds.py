@@ -10,13 +10,13 @@ from ssb.seeds import combine, combine_runs, run_picks, seeded
 
 def test_a_seed_run_sets_the_probe_subset_and_split_seeds():
     cpu = load_profile("cpu")
-    assert cpu.seeds.n_runs == 2
-    one = seed_run(cpu, 1)
-    assert (one.probe.seed, one.sweep.seed, one.fewrel.split_seed) == (1, 1, 0)  # one FewRel split for all
+    assert cpu.seeds.n_runs == 3
+    two = seed_run(cpu, 2)
+    assert (two.probe.seed, two.sweep.seed, two.fewrel.split_seed) == (2, 2, 0)  # one FewRel split for all
     assert seed_run(cpu, 0) == cpu.replace()  # run 0 is the profile's own seeds
     assert load_profile("smoke").seeds.n_runs == 1
-    with pytest.raises(ConfigError, match="seed run 2"):
-        seed_run(cpu, 2)
+    with pytest.raises(ConfigError, match="seed run 3"):
+        seed_run(cpu, 3)
 
 
 @pytest.mark.parametrize(
