@@ -114,6 +114,7 @@ def bench_extraction(profile, runtime, n_paragraphs: int) -> dict:
         tokenizer = load_tokenizer(tok_dir)
         folder = Path(tmp) / "model"
         build_mlm(short.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(folder))
+        tokenizer.save_pretrained(str(folder))  # a BERT folder is weights and tokenizer (check_bert_folder)
         model = load_mlm(folder).to(runtime.torch_device)
         texts = load_paragraphs(short.corpus, data_dir()).valid[:n_paragraphs]
         _, ids, rate, _ = one_at_a_time(
