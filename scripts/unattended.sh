@@ -7,6 +7,19 @@
 #                                                     still going: finished reports, records, checkpoint logs)
 #   bash scripts/unattended.sh --fetch-wheels DIR     (on a machine with a package index: the wheels a bare
 #                                                     GPU image lacks, for --wheels)
+#   bash scripts/unattended.sh --loan OUT [--time-budget 8m] [the options above]   (one GPU loan: see below)
+#
+# ONE 15-MINUTE GPU LOAN (one H200; at most 10 min a command; at most 8 files of <= 16 MiB, 64 MiB in all,
+# come back from $OUT). Bring along, git-ignored and named in the device tool's `carry`: the data in .data/
+# (wikipedia/enwiki_paragraphs.jsonl.xz, fewrel/train_wiki_partial_from_wiki80.json.xz) and the wheels of
+# `--fetch-wheels .whl` in .whl/. The one command, with timeout_s 600:
+#   bash scripts/unattended.sh --loan "$OUT" --wheels .whl --data .data
+# It installs from the wheels, runs `benchmarks/gpu.py --quick` (<= 60 s), then `ssb reproduce --profile
+# paper-lease` under the profile's time budget (8 min: runtime.time_budget_s; --time-budget overrides), and
+# writes into OUT at most 8 flat files: report.md, report.json, figures.tar.gz (the PNGs), records.tar.gz
+# (training records and logs, progress, environment, run.json, reproduce.log) and benchmark.json; a file
+# over 16 MiB is gzipped, and the limits are checked (loan.json lists what was written). --loan makes
+# paper-lease the default profile.
 #
 # Steps: install (from --wheels with no index, or --pip-install from the index, or nothing: ssb's
 # requirements already there), record the environment, `ssb reproduce` of the profile (pre-training,
@@ -56,11 +69,13 @@ value() { [ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || die "$1 needs a
 from_caller() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s' "$caller/$1" ;; esac; }
 
 profile=paper-fast device=auto data="${SSB_DATA_DIR:-$root/../shared/data}" cache="" results="" pack=""
-wheels="" pip_install=0 bench=0 retrain="" pack_only=0
+wheels="" pip_install=0 bench=0 retrain="" pack_only=0 loan="" budget="" profile_given=0
 while [ $# -gt 0 ]; do
   case "$1" in
-    --profile) profile=$(value "$@") || exit 2
+    --profile) profile=$(value "$@") || exit 2; profile_given=1
       case "$profile" in *.toml|*/*) profile=$(from_caller "$profile") ;; esac; shift 2 ;;
+    --loan) v=$(value "$@") || exit 2; loan=$(from_caller "$v"); shift 2 ;;
+    --time-budget) budget=$(value "$@") || exit 2; shift 2 ;;
     --device) device=$(value "$@") || exit 2; shift 2 ;;
     --data) v=$(value "$@") || exit 2; data=$(from_caller "$v"); shift 2 ;;
     --cache) v=$(value "$@") || exit 2; cache=$(from_caller "$v"); shift 2 ;;
@@ -93,6 +108,13 @@ while [ $# -gt 0 ]; do
     *) echo "unattended: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+if [ -n "$loan" ]; then
+  [ "$profile_given" = 1 ] || profile=paper-lease
+  bench=quick
+  if [ -e "$loan" ] && { [ ! -d "$loan" ] || [ -n "$(ls -A "$loan")" ]; }; then
+    die "--loan $loan must be a new or empty folder (what comes back from the loan): nothing was touched"
+  fi
+fi
 name=$(basename "$profile" .toml)
 cache=${cache:-$root/.ssb-cache-$name}
 results=${results:-$root/results/$name}
@@ -156,9 +178,38 @@ pack_up() {
   log "packed $pack.tar.gz (status $status)"
 }
 
+# ------------------------------------------------------------------ the loan's folder: <= 8 flat files
+LOAN_FILES=8 LOAN_FILE_BYTES=$((16 * 1024 * 1024)) LOAN_TOTAL_BYTES=$((64 * 1024 * 1024))
+pack_loan() {
+  mkdir -p "$loan" || die "cannot create --loan $loan"
+  for f in report.md report.json; do [ -f "$results/$f" ] && cp "$results/$f" "$loan/"; done
+  pngs=$(cd "$results" 2>/dev/null && ls ./*.png 2>/dev/null)
+  [ -n "$pngs" ] && tar -czf "$loan/figures.tar.gz" -C "$results" $pngs
+  [ -f "$pack/benchmark.json" ] && cp "$pack/benchmark.json" "$loan/"
+  kept=""; for entry in records run.json progress.txt environment.txt reproduce.log benchmark.log; do
+    [ -e "$pack/$entry" ] && kept="$kept $entry"
+  done
+  tar -czf "$loan/records.tar.gz" -C "$pack" $kept
+  for f in "$loan"/*; do  # a file over the limit travels gzipped
+    [ "$(stat -c %s "$f")" -gt "$LOAN_FILE_BYTES" ] && case "$f" in *.gz) ;; *) gzip -9 "$f" ;; esac
+  done
+  python3 - "$loan" "$LOAN_FILES" "$LOAN_FILE_BYTES" "$LOAN_TOTAL_BYTES" <<'PY' || log "the loan folder breaks its limits: see loan.json"
+import json, os, sys
+folder, n_max, file_max, total_max = sys.argv[1], *map(int, sys.argv[2:])
+files = {f: os.path.getsize(os.path.join(folder, f)) for f in sorted(os.listdir(folder))}
+problems = [f"{f}: {s} bytes > {file_max}" for f, s in files.items() if s > file_max]
+problems += [f"{len(files) + 1} files > {n_max}"] if len(files) + 1 > n_max else []
+problems += [f"{sum(files.values())} bytes in all > {total_max}"] if sum(files.values()) > total_max else []
+json.dump({"files": files, "problems": problems}, open(os.path.join(folder, "loan.json"), "w"), indent=1)
+sys.exit(1 if problems else 0)
+PY
+  log "loan folder $loan: $(ls "$loan" | tr '\n' ' ')"
+}
+
 if [ "$pack_only" = 1 ]; then  # a snapshot of a run still going (or cut off): what is finished so far
   started=$(date +%s)
   pack_up '"partial"'
+  [ -n "$loan" ] && pack_loan
   exit 0
 fi
 # an earlier pack of this script (claim_pack checked that it holds nothing else) is replaced
@@ -192,16 +243,18 @@ log "environment: $(head -2 "$pack/environment.txt" | tr '\n' ' ')"
 # ------------------------------------------------------------------ run
 started=$(date +%s)
 before_id=$(report_id)
-if [ "$bench" = 1 ]; then  # first: a few minutes, and its figures are packed even if the run is cut off
-  log "benchmarks/gpu.py --device $device"
-  python3 benchmarks/gpu.py --device "$device" --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \
+if [ "$bench" != 0 ]; then  # first: its figures are packed even if the run is cut off
+  quick=""; [ "$bench" = quick ] && quick=--quick
+  log "benchmarks/gpu.py --device $device $quick"
+  python3 benchmarks/gpu.py --device "$device" $quick --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \
     || log "benchmark failed (see benchmark.log)"
   log "benchmark done after $(( $(date +%s) - started )) s"
 fi
-log "ssb reproduce --profile $profile --device $device (store $cache, report $results)"
+log "ssb reproduce --profile $profile --device $device${budget:+ --time-budget $budget} (store $cache, report $results)"
 python3 -m ssb.cli reproduce --profile "$profile" --device "$device" --out "$results" --cache-dir "$cache" \
-  $retrain 2>&1 | tee "$pack/reproduce.log"
+  ${budget:+--time-budget "$budget"} $retrain 2>&1 | tee "$pack/reproduce.log"
 status=${PIPESTATUS[0]}
 log "reproduce finished with status $status after $(( $(date +%s) - started )) s"
 pack_up "$status"
+[ -n "$loan" ] && pack_loan
 exit "$status"

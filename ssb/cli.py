@@ -44,6 +44,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
         "--device", default=None, help="auto, cpu, cuda or cuda:N (default: the profile's runtime.device, auto)"
     )
     parser.add_argument(
+        "--time-budget",
+        default=None,
+        metavar="DURATION",
+        help="fit the whole run into this time (90s, 8m, 1h): pre-training steps and FewRel epochs are chosen "
+        "from the step time measured here (runtime.time_budget_s)",
+    )
+    parser.add_argument(
         "--lock-timeout",
         type=float,
         default=None,
@@ -55,6 +62,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def _profile(args: argparse.Namespace):
     """The profile named by ``--profile``, with ``--device`` and ``--lock-timeout`` applied."""
     profile = with_device(load_profile(args.profile), getattr(args, "device", None))
+    budget = getattr(args, "time_budget", None)
+    if budget is not None:
+        from .budget import parse_duration
+
+        profile = profile.replace(runtime={"time_budget_s": parse_duration(budget)})
+        validate(profile, f"--time-budget {budget}")
     timeout = getattr(args, "lock_timeout", None)
     if timeout is not None:
         profile = profile.replace(runtime={"lock_timeout_s": timeout})
@@ -331,6 +344,7 @@ def _quiet() -> None:
 def _expected_errors() -> tuple[type[BaseException], ...]:
     """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
     from .artifacts import LockTimeout
+    from .budget import BudgetError
     from .claims import MeasureError, SpecError, TierError
     from .compare import CompareError
     from .data import DataError
@@ -345,6 +359,7 @@ def _expected_errors() -> tuple[type[BaseException], ...]:
         UsageError,
         ConfigError,
         CompareError,
+        BudgetError,
         SpecError,
         TierError,
         MeasureError,

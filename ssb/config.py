@@ -25,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-PROFILE_NAMES = ("smoke", "cpu", "paper", "paper-fast")
+PROFILE_NAMES = ("smoke", "cpu", "paper", "paper-fast", "paper-lease")
 
 
 class ConfigError(ValueError):
@@ -136,6 +136,9 @@ class VariantsConfig:
     # trained `symmetric` backbone); its MLM accuracy and union of recognised tokens then decide the claim
     symmetric_full_budget: bool = False
     symmetric_batch_size: int = 0  # batch of the in-run short backbones; 0: the profile's pretrain.batch_size
+    # pre-train the full-budget variants (no-dropout, symmetric) when nothing committed matches; false: their
+    # claims are skipped and say so (paper-lease: left to a second loan)
+    train_full: bool = True
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,12 @@ class RuntimeConfig:
     # how long a run waits for another process that is building the same artifact (its lock) before it
     # gives up with exit 2, leaving the holder's work untouched; the wait is announced with the holder's pid
     lock_timeout_s: float = 3_600.0
+    # a time budget for the whole run in seconds (0: none; `--time-budget 8m`): the pre-training steps fill
+    # pretrain_share of it and the FewRel fine-tuning fewrel_share, at the rate measured on this machine
+    # (ssb/budget.py); the rest is left to features, probes, sweeps, claims and report
+    time_budget_s: float = 0.0
+    pretrain_share: float = 0.35
+    fewrel_share: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -293,6 +302,7 @@ _POSITIVE = {  # fields that must be > 0 (integers >= 1)
     "variants": ("symmetric_steps", "symmetric_n_train", "symmetric_probe_paragraphs"),
     "runtime": ("gpu_memory_gib", "lock_timeout_s"),
 }
+
 _NON_NEGATIVE = {
     "pretrain": ("epochs", "max_steps", "weight_decay", "save_steps", "eval_steps", "logging_steps", "warmup_ratio"),
     "fewrel": ("n_relations", "epochs", "weight_decay", "warmup_ratio"),
@@ -303,6 +313,7 @@ _FRACTIONS = {
     "backbone": ("hidden_dropout", "attention_dropout"),
     "pretrain": ("mlm_probability", "warmup_ratio"),
     "fewrel": ("warmup_ratio",),
+    "runtime": ("pretrain_share", "fewrel_share"),
 }
 
 
@@ -373,6 +384,15 @@ def validate(profile: Profile, source: str) -> None:
     for name, allowed in RUNTIME_CHOICES.items():
         if getattr(rt, name) not in allowed:
             raise ConfigError(f"{source}: field 'runtime.{name}' must be one of {', '.join(allowed)}")
+    if rt.time_budget_s < 0:
+        raise ConfigError(
+            f"{source}: field 'runtime.time_budget_s' must be >= 0 (0: no budget), got {rt.time_budget_s}"
+        )
+    if rt.pretrain_share + rt.fewrel_share >= 1:
+        raise ConfigError(
+            f"{source}: fields 'runtime.pretrain_share' + 'runtime.fewrel_share' must leave part of the budget to "
+            f"the rest of the run (sum < 1), got {rt.pretrain_share + rt.fewrel_share:g}"
+        )
     if rt.dataloader_workers < -1:
         raise ConfigError(f"{source}: field 'runtime.dataloader_workers' must be -1 (auto) or >= 0")
     if profile.probe.activation not in ("gelu", "relu", "identity"):

@@ -241,6 +241,37 @@ def results_table(payload: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def budget_record(pl: Pipeline) -> dict[str, Any] | None:
+    """The time budget's plan, the run's wall time up to the report, and the tokens pre-training saw
+    against the paper's (``ssb.budget``); None without a budget."""
+    from .budget import against_paper
+
+    plan = pl.budget_plan
+    if not plan:
+        return None
+    record = json.loads((pl.backbone()[0] / "record.json").read_text())
+    return {
+        **plan,
+        "wall_s_to_report": round(time.monotonic() - pl.started, 1),
+        "pretrain_steps_done": record.get("steps"),
+        **against_paper(plan, record.get("train_tokens_per_epoch", 0), pl.profile.corpus.n_train),
+    }
+
+
+def budget_lines(b: dict[str, Any]) -> list[str]:
+    share = f"{b['share_of_paper']:.2%}" if b.get("share_of_paper") is not None else "—"
+    within = "within" if b["wall_s_to_report"] <= b["budget_s"] else "OVER"
+    return [
+        f"Budget {b['budget_s']:g} s; the run took {b['wall_s_to_report']:g} s to this report ({within} the budget). "
+        f"Pre-training: {b['pretrain_steps']:,} steps chosen at {b['s_per_step']:.3g} s/step (median of "
+        f"{b['calibration_steps'] - 1} calibration steps after one warm-up; {b['spent_s']:g} s spent before the "
+        f"plan came out of its share), {b['pretrain_steps_done']} done; "
+        f"{b['tokens_seen']:,} tokens seen against the paper's 50 epochs of 90,000 paragraphs "
+        f"(~{b['paper_tokens']:,} tokens at this corpus's tokens per paragraph): {share}. FewRel fine-tuning: "
+        f"{b['fewrel_epochs']:g} epochs ({b['fewrel_steps']:,} steps, the rate estimated from pre-training's).",
+    ]
+
+
 POWER_TARGET = 0.10  # the rule for items per check (README, "Power"): an interval's half-width within 10 % of the value
 
 
@@ -544,6 +575,7 @@ def _write_report_files(
         "checks": _jsonable(check_rows(verdicts)),
         "extra": {name: _jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
         "timings": pl.timings,
+        "time_budget": budget_record(pl),
         "runtime": pl.runtime.record(),
     }
     verdicts_shown = [v for v in verdicts if not v.skipped]
@@ -610,6 +642,8 @@ def _write_report_files(
             }
             lines += ["## Probe selectivity (control task)", "", selectivity_table(selectivity), ""]
     lines += ["## Figures", ""] + [f"### {title}\n\n![{title}]({name})\n" for title, name in figures]
+    if payload["time_budget"]:
+        lines += ["## Time budget", "", *budget_lines(payload["time_budget"]), ""]
     lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in pl.timings.items()], ""]
     payload["figures"] = {p.name: file_sha256(p) for p in sorted(out.glob("*.png"))}
     (out / "report.md").write_text("\n".join(lines))

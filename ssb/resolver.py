@@ -54,6 +54,7 @@ class Resolver:
     runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
     valid_texts: tuple[str, ...] | None = None  # a user's own validation paragraphs (default: the corpus's)
     timings: dict[str, float] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)  # when this run began (the time budget's clock)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,10 +103,11 @@ class Resolver:
         the same store, data, model and runtime), built once per run; run 0 is this one."""
         if k == 0:
             return self
+        self._apply_budget()  # the runs share the plan: the same backbone, the same steps
 
         def build() -> Resolver:
-            child = dataclasses.replace(self, profile=seed_run(self.profile, k), timings={}, _memo={})
-            return child
+            memo = {"budget-plan": self.budget_plan} if self.budget_plan else {}
+            return dataclasses.replace(self, profile=seed_run(self.profile, k), timings={}, _memo=memo)
 
         child = self.once(f"seed-run:{k}", build)
         self.timings.update({f"seed{k}:{name}": t for name, t in child.timings.items()})
@@ -158,6 +160,7 @@ class Resolver:
         (``--retrain``, a new committed reference) and only then."""
 
         name = reads(name)  # a probe control (control-task) reads the backbone of the system it controls
+        self._apply_budget()
 
         def resolve() -> tuple[Path, str]:
             folder, key = self._backbone(name)
@@ -166,6 +169,75 @@ class Resolver:
             return folder, config_hash("backbone-weights", key, weights_digest(folder, self.store.root))
 
         return self.once(f"backbone:{name}", resolve)
+
+    def _apply_budget(self) -> None:
+        """With ``runtime.time_budget_s``: the plan (``ssb/budget.py``) sets this run's ``pretrain.max_steps``
+        and ``fewrel.epochs``, once, before any key is computed; stored, so the same command on the same
+        machine resumes with the same steps. An external ``--model`` has no pre-training to budget."""
+        rt = self.profile.runtime
+        if rt.time_budget_s <= 0 or self.model_dir is not None or "budget-plan" in self._memo:
+            return
+        from .budget import plan
+        from .data import load_fewrel
+        from .train import calibrate
+
+        self._memo["budget-plan"] = None  # the plan's own work (the tokenizer, the data) must not re-enter
+        key = config_hash(
+            "budget-plan",
+            backbone_key(self.profile),
+            self.profile.fewrel,
+            self.data_id("corpus"),
+            rt.time_budget_s,
+            rt.pretrain_share,
+            rt.fewrel_share,
+            self.runtime.record(),
+        )
+
+        def compute() -> dict[str, Any]:
+            print(
+                f"[ssb] time budget {rt.time_budget_s:g} s: measuring the pre-training step time on this machine",
+                flush=True,
+            )
+            measured = calibrate(self.profile, self.store, self.data_dir, self.runtime)
+            fr = self.profile.fewrel
+            chosen = plan(
+                rt.time_budget_s,
+                pretrain_share=rt.pretrain_share,
+                fewrel_share=rt.fewrel_share,
+                s_per_step=measured["s_per_step"],
+                tokens_per_step=measured["tokens_per_step"],
+                calibration_steps=int(measured["steps"]),
+                positions_per_step=measured["positions_per_step"],
+                fewrel_positions_per_step=fr.batch_size * fr.max_len,
+                fewrel_train_sentences=len(load_fewrel(fr, self.data_dir).train),
+                fewrel_batch_size=fr.batch_size,
+                fewrel_max_epochs=fr.epochs,
+                spent_s=time.monotonic() - self.started,
+            )
+            return chosen.record()
+
+        record = self.cached_json("budget-plan", key, compute)
+        print(
+            f"[ssb] time budget {rt.time_budget_s:g} s: {record['pretrain_steps']} pre-training steps at "
+            f"{record['s_per_step']:.3g} s/step, FewRel {record['fewrel_epochs']:g} epochs",
+            flush=True,
+        )
+        steps, pt = record["pretrain_steps"], self.profile.pretrain
+        self.profile = self.profile.replace(
+            # checkpoints and evaluations are not in the calibrated step time: at most 10 and 5 of them
+            pretrain={
+                "max_steps": steps,
+                "save_steps": max(pt.save_steps, -(-steps // 10)),
+                "eval_steps": max(pt.eval_steps, -(-steps // 5)) if pt.eval_steps else 0,
+            },
+            fewrel={"epochs": record["fewrel_epochs"]},
+        )
+        self._memo["budget-plan"] = record
+
+    @property
+    def budget_plan(self) -> dict[str, Any] | None:
+        """The time budget's plan of this run (None without a budget)."""
+        return self._memo.get("budget-plan")
 
     def data_id(self, section: str) -> str:
         """The digest of the data a ``[corpus]`` or ``[fewrel]`` section reads (cached per run)."""
@@ -205,6 +277,11 @@ class Resolver:
                     f"and commit it with `ssb reference --profile {profile.name} --variant {name}`, or retrain "
                     f"everything with --retrain / --ssb-retrain."
                 )
+        if name != "reference" and not self.profile.variants.train_full:
+            raise MissingReference(
+                f"the '{name}' backbone is not pre-trained at profile '{self.profile.name}' ([variants] "
+                "train_full = false: the full-budget variants are left to another run)"
+            )
         if not self.retrain:  # nothing long starts without saying so
             pt = profile.pretrain
             budget = f"{pt.max_steps} steps" if pt.max_steps > 0 else f"{pt.epochs:g} epochs"

@@ -178,6 +178,66 @@ def _argmax_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return logits.argmax(dim=-1)
 
 
+def _mlm_collators(tokenizer: PreTrainedTokenizerBase, mlm_probability: float, runtime: Runtime):
+    """The MLM collator, and the one of training batches: on a GPU padded to a multiple of 8 positions,
+    which keeps the tensor cores' tiles full."""
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability)
+    if not runtime.is_cuda:
+        return collator, collator
+    return collator, DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability, pad_to_multiple_of=8)
+
+
+class StepTimer(TrainerCallback):
+    """The wall time at the end of every optimiser step (calibration of a time budget)."""
+
+    def __init__(self):
+        self.ends: list[float] = []
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.ends.append(time.perf_counter())
+        return control
+
+
+CALIBRATION_STEPS = 6  # the first is warm-up; the step time is the median of the rest
+
+
+def calibrate(
+    profile: Profile, store: ArtifactStore, data_dir: Path | None, runtime: Runtime, steps: int = CALIBRATION_STEPS
+) -> dict[str, float]:
+    """Seconds per pre-training step and real positions per batch, measured on ``steps`` steps of the
+    profile's own model, data and batch on this runtime (a throwaway model: nothing is stored)."""
+    import tempfile
+
+    runtime.apply()
+    tokenizer = load_tokenizer(tokenizer_artifact(profile, store, data_dir))
+    paragraphs = load_paragraphs(profile.corpus, data_dir)
+    bb, pt = profile.backbone, profile.pretrain
+    n = min(len(paragraphs.train), pt.batch_size * steps)
+    train_set = _tokenize(tokenizer, paragraphs.train[:n], bb.max_len)
+    _, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
+    torch.manual_seed(bb.seed)
+    model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True)
+    timer = StepTimer()
+    with tempfile.TemporaryDirectory(prefix="ssb-calibrate-") as work:
+        args = training_arguments(
+            Path(work), epochs=1.0, max_steps=steps, lr=pt.lr, weight_decay=pt.weight_decay,
+            batch_size=pt.batch_size, seed=bb.seed, save_steps=10**9, logging_steps=10**9, eval_steps=0,
+            progress=False, group_by_length=False, runtime=runtime,
+        )  # fmt: skip
+        args.save_strategy = "no"
+        Trainer(
+            model=model, args=args, data_collator=train_collator, train_dataset=train_set, callbacks=[timer]
+        ).train()
+    gaps = np.diff(timer.ends)  # [steps - 1]: the first step (warm-up, compilation) left out
+    lengths = np.asarray(train_set["length"], dtype=np.float64)
+    return {
+        "s_per_step": float(np.median(gaps)) if len(gaps) else float("nan"),
+        "tokens_per_step": float(lengths.mean() * pt.batch_size),
+        "positions_per_step": float(pt.batch_size * bb.max_len),
+        "steps": steps,
+    }
+
+
 def training_arguments(
     output_dir: Path,
     *,
@@ -295,20 +355,15 @@ def pretrain(
     if not force and (found := store.lookup("backbone", key)) is not None:
         return found, True
     tok_dir = tokenizer_from or tokenizer_artifact(profile, store, data_dir)
+    rank, world = distributed_rank()
 
-    def build(folder: Path) -> dict[str, Any]:
+    def build(folder: Path | None) -> dict[str, Any]:
         runtime.apply()
         tokenizer = load_tokenizer(tok_dir)
         paragraphs = load_paragraphs(profile.corpus, data_dir)
         bb, pt = profile.backbone, profile.pretrain
         train_set = _tokenize(tokenizer, paragraphs.train, bb.max_len)
-        collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=pt.mlm_probability)
-        # on a GPU, batches padded to a multiple of 8 positions keep the tensor cores' tiles full
-        train_collator = (
-            DataCollatorForLanguageModeling(tokenizer, mlm_probability=pt.mlm_probability, pad_to_multiple_of=8)
-            if runtime.is_cuda
-            else collator
-        )
+        collator, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
         eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
         eval_set = _fixed_masking(collator, eval_raw, seed=bb.seed)
         model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True)
@@ -350,7 +405,9 @@ def pretrain(
         started = time.time()
         _run_trainer(trainer, work)
         seconds = time.time() - started
-        final = trainer.evaluate()
+        final = trainer.evaluate()  # collective under torchrun: every process takes part
+        if folder is None:  # another process of a distributed run: rank 0 stores the backbone
+            return {}
         trainer.save_model(str(folder))
         tokenizer.save_pretrained(str(folder))
         n_tokens = int(sum(train_set["length"]))
@@ -365,13 +422,36 @@ def pretrain(
             "seconds_this_run": round(seconds, 1),
             "device": runtime.device_name if runtime.is_cuda else f"cpu x{torch.get_num_threads()}",
             "runtime": runtime.record(),
+            "processes": world,
             "final_eval": final,
         }
         (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
         (folder / "record.json").write_text(json.dumps(record, indent=1))
         return {"mlm_accuracy": final.get("eval_mlm_accuracy"), "masked_accuracy": final.get("eval_masked_accuracy")}
 
-    return store.build("backbone", key, build, force=force)
+    if world == 1:
+        return store.build("backbone", key, build, force=force)
+    # torchrun / accelerate launch: every process trains (the Trainer's DDP), rank 0 alone writes the store
+    # under its lock; the others wait at a barrier for the stored backbone
+    import torch.distributed as dist
+
+    if rank == 0:
+        stored = store.build("backbone", key, build, force=force)
+        dist.barrier()
+        return stored
+    build(None)
+    dist.barrier()
+    found = store.lookup("backbone", key)
+    if found is None:
+        raise RuntimeError(f"process {rank}: rank 0 did not store backbone {key}")
+    return found, False
+
+
+def distributed_rank() -> tuple[int, int]:
+    """``(rank, world size)`` of a torchrun / accelerate launch process (``(0, 1)`` when alone)."""
+    import os
+
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
 
 
 def classification_accuracy(eval_pred) -> dict[str, float]:

@@ -75,3 +75,25 @@ def test_a_failed_run_is_packed_with_its_status(tmp_path, data_dir):
     )  # fmt: skip
     assert done.returncode == 2 and "no profile" in done.stdout
     assert json.loads((pack / "run.json").read_text())["status"] == 2 and Path(f"{pack}.tar.gz").is_file()
+
+
+def test_the_loan_command_packs_within_the_loans_file_limits(tmp_path, data_dir):
+    """``--loan OUT``: the quick benchmark, the budgeted run, then <= 8 flat files of <= 16 MiB, 64 MiB in all."""
+    out = tmp_path / "out"
+    done = _run(tmp_path, data_dir, "--loan", str(out), "--time-budget", "90s", "--pack", str(tmp_path / "p"))
+    assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
+    files = sorted(p.name for p in out.iterdir())
+    assert all(p.is_file() for p in out.iterdir())  # flat: nothing deeper than the folder itself
+    assert set(files) == {"benchmark.json", "figures.tar.gz", "loan.json", "records.tar.gz", "report.json", "report.md"}
+    sizes = [p.stat().st_size for p in out.iterdir()]
+    assert len(files) <= 8 and max(sizes) <= 16 * 2**20 and sum(sizes) <= 64 * 2**20
+    assert json.loads((out / "loan.json").read_text())["problems"] == []
+    report = json.loads((out / "report.json").read_text())
+    assert report["time_budget"]["budget_s"] == 90 and report["time_budget"]["pretrain_steps"] >= 1
+    with tarfile.open(out / "records.tar.gz") as tar:
+        names = tar.getnames()
+    assert "reproduce.log" in names and any(n.startswith("records/backbone-") for n in names)
+    with tarfile.open(out / "figures.tar.gz") as tar:
+        assert any(n.endswith(".png") for n in tar.getnames())
+    refused = _run(tmp_path, data_dir, "--loan", str(out))  # never into a folder that holds files
+    assert refused.returncode == 2 and "must be a new or empty folder" in refused.stderr

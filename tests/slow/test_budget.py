@@ -1,0 +1,28 @@
+"""A whole smoke run under ``--time-budget 60s``: the steps it chose are recorded, the learning rate is
+scheduled over them, and the run ends within the budget; the same command reuses the plan."""
+
+import json
+import time
+
+from ssb.cli import main
+
+
+def test_a_smoke_run_under_a_60s_budget_ends_within_it(data_dir, tmp_path, capsys):
+    common = ["--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "c"), "--quiet"]
+    started = time.monotonic()
+    status = main(["reproduce", *common, "--time-budget", "60s", "--out", str(tmp_path / "r")])
+    wall = time.monotonic() - started
+    assert status in (0, 1)  # the verdicts are the claims' business; the budget is this test's
+    budget = json.loads((tmp_path / "r" / "report.json").read_text())["time_budget"]
+    assert budget["budget_s"] == 60 and budget["pretrain_steps"] == budget["pretrain_steps_done"] > 20
+    # its share, less what the run spent before the plan
+    assert budget["pretrain_steps"] * budget["s_per_step"] <= 0.35 * 60 - budget["spent_s"] + budget["s_per_step"]
+    assert wall <= 60, f"the run took {wall:.1f} s"
+    backbone = next((tmp_path / "c" / "backbone").glob("*/training_log.json"))
+    lrs = [e["learning_rate"] for e in json.loads(backbone.read_text()) if "learning_rate" in e]
+    assert lrs and lrs[-1] < lrs[0]  # the linear decay runs over the chosen steps, not the profile's 20
+    assert "time budget 60 s" in capsys.readouterr().out
+    again = main(["reproduce", *common, "--time-budget", "60s", "--out", str(tmp_path / "r2")])
+    assert again == status
+    second = json.loads((tmp_path / "r2" / "report.json").read_text())["time_budget"]
+    assert second["pretrain_steps"] == budget["pretrain_steps"]  # the stored plan: nothing re-measured
