@@ -13,6 +13,7 @@ import dataclasses
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -355,7 +356,7 @@ def pretrain(
     if not force and (found := store.lookup("backbone", key)) is not None:
         return found, True
     tok_dir = tokenizer_from or tokenizer_artifact(profile, store, data_dir)
-    rank, world = distributed_rank()
+    _, world = distributed_rank()
 
     def build(folder: Path | None) -> dict[str, Any]:
         runtime.apply()
@@ -429,21 +430,36 @@ def pretrain(
         (folder / "record.json").write_text(json.dumps(record, indent=1))
         return {"mlm_accuracy": final.get("eval_mlm_accuracy"), "masked_accuracy": final.get("eval_masked_accuracy")}
 
-    if world == 1:
-        return store.build("backbone", key, build, force=force)
-    # torchrun / accelerate launch: every process trains (the Trainer's DDP), rank 0 alone writes the store
-    # under its lock; the others wait at a barrier for the stored backbone
+    return _build_once(store, "backbone", key, build, force=force)
+
+
+def _build_once(
+    store: ArtifactStore,
+    kind: str,
+    key: str,
+    build: Callable[[Path | None], dict[str, Any]],
+    *,
+    force: bool = False,
+    collective: bool = True,
+) -> tuple[Path, bool]:
+    """``store.build`` of a trained model, also under torchrun / accelerate launch: every process trains
+    (the Trainer's DDP: ``build(None)`` on the others, which stores nothing), rank 0 alone writes the store
+    under its lock, and the others wait at a barrier for what it stored. ``collective = False``: a build
+    with no training in it (no process group), which the store's lock alone serialises."""
+    rank, world = distributed_rank()
+    if world == 1 or not collective:
+        return store.build(kind, key, build, force=force)
     import torch.distributed as dist
 
     if rank == 0:
-        stored = store.build("backbone", key, build, force=force)
+        stored = store.build(kind, key, build, force=force)
         dist.barrier()
         return stored
     build(None)
     dist.barrier()
-    found = store.lookup("backbone", key)
+    found = store.lookup(kind, key)
     if found is None:
-        raise RuntimeError(f"process {rank}: rank 0 did not store backbone {key}")
+        raise RuntimeError(f"process {rank}: rank 0 did not store {kind} {key}")
     return found, False
 
 
@@ -484,7 +500,7 @@ def finetune_fewrel(
     if epochs > 0:  # the untrained classifier (epochs = 0) is the same whatever the runtime
         key = runtime.tag_key(key)
 
-    def build(folder: Path) -> dict[str, Any]:
+    def build(folder: Path | None) -> dict[str, Any]:
         import datasets
 
         split = load_fewrel(fr, data_dir)
@@ -524,7 +540,9 @@ def finetune_fewrel(
                 compute_metrics=classification_accuracy,
             )
             _run_trainer(trainer, work)
-            result = trainer.evaluate()
+            result = trainer.evaluate()  # collective under torchrun
+            if folder is None:  # another process of a distributed run: rank 0 stores the classifier
+                return {}
             (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
         else:
             result = {}
@@ -543,4 +561,4 @@ def finetune_fewrel(
         (folder / "record.json").write_text(json.dumps(record, indent=1))
         return {"accuracy": result.get("eval_accuracy")}
 
-    return store.build("fewrel", key, build, force=force)
+    return _build_once(store, "fewrel", key, build, force=force, collective=epochs > 0)

@@ -1,5 +1,6 @@
-"""Pre-training under torchrun: two CPU processes over gloo train one smoke backbone together (the
-Trainer's DDP); rank 0 alone stores it, with one record, and it loads and runs."""
+"""Pre-training and FewRel fine-tuning under torchrun: two CPU processes over gloo train one smoke
+backbone together (the Trainer's DDP), then fine-tune it; rank 0 alone stores each, with one record, and
+the backbone loads and runs."""
 
 import json
 import os
@@ -18,12 +19,31 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_smoke_pretraining_on_two_processes_over_gloo(data_dir, tmp_path):
+FINETUNE = """
+import sys
+from pathlib import Path
+from ssb.artifacts import ArtifactStore
+from ssb.config import load_profile
+from ssb.experiments.fewrel import fewrel_model
+from ssb.pipeline import Pipeline
+
+profile = load_profile("smoke").replace(runtime={"device": "cpu"})
+pl = Pipeline(profile, ArtifactStore(Path(sys.argv[1])), Path(sys.argv[2]), progress=False)
+print("fewrel classifier", fewrel_model(pl)[0])
+"""
+
+
+def _torchrun(tmp_path, *args):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false", "HF_HUB_OFFLINE": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(_free_port()), "-m", "ssb.cli", "train", "--profile", "smoke", "--data-dir", str(data_dir),
-               "--cache-dir", str(tmp_path / "cache"), "--device", "cpu", "--quiet"]  # fmt: skip
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+               str(_free_port()), *args]  # fmt: skip
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
+
+
+def test_smoke_training_on_two_processes_over_gloo(data_dir, tmp_path):
+    cache = tmp_path / "cache"
+    done = _torchrun(tmp_path, "-m", "ssb.cli", "train", "--profile", "smoke", "--data-dir", str(data_dir),
+                     "--cache-dir", str(cache), "--device", "cpu", "--quiet")  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     records = list((tmp_path / "cache" / "backbone").glob("*/record.json"))
     assert len(records) == 1  # one backbone, stored once
@@ -34,3 +54,9 @@ def test_smoke_pretraining_on_two_processes_over_gloo(data_dir, tmp_path):
         logits = model(input_ids=torch.tensor([[2, 5, 6, 3]])).logits  # [1, 4, vocab]
     assert logits.shape[:2] == (1, 4) and torch.isfinite(logits).all()
     assert done.stdout.count("backbone (smoke, reference)") == 2  # both processes end with the stored backbone
+    (tmp_path / "finetune.py").write_text(FINETUNE)
+    tuned = _torchrun(tmp_path, str(tmp_path / "finetune.py"), str(cache), str(data_dir))
+    assert tuned.returncode == 0, tuned.stdout[-3000:] + tuned.stderr[-3000:]
+    classifiers = list((cache / "fewrel").glob("*/record.json"))
+    assert len(classifiers) == 1 and json.loads(classifiers[0].read_text())["epochs"] > 0
+    assert tuned.stdout.count(f"fewrel classifier {classifiers[0].parent}") == 2
