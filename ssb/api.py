@@ -154,15 +154,14 @@ def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Anal
 
 def fewrel_items(pl: Any) -> list[dict[str, Any]]:
     """One row per node subset of the fine-tuned FewRel system's node sweep (Fig. 5), ids ``fewrel:n4:s2``;
-    the masks are those ``label_sweeps`` drew. Labels, not tokens: no recognised sets (the sweep keeps none)."""
-    from .aperture import node_sweep_subsets
-
-    sweep, sw, D = pl.fewrel()["nodes"], pl.profile.sweep, pl.profile.backbone.hidden
+    ``label_sweeps`` draws the token sweep's masks (``aperture.node_sweep_subsets``), so ``subset_nodes`` gives
+    their nodes. Labels, not tokens: no recognised sets (the sweep keeps none)."""
+    sweep, seed = pl.fewrel()["nodes"], pl.profile.sweep.seed
     out = []
     for n in sorted(sweep, key=int):
-        nodes_of = [m.nonzero()[0].tolist() for m in node_sweep_subsets(D, int(n), sw.n_subsets, sw.seed)]
+        nodes_of = pl.subset_nodes(int(n))
         for i, metrics in enumerate(sweep[n]["per_subset"]):
-            row = {"id": f"fewrel:n{n}:s{i}", "n_nodes": int(n), "seed": sw.seed, "nodes": nodes_of[i]}
+            row = {"id": f"fewrel:n{n}:s{i}", "n_nodes": int(n), "seed": seed, "nodes": nodes_of[i]}
             out.append({**row, **{k: metrics[k] for k in ROW_FIELDS}})
     return out
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from .estimate import LEVEL, N_BOOT
+from .estimate import N_BOOT, Est
 from .experiments.common import METRIC_FIELDS
 
 TABLES = ("heads", "nodes", "subsets", "fewrel")  # fewrel: the FewRel node subsets (labels)
@@ -206,12 +206,6 @@ def _groups(table: str, rows: Sequence[dict[str, Any]]) -> dict[str, list[dict[s
     return out
 
 
-def _percentile(reps: np.ndarray) -> tuple[float, float]:
-    tail = 100 * (1 - LEVEL) / 2
-    lo, hi = np.nanpercentile(reps, [tail, 100 - tail])
-    return float(lo), float(hi)
-
-
 def item_diffs(
     table: str, a: Sequence[dict[str, Any]], b: Sequence[dict[str, Any]], paired: bool, rng: np.random.Generator
 ) -> list[ItemDiff]:
@@ -228,7 +222,7 @@ def item_diffs(
             diff = float(d.mean())
             if len(d) > 1:
                 reps = d[rng.integers(0, len(d), size=(N_BOOT, len(d)))].mean(axis=1)
-                ci = _percentile(reps)
+                ci = Est(diff, reps).interval()
             else:
                 ci = None
         else:
@@ -236,7 +230,7 @@ def item_diffs(
             if len(xa) > 1 and len(xb) > 1:
                 ra = xa[rng.integers(0, len(xa), size=(N_BOOT, len(xa)))].mean(axis=1)
                 rb = xb[rng.integers(0, len(xb), size=(N_BOOT, len(xb)))].mean(axis=1)
-                ci = _percentile(rb - ra)
+                ci = Est(diff, rb - ra).interval()
             else:
                 ci = None
         moved = ci is not None and not (ci[0] <= 0 <= ci[1])
