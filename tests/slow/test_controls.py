@@ -13,10 +13,8 @@ CLAIMS = Path(__file__).resolve().parents[2] / "claims"
 
 
 @pytest.fixture(scope="module")
-def pipeline(smoke, tmp_path_factory, data_dir):
-    from ssb.artifacts import ArtifactStore
-
-    return Pipeline(smoke, ArtifactStore(tmp_path_factory.mktemp("controls")), data_dir, progress=False)
+def pipeline(smoke, new_pipeline):
+    return new_pipeline(smoke, "controls")
 
 
 def _spec(tmp_path, control):

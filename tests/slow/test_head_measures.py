@@ -5,14 +5,12 @@ import json
 
 import pytest
 
-from ssb.artifacts import ArtifactStore
 from ssb.measures import MEASURES
-from ssb.pipeline import Pipeline
 
 
 @pytest.fixture(scope="module")
-def pipeline(smoke, tmp_path_factory, data_dir):
-    return Pipeline(smoke, ArtifactStore(tmp_path_factory.mktemp("head-measures")), data_dir, progress=False)
+def pipeline(smoke, new_pipeline):
+    return new_pipeline(smoke, "head-measures")
 
 
 def test_head_correctness_agrees_with_the_head_sweep(pipeline):

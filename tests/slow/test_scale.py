@@ -4,14 +4,10 @@ every token of a chosen paragraph read, and all paragraphs reading the cached he
 import numpy as np
 import pytest
 
-from ssb.pipeline import Pipeline
-
 
 @pytest.fixture(scope="module")
-def pipeline(smoke, tmp_path_factory, data_dir):
-    from ssb.artifacts import ArtifactStore
-
-    return Pipeline(smoke, ArtifactStore(tmp_path_factory.mktemp("scale")), data_dir, progress=False)
+def pipeline(smoke, new_pipeline):
+    return new_pipeline(smoke, "scale")
 
 
 def test_the_validation_scale_reads_whole_paragraphs_and_ends_at_all_of_them(pipeline):

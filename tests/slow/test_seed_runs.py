@@ -6,17 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from ssb.artifacts import ArtifactStore
 from ssb.claims import evaluate, load_spec
-from ssb.pipeline import Pipeline
 
 CLAIMS = Path(__file__).resolve().parents[2] / "claims"
 
 
 @pytest.fixture(scope="module")
-def pipeline(smoke, tmp_path_factory, data_dir):
-    seeded = smoke.replace(seeds={"probe": (0, 1), "subsets": (0, 1)})
-    return Pipeline(seeded, ArtifactStore(tmp_path_factory.mktemp("seeds")), data_dir, progress=False)
+def pipeline(smoke, new_pipeline):
+    return new_pipeline(smoke.replace(seeds={"probe": (0, 1), "subsets": (0, 1)}), "seeds")
 
 
 def test_each_run_has_its_own_probe_and_subsets_on_the_same_features(pipeline):
