@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
+from safetensors.torch import load_file, save_file
 
 from .. import aperture
 from ..config import config_hash
@@ -80,19 +81,8 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
         key = pl.runtime.tag_key(key)
 
     def compute() -> dict[str, Any]:
-        from transformers import BertForSequenceClassification
-
         split = load_fewrel(fr, pl.data_dir)
-        tokenizer = load_tokenizer(model_dir)
-        model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(pl.device)
-
-        def texts(instances):
-            return [x.marked_text() for x in instances]
-
-        X_train = cls_vectors(model, tokenizer, texts(split.train), (p.layer,), fr.max_len, progress=pl.progress)[
-            p.layer
-        ]
-        X_test = cls_vectors(model, tokenizer, texts(split.test), (p.layer,), fr.max_len, progress=pl.progress)[p.layer]
+        X_train, X_test = cls_features(pl, model_dir)  # [n_train, hidden], [n_test, hidden]
         y_train, y_test = torch.tensor([x.label for x in split.train]), np.array([x.label for x in split.test])
         n_labels = len(split.relations)
 
@@ -127,6 +117,33 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
         return out
 
     return pl.cached_json("fewrel-sweep", key, compute)
+
+
+def cls_features(pl: Resolver, model_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
+    """Block-L [CLS] features of a FewRel classifier on its split's training and test sentences, ``[n_train,
+    hidden]`` and ``[n_test, hidden]``: stored once per classifier (its folder's name is its store key, which
+    covers the backbone, the recipe and the split), so every seed run's label head reads the same ones."""
+    fr, layer = pl.profile.fewrel, pl.profile.probe.layer
+    key = pl.runtime.tag_key(config_hash("fewrel-features", model_dir.name, pl.data_id("fewrel"), fr, layer))
+
+    def build(folder: Path) -> dict[str, Any]:
+        from transformers import BertForSequenceClassification
+
+        split = load_fewrel(fr, pl.data_dir)
+        tokenizer = load_tokenizer(model_dir)
+        model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(pl.device)
+        X = {
+            part: cls_vectors(
+                model, tokenizer, [x.marked_text() for x in instances], (layer,), fr.max_len, progress=pl.progress
+            )[layer].contiguous()
+            for part, instances in (("train", split.train), ("test", split.test))
+        }
+        save_file(X, str(folder / "features.safetensors"))
+        return {"n_train": len(X["train"]), "n_test": len(X["test"])}
+
+    folder, _ = pl.store.build("fewrel-features", key, build)
+    X = load_file(str(folder / "features.safetensors"))
+    return X["train"], X["test"]
 
 
 def label_sweeps(pl: Resolver, head: LabelHead, X: torch.Tensor, y: np.ndarray, n_labels: int) -> dict[str, Any]:
