@@ -19,7 +19,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-FINETUNE = """
+FINETUNE = r"""
 import sys
 from pathlib import Path
 from ssb.artifacts import ArtifactStore
