@@ -166,6 +166,23 @@ def fewrel_items(pl: Any) -> list[dict[str, Any]]:
     return out
 
 
+def items_log(pl: Any, model: str | None = None, fewrel: bool = False) -> dict[str, Any]:
+    """The report's per-item log: :func:`item_tables` (without token strings) and, with ``fewrel``,
+    :func:`fewrel_items` of every seed run (``ssb/seeds.py``). Each row carries its ``seed_run``; run 0's
+    ids are the bare ids a one-run profile writes (``head3``, ``n4:s2``), run k's are prefixed ``run{k}:``,
+    so two reports pair item by item within each run (``ssb compare``)."""
+    out: dict[str, Any] = {"layer": pl.profile.probe.layer}
+    for k in range(pl.n_seed_runs):
+        run = pl.seed_run(k)
+        tables = item_tables(run, model, strings=False).tables()
+        if fewrel:
+            tables["fewrel"] = fewrel_items(run)
+        prefix = f"run{k}:" if k else ""
+        for name, rows in tables.items():
+            out.setdefault(name, []).extend({**r, "id": prefix + r["id"], "seed_run": k} for r in rows)
+    return out
+
+
 def evaluate_claims(
     profile: str | Path = "cpu",
     model: str | Path | None = None,

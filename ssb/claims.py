@@ -45,10 +45,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .estimate import Est, replicate_matrix
+from .estimate import Est, as_est, replicate_matrix
 from .measures import CURVE, MEASURES, SCALAR, Measure
 from .reference import MissingReference
-from .seeds import combine_runs, run_picks, seeded
+from .seeds import combine, combine_runs, run_picks
 
 OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "decreasing", "dip-then-rise", "argmin-between")
@@ -651,13 +651,14 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
             skipped=f"{spec.id} compares the profile's own backbone variants ({', '.join(variants)}), "
             "which an external --model does not have",
         )
+    # the seed runs (ssb/seeds.py) the claim is measured on: every run of [seeds] for the reference (its
+    # controls measured on each run too), the one run asked for when measuring the claim on a control
+    n_runs = getattr(pipeline, "n_seed_runs", 1) if system == "reference" else 1
+    resolvers = [pipeline.seed_run(k) for k in range(n_runs)] if n_runs > 1 else [pipeline]
+    picks = run_picks(n_runs) if n_runs > 1 else None
     try:
-        measured = measure(spec, pipeline, system)
-        runs = [measured]
-        n_runs = getattr(pipeline, "n_seed_runs", 1)
-        if system == "reference" and n_runs > 1 and seeded(MEASURES[spec.measure].needs):
-            runs += [measure(spec, pipeline.seed_run(k)) for k in range(1, n_runs)]
-            measured, per_run = combine_runs(runs, run_picks(n_runs))
+        runs = [measure(spec, r, system) for r in resolvers]
+        measured, per_run = combine_runs(runs, picks) if picks is not None else (runs[0], {})
     except MissingReference as err:
         return Verdict(spec, tier, [], {}, skipped=str(err))
     expectation = spec.expect.get(tier)
@@ -678,32 +679,50 @@ def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "
                 "does not have"
             )
             continue
-        if c.control not in controls:
-            controls[c.control] = measure(spec, pipeline, c.control)
-        checks.append(run_control_check(c, runs[0], controls[c.control]))  # controls: seed run 0 only
+        if c.control not in controls:  # the control on every seed run, beside the reference's own
+            controls[c.control] = [measure(spec, r, c.control) for r in resolvers]
+        checks.append(run_control_check(c, runs, controls[c.control], picks))
         if c.xfail:
             pin_evidence(checks[-1], measured)
     out = point_values(measured)
     if len(runs) > 1:
         out["per_seed_run"] = per_run
     if controls:
-        out["controls"] = {name: point_values(m) for name, m in controls.items()}
+        out["controls"] = {
+            name: point_values(combine_runs(m, picks)[0] if picks is not None else m[0]) for name, m in controls.items()
+        }
     return Verdict(spec, tier, checks, out, skipped_checks=skipped)
 
 
-def run_control_check(check: Check, measured: dict[str, Any], control: dict[str, Any]) -> CheckResult:
-    """A check on the paired difference (system - control) of one quantity. The two estimates come from
-    the same heads or node subsets resampled with the same indices, so their replicates pair item by item."""
-    for where, values in (("this system", measured), (f"control {check.control!r}", control)):
-        if values.get(check.quantity) is None:
-            raise MeasureError(f"{check.name}: quantity {check.quantity!r} has no value on {where}")
-
-    def est(v: Any) -> Est:
-        return v if isinstance(v, Est) else Est(float(v))
-
-    a, b = est(measured[check.quantity]), est(control[check.quantity])
-    result = run_check(check, {check.quantity: a - b})
+def run_control_check(
+    check: Check,
+    runs: list[dict[str, Any]],
+    controls: list[dict[str, Any]],
+    picks: np.ndarray | None = None,
+) -> CheckResult:
+    """A check on the paired difference (system - control) of one quantity, formed on each seed run and
+    combined over the runs (``ssb.seeds.combine`` with ``picks``; one run: its own difference). Within a
+    run the two estimates come from the same heads or node subsets resampled with the same indices, so
+    their replicates pair item by item; over runs, the reference and its control of one run are paired."""
+    refs, ctls = [], []
+    for k, (measured, control) in enumerate(zip(runs, controls, strict=True)):
+        for where, values in (("this system", measured), (f"control {check.control!r}", control)):
+            if values.get(check.quantity) is None:
+                run = f" (seed run {k})" if len(runs) > 1 else ""
+                raise MeasureError(f"{check.name}: quantity {check.quantity!r} has no value on {where}{run}")
+            if as_est(values[check.quantity]) is None:
+                raise MeasureError(f"{check.name}: quantity {check.quantity!r} is not a number on {where}")
+        refs.append(as_est(measured[check.quantity]))
+        ctls.append(as_est(control[check.quantity]))
+    diffs = [a - b for a, b in zip(refs, ctls, strict=True)]
+    if len(diffs) == 1:
+        diff, a, b = diffs[0], refs[0], ctls[0]
+    else:
+        diff, a, b = (combine(e, picks) for e in (diffs, refs, ctls))
+    result = run_check(check, {check.quantity: diff})
     result.reference_value, result.control_value = a.value, b.value
+    if len(diffs) > 1:
+        result.seed_runs, result.per_seed = len(diffs), [d.value for d in diffs]
     return result
 
 

@@ -255,23 +255,21 @@ def _commit_fewrel(args: argparse.Namespace) -> int:
 
 def _commit_probes(args: argparse.Namespace, store: ArtifactStore) -> int:
     """Train (if missing) and commit the token probes of a system: every block of the reference's, the
-    probe's block of any other system's."""
+    probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
+    probe has its own seed and its own masking of the training features). The control-task probe serves
+    the report's probe-selectivity section alone, which reads run 0: its other runs are not trained."""
     from .pipeline import Pipeline
     from .reference import export_artifact
 
     pl = Pipeline(_profile(args), store, data_dir(args.data_dir), progress=not args.quiet)
     layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
-    for layer in layers:
-        pl.token_probe(layer, args.variant)  # trains it if missing
-        key = pl.token_probe_key(layer, args.variant)
-        print(f"token probe (block {layer}): {export_artifact(store, 'token-probe', key, args.profile)}", flush=True)
-    if args.variant == "reference":  # the other seed runs' probes of the probe's block ([seeds], ssb/seeds.py)
-        for k in range(1, pl.n_seed_runs):
-            run, layer = pl.seed_run(k), pl.profile.probe.layer
-            run.token_probe(layer)
-            key = run.token_probe_key(layer)
-            where = export_artifact(store, "token-probe", key, args.profile)
-            print(f"token probe (block {layer}, seed run {k}): {where}", flush=True)
+    runs = 1 if args.variant == "control-task" else pl.n_seed_runs
+    for k in range(runs):
+        run = pl.seed_run(k)
+        for layer in layers:
+            run.token_probe(layer, args.variant)  # trains it if missing
+            where = export_artifact(store, "token-probe", run.token_probe_key(layer, args.variant), args.profile)
+            print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)
     return 0
 
 

@@ -7,7 +7,8 @@ A and B are report folders (or their ``report.json``) written by ``ssb reproduce
   the report, so its difference is *unpaired*: the interval combines the two runs' 95 % intervals as
   independent normal errors (half-width sqrt(hA^2 + hB^2)).
 - **items**: the per-item log (every head, single node and node subset of the probe's block, by stable id:
-  ``head3``, ``node17``, ``n4:s12``; the FewRel node subsets, ``fewrel:n4:s2``). Items present in both
+  ``head3``, ``node17``, ``n4:s12``; the FewRel node subsets, ``fewrel:n4:s2``; seed run k's prefixed
+  ``run{k}:``, run 0's bare, so that each run pairs with the same run). Items present in both
   runs with the same identity (a subset: the same nodes) are *paired*: the mean over items of B - A, with a
   bootstrap interval over the paired items.
   Where the items differ (another layer, other subset draws) the difference of the means is unpaired and

@@ -159,8 +159,8 @@ class SeedsConfig:
     and the FewRel label head's initialisation and order, the masking of the probe's training features) to
     ``probe[k]``, ``sweep.seed`` (the node-subset draws) to ``subsets[k]`` and ``fewrel.split_seed`` (the
     FewRel split, and so its fine-tuning) to ``fewrel_split[k]``; a list of one entry holds for every run,
-    an empty one keeps the profile's own seed. The backbones, the controls and the variants are measured at
-    run 0 only (each of their probes is a training of its own)."""
+    an empty one keeps the profile's own seed. Every system a claim reads (the reference, its variants, the
+    controls of its checks) is measured on every run with the run's seeds; the backbones are the same."""
 
     probe: tuple[int, ...] = ()
     subsets: tuple[int, ...] = ()

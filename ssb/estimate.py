@@ -86,6 +86,16 @@ def exact(value: float) -> Est:
     return Est(float(value))
 
 
+def as_est(value: Any) -> Est | None:
+    """An estimate as it is, a number as an exact one (``exact``); None for anything else (a list, a
+    string, a bool), which no interval describes."""
+    if isinstance(value, Est):
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+        return Est(float(value))
+    return None
+
+
 def means(rows: Sequence[dict[str, float]], metrics: Iterable[str], rng: np.random.Generator) -> dict[str, Est]:
     """Mean of each metric over ``rows`` (one dict per item), with paired bootstrap replicates.
 

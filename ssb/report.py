@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from .api import fewrel_items, item_tables
+from .api import items_log
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
@@ -307,23 +307,31 @@ def seed_lines(payload: dict[str, Any]) -> list[str]:
     rows = [r for r in payload["checks"] if r.get("per_seed") and not isinstance(r.get("value"), dict)]
     if not rows:
         return []
-    spreads = []
+    spreads, untouched = [], []
     lines = [
         "| claim | check | per seed run | spread (std / mean) |",
         "|---|---|---|---|",
     ]
     for r in rows:
         values = np.array(r["per_seed"], dtype=np.float64)
+        name = f"`{r['check']}`" + (" (a paired difference on each run)" if r.get("control") else "")
+        if np.all(values == values[0]):  # what no seed touches (a backbone's own numbers): not a seed spread
+            untouched.append(f"{r['claim']} {name}")
+            continue
         spread = float(values.std() / abs(values.mean())) if values.mean() else float("nan")
         spreads.append(spread)
-        lines.append(f"| {r['claim']} | `{r['check']}` | {', '.join(f'{v:.4g}' for v in values)} | {spread:.1%} |")
+        lines.append(f"| {r['claim']} | {name} | {', '.join(f'{v:.4g}' for v in values)} | {spread:.1%} |")
     finite = [x for x in spreads if np.isfinite(x)]
+    median = f"{np.median(finite):.1%}" if finite else "undefined"
     head = (
-        f"{rows[0]['seed_runs']} seed runs (`[seeds]` of the profile) on the same backbones: the median spread of "
-        f"the {len(finite)} scalar checks they combine is {np.median(finite):.1%}, against the paper's 'standard "
-        f"division ... around 1% for all the results' (Appendix 2.4); {sum(x > PAPER_SEED_SPREAD for x in finite)} "
-        "exceed 1 %. Each check's interval combines the runs and the items (a two-level bootstrap, `ssb/seeds.py`)."
+        f"{rows[0]['seed_runs']} seed runs (`[seeds]` of the profile) on the same backbones, every claim and its "
+        f"controls measured on each: the median spread of the {len(finite)} scalar checks the seeds move is "
+        f"{median}, against the paper's 'standard division ... around 1% for all the results' (Appendix 2.4); "
+        f"{sum(x > PAPER_SEED_SPREAD for x in finite)} exceed 1 %. Each check's interval combines the runs and the "
+        "items (a two-level bootstrap, `ssb/seeds.py`)."
     )
+    if untouched:
+        head += f" The same value on every run (no seed touches it, exact): {', '.join(untouched)}."
     return [head, "", *lines]
 
 
@@ -630,11 +638,9 @@ def _write_report_files(
         ]
     if "heads" in needs:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
-        if "token-nodes" in needs:  # the per-item log: every head, node and subset by a stable id (runs pair)
-            items = item_tables(pl, None if pl.model_dir is None else str(pl.model_dir), strings=False)
-            payload["items"] = {"layer": items.layer, **items.tables()}
-            if "fewrel-finetuned" in needs:
-                payload["items"]["fewrel"] = fewrel_items(pl)
+        if "token-nodes" in needs:  # the per-item log: every head, node and subset of every seed run by a stable id
+            model = None if pl.model_dir is None else str(pl.model_dir)
+            payload["items"] = items_log(pl, model, fewrel="fewrel-finetuned" in needs)
         if pl.model_dir is None:
             selectivity = probe_selectivity(pl)
             payload["probe_selectivity"] = {

@@ -2,17 +2,17 @@
 
 A profile's ``[seeds]`` (``ssb.config.SeedsConfig``) lists the seed runs: run k re-draws the token probe and
 FewRel label head (``probe.seed``), the node subsets (``sweep.seed``) and the FewRel split
-(``fewrel.split_seed``) on the same committed backbones. A claim whose measure reads only the reference
-system's probe, sweeps and FewRel heads (``SEEDED_EXPERIMENTS``) is measured on every run; each run's
-estimates carry bootstrap replicates over that run's items (``ssb.estimate``). They are combined by a
-two-level bootstrap: a replicate draws the runs with replacement, then for each drawn run one of its item
-replicates (a different one each time a run is drawn twice), and averages them; the point value is the mean
-over the runs. One draw of the runs serves every quantity of a claim, so ratios and differences formed
-after combining stay paired. With few runs the run level is coarse (two runs: both one, both the other, or
-one of each), which is what the data can say about seed-to-seed spread.
-
-Controls and variants are measured at run 0 only (each of their probes is a training of its own); a check
-against a control is decided at run 0 and says so.
+(``fewrel.split_seed``) on the same committed backbones. Every claim is measured on every run, and so is
+every system it reads: the reference, its variants (their own probes and label heads at the run's seeds)
+and the controls a check compares it with (``ssb.claims.run_control_check`` forms the paired difference on
+each run and combines the differences). What no seed touches (a backbone's head spread, its MLM accuracy)
+comes out the same on every run and stays exact. Each run's estimates carry bootstrap replicates over that
+run's items (``ssb.estimate``). They are combined by a two-level bootstrap: a replicate draws the runs with
+replacement, then for each drawn run one of its item replicates (a different one each time a run is drawn
+twice), and averages them; the point value is the mean over the runs. One draw of the runs serves every
+quantity of a claim, so ratios and differences formed after combining stay paired. With few runs the run
+level is coarse (two runs: both one, both the other, or one of each), which is what the data can say about
+seed-to-seed spread.
 """
 
 from __future__ import annotations
@@ -22,18 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .estimate import N_BOOT, Est
+from .estimate import N_BOOT, Est, as_est
 
-# experiments that depend on the seeds of a run and on nothing else the run could vary
-SEEDED_EXPERIMENTS = frozenset(
-    {"heads", "token-nodes", "token-nodes-within-head", "fewrel-finetuned", "fewrel-random", "validation-scale"}
-)
 RUN_OFFSET = 389  # the j-th draw of a run reads item replicate (b + j * RUN_OFFSET) mod N_BOOT
-
-
-def seeded(needs: Sequence[str]) -> bool:
-    """Whether a measure with these experiments is measured on every seed run."""
-    return bool(needs) and set(needs) <= SEEDED_EXPERIMENTS
 
 
 def run_picks(n_runs: int, seed: int = 0) -> np.ndarray:
@@ -44,19 +35,13 @@ def run_picks(n_runs: int, seed: int = 0) -> np.ndarray:
 def combine(ests: Sequence[Est], picks: np.ndarray) -> Est:
     """The two-level bootstrap estimate of one quantity measured on every run (see the module doc)."""
     values = np.array([e.value for e in ests], dtype=np.float64)  # [n_runs]
+    if all(e.reps is None for e in ests) and np.all(values == values[0]):  # untouched by the seeds: exact
+        return Est(float(values[0]), None, sum(e.n_items for e in ests))
     reps = np.stack([e.reps if e.reps is not None else np.full(N_BOOT, e.value) for e in ests])  # [n_runs, N_BOOT]
     b = np.arange(N_BOOT)[:, None]  # [N_BOOT, 1]
     item = (b + RUN_OFFSET * np.arange(picks.shape[1])[None, :]) % N_BOOT  # [N_BOOT, n_runs]
     combined = reps[picks, item].mean(axis=1)  # [N_BOOT]
     return Est(float(values.mean()), combined, sum(e.n_items for e in ests))
-
-
-def _as_est(value: Any) -> Est | None:
-    if isinstance(value, Est):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return Est(float(value))
-    return None
 
 
 def combine_runs(runs: Sequence[dict[str, Any]], picks: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -72,7 +57,7 @@ def combine_runs(runs: Sequence[dict[str, Any]], picks: np.ndarray) -> tuple[dic
             combined[q] = combine(others, picks)
             per_run[q] = [o.value for o in others]
         elif isinstance(v, dict) and v and all(isinstance(o, dict) and o.keys() == v.keys() for o in others):
-            points = {x: [_as_est(o[x]) for o in others] for x in v}
+            points = {x: [as_est(o[x]) for o in others] for x in v}
             if all(p is not None for ps in points.values() for p in ps) and any(isinstance(p, Est) for p in v.values()):
                 combined[q] = {x: combine(ps, picks) for x, ps in points.items()}
                 per_run[q] = [{x: o[x].value if isinstance(o[x], Est) else o[x] for x in v} for o in others]

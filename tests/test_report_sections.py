@@ -19,11 +19,15 @@ def test_power_lists_the_checks_wider_than_ten_percent_with_the_items_they_need(
 
 
 def test_seed_runs_are_compared_with_the_papers_one_percent():
-    rows = [_row("a:gt", 1.0, per_seed=[0.9, 1.1]), _row("b:gt", 2.0, per_seed=[2.0, 2.01]), _row("n:gt", 3)]
+    rows = [_row("a:gt", 1.0, per_seed=[0.9, 1.1]), _row("b:gt", 2.0, per_seed=[2.0, 2.01]), _row("n:gt", 3),
+            _row("spread:le", 0.0, per_seed=[0.0, 0.0])]  # fmt: skip
+    rows[1]["control"] = "random-init"
     head, _, *table = seed_lines({"checks": rows})
-    assert "median spread of the 2 scalar checks they combine is 5.1%" in head and "1 exceed 1 %" in head
+    assert "median spread of the 2 scalar checks the seeds move is 5.1%" in head and "1 exceed 1 %" in head
     assert table[2] == "| c | `a:gt` | 0.9, 1.1 | 10.0% |"
-    assert seed_lines({"checks": rows[2:]}) == []
+    assert table[3].startswith("| c | `b:gt` (a paired difference on each run) |") and len(table) == 4
+    assert head.endswith("The same value on every run (no seed touches it, exact): c `spread:le`.")
+    assert seed_lines({"checks": rows[2:3]}) == []
 
 
 @pytest.mark.parametrize("value", [{"1": 0.1}, 0.0])

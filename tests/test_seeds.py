@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
+from ssb.claims import Check, MeasureError, run_control_check
 from ssb.config import ConfigError, load_profile, profile_from_dict, seed_run
-from ssb.estimate import N_BOOT, Est
-from ssb.seeds import combine, combine_runs, run_picks, seeded
+from ssb.estimate import N_BOOT, Est, as_est
+from ssb.seeds import combine, combine_runs, run_picks
 
 
 def test_a_seed_run_sets_the_probe_subset_and_split_seeds():
@@ -64,6 +65,37 @@ def test_runs_combine_scalars_and_curves_and_keep_run_zeros_info():
     assert np.all(combined["x"].reps[both_one] == 2.0) and np.allclose(combined["curve"]["1"].reps[both_one], 0.3)
 
 
-def test_only_measures_of_the_reference_probe_sweeps_and_fewrel_heads_are_seeded():
-    assert seeded(("heads", "token-nodes")) and seeded(("fewrel-finetuned", "fewrel-random"))
-    assert not seeded(("heads", "heads-no-dropout")) and not seeded(("depth",)) and not seeded(())
+def test_what_no_seed_touches_stays_exact():
+    picks = run_picks(3)
+    same = combine([Est(0.5), Est(0.5), Est(0.5)], picks)  # e.g. a backbone's head spread on every run
+    assert same.value == 0.5 and same.reps is None and same.interval() is None
+    apart = combine([Est(0.5), Est(0.5), Est(0.6)], picks)
+    assert apart.reps is not None and apart.interval() == pytest.approx((0.5, 0.6))
+
+
+def test_a_control_check_combines_each_runs_paired_difference():
+    rng = np.random.default_rng(3)
+    noise = [rng.normal(0, 0.01, N_BOOT) for _ in range(2)]
+    # within a run the reference and its control share item replicates (the same heads resampled alike)
+    refs = [{"q": Est(1.0, 1.0 + noise[0], 12)}, {"q": Est(1.2, 1.2 + noise[1], 12)}]
+    ctls = [{"q": Est(0.9, 0.9 + noise[0], 12)}, {"q": Est(0.8, 0.8 + noise[1], 12)}]
+    check = Check("q", op=">", value=0.0, control="random-init")
+    result = run_control_check(check, refs, ctls, run_picks(2))
+    assert result.value == pytest.approx(0.25) and result.per_seed == pytest.approx([0.1, 0.4])
+    assert result.seed_runs == 2 and (result.reference_value, result.control_value) == pytest.approx((1.1, 0.85))
+    lo, hi = result.interval
+    assert lo == pytest.approx(0.1, abs=1e-6) and hi == pytest.approx(0.4, abs=1e-6)  # paired: the item noise cancels
+    assert result.verdict == "holds"
+    single = run_control_check(check, refs[:1], ctls[:1])
+    assert single.value == pytest.approx(0.1) and single.per_seed is None
+    with pytest.raises(MeasureError, match=r"no value on control 'random-init' \(seed run 1\)"):
+        run_control_check(check, refs, [ctls[0], {}], run_picks(2))
+    with pytest.raises(MeasureError, match=r"q:gt:vs-random-init: quantity 'q' is not a number on this system"):
+        run_control_check(check, [{"q": [1, 2]}], ctls[:1])
+
+
+def test_only_numbers_and_estimates_are_estimates():
+    est = Est(0.5, np.zeros(N_BOOT), 3)
+    assert as_est(est) is est
+    assert as_est(3).value == 3.0 and as_est(np.float32(2.5)).value == 2.5 and as_est(np.int64(4)).reps is None
+    assert all(as_est(v) is None for v in (True, np.bool_(False), [1.0], "1", None, {"a": 1.0}))

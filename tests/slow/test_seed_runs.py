@@ -1,5 +1,6 @@
-"""Seed runs on real smoke systems: a seeded claim is measured on every run (its own probe, subsets and
-label head, the same backbone and validation features), a control check at run 0 only."""
+"""Seed runs on real smoke systems: a claim is measured on every run (its own probe, subsets and label head,
+the same backbone and validation features), and so are its controls and variants; what no seed touches
+stays exact."""
 
 import dataclasses
 from pathlib import Path
@@ -25,17 +26,46 @@ def test_each_run_has_its_own_probe_and_subsets_on_the_same_features(pipeline):
     assert run.backbone()[1] == pipeline.backbone()[1]
 
 
-@pytest.mark.parametrize("claim", ["pretrain-crossover", "hull-tightness"])
-def test_a_seeded_claim_combines_both_runs(pipeline, claim):
-    verdict = evaluate(load_spec(CLAIMS / f"{claim}.toml"), pipeline, "smoke")
+# pretrain-confidence's cpu tier holds a check against the random-init control: measured on both runs too
+@pytest.mark.parametrize("claim, tier", [("pretrain-confidence", "cpu"), ("hull-tightness", "smoke")])
+def test_a_claim_and_its_controls_combine_both_runs(pipeline, claim, tier):
+    verdict = evaluate(load_spec(CLAIMS / f"{claim}.toml"), pipeline, tier)
     assert verdict.checks and all(c.seed_runs == 2 and len(c.per_seed) == 2 for c in verdict.checks)
     assert set(verdict.measured["per_seed_run"]) <= set(verdict.measured)
+    assert (tier == "cpu") == any(c.check.control == "random-init" for c in verdict.checks)
     run = pipeline.seed_run(1)  # run 1 alone: its profile with no further runs, the same store
     only = dataclasses.replace(run, profile=run.profile.replace(seeds={"probe": (), "subsets": ()}), _memo={})
-    alone = evaluate(load_spec(CLAIMS / f"{claim}.toml"), only, "smoke")
+    alone = evaluate(load_spec(CLAIMS / f"{claim}.toml"), only, tier)
     assert [c.margin if c.check.shape else c.value for c in alone.checks] == [c.per_seed[1] for c in verdict.checks]
+    for c in verdict.checks:  # the mean of the runs' differences is the difference of the runs' means
+        if c.check.control:
+            assert c.reference_value - c.control_value == pytest.approx(c.value)
+            assert c.value == pytest.approx(sum(c.per_seed) / 2)
 
 
-def test_a_claim_of_the_variants_is_measured_at_run_zero_only(pipeline):
+def test_a_claim_of_the_variants_is_measured_on_every_run_and_the_unseeded_stays_exact(pipeline):
     verdict = evaluate(load_spec(CLAIMS / "symmetric-collapse.toml"), pipeline, "smoke")
-    assert all(c.seed_runs == 1 and c.per_seed is None for c in verdict.checks)
+    assert verdict.checks and all(c.seed_runs == 2 for c in verdict.checks)
+    for c in verdict.checks:  # a backbone's head spread: no seed touches it
+        assert c.per_seed[0] == c.per_seed[1] == c.value and c.interval is None
+
+
+def test_the_per_item_log_holds_every_run_with_ids_that_pair_run_by_run(pipeline):
+    from ssb.api import item_tables, items_log
+
+    log = items_log(pipeline)
+    alone = item_tables(pipeline, strings=False).tables()
+    for table, rows in alone.items():
+        runs = [[r for r in log[table] if r["seed_run"] == k] for k in (0, 1)]
+        assert [{k: v for k, v in r.items() if k != "seed_run"} for r in runs[0]] == rows  # run 0: the bare ids
+        assert [r["id"] for r in runs[1]] == ["run1:" + r["id"] for r in rows]
+    assert len({r["id"] for r in log["heads"]}) == 2 * len(alone["heads"])  # every id once
+
+
+def test_the_runs_label_heads_read_one_extraction_of_the_fewrel_features(pipeline):
+    runs = [pipeline.seed_run(k).fewrel() for k in (0, 1)]
+    assert runs[0]["nodes"]["1"] != runs[1]["nodes"]["1"]  # each run's own label head and subsets
+    root = pipeline.store.root
+    classifiers = [p for p in (root / "fewrel").iterdir() if p.is_dir()]
+    features = [p for p in (root / "fewrel-features").iterdir() if p.is_dir()]
+    assert len(features) == len(classifiers)  # one extraction per classifier, not per run
