@@ -146,9 +146,13 @@ class Resolver:
             self.timings[name] = round(time.time() - started, 2)
         return self._memo[name]
 
-    def cached_json(self, kind: str, key: str, compute: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        def build(folder: Path) -> None:
+    def cached_json(self, kind: str, key: str, compute: Callable[[], dict[str, Any]], what: str = "") -> dict[str, Any]:
+        """``compute()``'s JSON, stored as ``kind/key``; ``what`` (a label of the work) joins the manifest's
+        meta beside its ``build_s``, so a store says what each entry of a cold run cost."""
+
+        def build(folder: Path) -> dict[str, Any]:
             (folder / "result.json").write_text(json.dumps(compute(), indent=1))
+            return {"what": what} if what else {}
 
         folder, _ = self.store.build(kind, key, build)
         return json.loads((folder / "result.json").read_text())

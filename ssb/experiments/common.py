@@ -72,18 +72,21 @@ def token_sweep(
             *(() if positions is None else (hashlib.sha256(positions.tobytes()).hexdigest(),)),
         )
 
-        def compute(group: str = group, masks: np.ndarray = masks) -> dict[str, Any]:
+        what = f"sweep {label} (block {layer}), {group}"
+        seeds = f"probe seed {pl.profile.probe.seed}, subset seed {pl.profile.sweep.seed}"
+
+        def compute(group: str = group, masks: np.ndarray = masks, what: str = what) -> dict[str, Any]:
             X, y, vocab = pl.valid_features(layer, name)
             if positions is not None:
                 X, y = X[torch.from_numpy(positions).to(X.device)], y[positions]
-            results = pl.sweep(head, X, y, masks, vocab, f"sweep {label} (block {layer}), {group}")
+            results = pl.sweep(head, X, y, masks, vocab, what)
             summary = results_summary(results)
             if keep_recognised:
                 summary["recognised"] = [r.recognised.tolist() for r in results]
             meta = {"vocab_size": vocab, "n_positions": int(len(y)), "n_distinct_tokens": int(len(np.unique(y)))}
             return {"meta": meta, "summary": summary}
 
-        cached = pl.cached_json("token-sweep", key, compute)
+        cached = pl.cached_json("token-sweep", key, compute, what=f"{what}, {seeds}")
         out.update(cached["meta"])
         out[group] = cached["summary"]
     return out

@@ -116,7 +116,8 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
             out["trained_head"] = label_sweeps(pl, label_head(True), X_test, y_test, n_labels)
         return out
 
-    return pl.cached_json("fewrel-sweep", key, compute)
+    what = f"label sweeps ({system}), probe seed {p.seed}, subset seed {sw.seed}, split seed {fr.split_seed}"
+    return pl.cached_json("fewrel-sweep", key, compute, what=what)
 
 
 def cls_features(pl: Resolver, model_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
