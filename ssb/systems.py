@@ -78,3 +78,7 @@ FEWREL_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.fewrel and n != "refe
 # group with the reference's when both are drawn in the same order: 1 and 2 come first on both, and all
 # nodes is one subset, an exact value.
 CONTROL_NODE_COUNTS = (1, 2)
+# A control's head table, and the reference's at a block other than the probe's: each head alone and all
+# heads together (head-specialisation, head-cooperation's n_pos_all, cooperation-beyond-sum, depth-prominence,
+# the variants); the groups of 2 and 4 heads, Table 1's curve, are the reference's at the probe's block.
+CONTROL_HEAD_GROUPS = ("1", "all")

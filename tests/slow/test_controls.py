@@ -1,6 +1,7 @@
 """Controls on real systems at the smoke profile: a check against a control is decided on the paired
 difference, and the same claim measured on its control as the system fails its specificity check."""
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -73,3 +74,22 @@ def test_a_sweep_is_keyed_by_its_validation_features(pipeline):
     )
     assert fewer.head_table()["n_positions"] < pipeline.head_table()["n_positions"]
     assert fewer.head_table()["1"] != pipeline.head_table()["1"]
+
+
+def test_a_control_and_another_block_have_each_head_and_all_heads_only(pipeline):
+    """Table 1's groups of 2 heads (smoke: 4 heads, so no group of 4) are the reference's at the probe's
+    block; a control and the reference at another block are compared on each head and all heads alone
+    (systems.CONTROL_HEAD_GROUPS), and their each-head group is the reference table's own masks."""
+    groups = ("1", "2", "4", "all")
+    reference = pipeline.head_table()
+    assert [g for g in groups if g in reference] == ["1", "2", "all"]
+    other_block = min(pipeline.profile.probe.depth_layers)
+    assert other_block != pipeline.profile.probe.layer
+    for table in (pipeline.head_table("random-init"), pipeline.head_table(layer=other_block)):
+        assert [g for g in groups if g in table] == ["1", "all"]
+        assert table["1"]["n_subsets"] == reference["1"]["n_subsets"] == pipeline.profile.backbone.n_heads
+    # each stored group says what it is, for the costs of a cold run (build_s beside it)
+    manifests = (pipeline.store.root / "token-sweep").glob("*/manifest.json")
+    whats = {json.loads(m.read_text())["meta"].get("what") for m in manifests}
+    layer, seeds = pipeline.profile.probe.layer, f"probe seed {pipeline.profile.probe.seed}"
+    assert f"sweep heads:random-init (block {layer}), all, {seeds}, subset seed {pipeline.profile.sweep.seed}" in whats
