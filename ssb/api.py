@@ -70,8 +70,9 @@ def _cell(value: Any) -> Any:
 
 def pipeline(
     profile: str | Path = "cpu",
-    model: str | Path | None = None,
+    model: str | Path | Any = None,
     *,
+    tokenizer: Any = None,
     layer: int | None = None,
     cache_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
@@ -79,10 +80,11 @@ def pipeline(
     texts: Sequence[str] | None = None,
 ):
     """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``;
-    ``texts``: validation paragraphs of one's own instead of the corpus's)."""
+    ``texts``: validation paragraphs of one's own instead of the corpus's; ``model`` an in-memory BERT with
+    its ``tokenizer``, or a folder or hub id)."""
     from .artifacts import ArtifactStore
-    from .config import load_profile, validate
-    from .model import resolve_model
+    from .config import ConfigError, load_profile, validate
+    from .model import resolve_model, saved_model_folder
     from .paths import cache_dir as resolve_cache
     from .paths import data_dir as resolve_data
     from .pipeline import Pipeline
@@ -94,18 +96,25 @@ def pipeline(
     store = ArtifactStore(
         resolve_cache(None if cache_dir is None else str(cache_dir)), lock_timeout_s=loaded.runtime.lock_timeout_s
     )
+    if model is None or isinstance(model, (str, Path)):
+        if tokenizer is not None:
+            raise ConfigError("tokenizer= goes with an in-memory model; a model folder carries its own tokenizer files")
+        model_dir = resolve_model(model) if model is not None else None
+    else:
+        model_dir = saved_model_folder(model, tokenizer, store.root)
     return Pipeline(
         loaded,
         store,
         resolve_data(None if data_dir is None else str(data_dir)),
-        model_dir=resolve_model(model) if model is not None else None,
+        model_dir=model_dir,
         progress=progress,
         valid_texts=None if texts is None else tuple(texts),
     )
 
 
 def analyze(
-    model: str | Path | None = None,
+    model: str | Path | Any = None,
+    tokenizer: Any = None,
     *,
     profile: str | Path = "cpu",
     layer: int | None = None,
@@ -114,13 +123,24 @@ def analyze(
     progress: bool = False,
     texts: Sequence[str] | None = None,
 ) -> Analysis:
-    """Heads, single nodes and node subsets of block ``layer`` (default: the profile's) of ``model`` (a local
-    HF BERT folder with its tokenizer; default: the profile's own backbone), read through a token probe
-    trained on its features of the corpus's training paragraphs. The confusion matrices are built on
-    ``texts`` (a list of paragraphs, every token masked once) or, by default, the corpus's validation
-    paragraphs. The first call trains the probe and caches it (``cache_dir``, default ``$SSB_CACHE_DIR``)."""
-    pl = pipeline(profile, model, layer=layer, cache_dir=cache_dir, data_dir=data_dir, progress=progress, texts=texts)
-    return item_tables(pl, None if model is None else str(model))
+    """Heads, single nodes and node subsets of block ``layer`` (default: the profile's) of ``model``, read
+    through a token probe trained on its features of the corpus's training paragraphs. ``model``: a local HF
+    BERT folder with its tokenizer files, a hub id, an in-memory Hugging Face BERT (``BertForMaskedLM``,
+    ``BertModel``, ...) with its ``tokenizer`` (written once into the store, keyed by its weights), or None
+    for the profile's own backbone. The confusion matrices are built on ``texts`` (a list of paragraphs,
+    every token masked once) or, by default, the corpus's validation paragraphs. The first call trains the
+    probe and caches it (``cache_dir``, default ``$SSB_CACHE_DIR``)."""
+    pl = pipeline(
+        profile,
+        model,
+        tokenizer=tokenizer,
+        layer=layer,
+        cache_dir=cache_dir,
+        data_dir=data_dir,
+        progress=progress,
+        texts=texts,
+    )
+    return item_tables(pl, None if model is None else str(pl.model_dir))
 
 
 def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Analysis:

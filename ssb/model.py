@@ -172,6 +172,40 @@ def resolve_model(model: str | Path) -> Path:
     return Path(folder)
 
 
+def saved_model_folder(model: PreTrainedModel, tokenizer: object, root: Path) -> Path:
+    """An in-memory BERT (``BertModel``, ``BertForMaskedLM``, ...) and its tokenizer written once as a Hugging
+    Face folder under ``root/user-models/<digest>`` (the digest of the written config, tokenizer and weights),
+    so that it is keyed like any ``--model DIR``: the same weights map to the same folder and cache entries."""
+    import hashlib
+    import os
+    import shutil
+    import uuid
+
+    if getattr(getattr(model, "config", None), "model_type", None) != "bert" or not hasattr(model, "save_pretrained"):
+        raise CheckpointError(f"model={type(model).__name__}: not a Hugging Face BERT model (config.model_type 'bert')")
+    if not hasattr(tokenizer, "save_pretrained"):
+        raise CheckpointError(
+            f"model={type(model).__name__}: an in-memory model needs its tokenizer too (tokenizer=, a Hugging Face "
+            f"tokenizer; got {type(tokenizer).__name__})"
+        )
+    base = root / "user-models"
+    tmp = base / f".tmp-{uuid.uuid4().hex}"
+    tmp.mkdir(parents=True)
+    try:
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        digest = hashlib.sha256()
+        for path in sorted(p for p in tmp.iterdir() if p.suffix in (".json", ".txt", ".safetensors")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        target = base / digest.hexdigest()[:16]
+        if not target.is_dir():
+            with contextlib.suppress(OSError):  # a concurrent call wrote the same folder first: keep that one
+                os.replace(tmp, target)
+        return target
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def check_bert_folder(folder: Path) -> None:
     """Refuse, in one line, a folder whose config is not a BERT's or that has no safetensors weights."""
     import json

@@ -3,12 +3,17 @@ is one clear error, not transformers' table of mismatched keys."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
+from transformers import BertForMaskedLM
 
+import ssb
 from ssb.artifacts import ArtifactStore
+from ssb.config import ConfigError
 from ssb.model import CheckpointError, load_mlm
 from ssb.pipeline import Pipeline
+from ssb.tokenizer import load_tokenizer
 from ssb.train import pretrain
 
 
@@ -82,3 +87,19 @@ def test_quiet_prints_no_loss_dicts_or_loading_bars(data_dir, tmp_path, capfd):
     out, err = capfd.readouterr()
     assert "'loss'" not in out and "Loading weights" not in err and "Writing model" not in err, (out, err)
     assert out.strip().startswith("backbone (smoke, reference)")
+
+
+def test_an_in_memory_model_is_analysed_as_its_folder_is(data_dir, external, tmp_path):
+    """``ssb.analyze(model, tokenizer)``: a notebook's model object is written once into the store, keyed by
+    its weights, and gives the tables its folder gives."""
+    kwargs = dict(data_dir=data_dir, cache_dir=tmp_path / "analysed")
+    by_folder = ssb.analyze(external, profile="smoke", **kwargs)
+    model, tokenizer = BertForMaskedLM.from_pretrained(str(external), use_safetensors=True), load_tokenizer(external)
+    in_memory = ssb.analyze(model, tokenizer, profile="smoke", **kwargs)
+    assert in_memory.heads == by_folder.heads and in_memory.nodes == by_folder.nodes
+    assert Path(in_memory.model).parent == tmp_path / "analysed" / "user-models"
+    assert ssb.api.pipeline("smoke", model, tokenizer=tokenizer, **kwargs).model_dir == Path(in_memory.model)
+    with pytest.raises(CheckpointError, match="needs its tokenizer too"):
+        ssb.analyze(model, profile="smoke", **kwargs)
+    with pytest.raises(ConfigError, match="goes with an in-memory model"):
+        ssb.analyze(external, tokenizer, profile="smoke", **kwargs)
