@@ -192,7 +192,12 @@ class StepTimer(TrainerCallback):
     """The wall time at the end of every optimiser step (calibration of a time budget)."""
 
     def __init__(self):
+        self.begin: float | None = None
         self.ends: list[float] = []
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.begin = time.perf_counter()
+        return control
 
     def on_step_end(self, args, state, control, **kwargs):
         self.ends.append(time.perf_counter())
@@ -233,6 +238,7 @@ def calibrate(
     lengths = np.asarray(train_set["length"], dtype=np.float64)
     return {
         "s_per_step": float(np.median(gaps)) if len(gaps) else float("nan"),
+        "first_step_s": timer.ends[0] - timer.begin,  # with the warm-up (and torch.compile's compilation)
         "tokens_per_step": float(lengths.mean() * pt.batch_size),
         "positions_per_step": float(pt.batch_size * bb.max_len),
         "steps": steps,
