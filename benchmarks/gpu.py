@@ -15,7 +15,9 @@ For each profile shape in ``--shapes`` (the backbone, vocabulary and sequence le
   positions/s at the profile's probe batch, and the time one epoch of the profile's training positions takes;
 - the token sweep: subsets/s of the batched masked arg-max on ``[20,000, hidden]`` random features, with
   the chunks planned for the device, and the single-node rate.
-Peak GPU memory is reported per stage. ``--quick`` shrinks every stage (a CPU check that the script runs).
+Peak GPU memory is reported per stage. ``--quick`` shrinks every stage (a CPU check that the script runs;
+on a CPU it also divides the batches by ``QUICK_CPU_BATCH_DIVISOR``: 4 steps of batch 256 at the paper's
+shapes take ~6 minutes on two cores, and the check needs the code path, not the figure).
 Real paragraphs come from ``SSB_DATA_DIR``; the paper's vocabulary needs the ``minilm`` extra.
 """
 
@@ -43,6 +45,7 @@ from ssb.tokenizer import load_tokenizer
 from ssb.train import _tokenize, pretrain, tokenizer_artifact
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, SXM parts
+QUICK_CPU_BATCH_DIVISOR = 8  # --quick on a CPU: batch 32 -> 4, 256 -> 32
 
 
 def pretrain_flops_per_token(hidden: int, layers: int, intermediate: int, mean_len: float, vocab: int) -> float:
@@ -191,7 +194,12 @@ def main() -> None:
     parser.add_argument("--batches", default="32,256", help="pre-training batch sizes")
     parser.add_argument("--steps", type=int, default=300, help="pre-training steps per batch size")
     parser.add_argument("--peak-tflops", type=float, default=None, help="the device's dense bf16 peak")
-    parser.add_argument("--quick", action="store_true", help="tiny stages: checks that the script runs")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny stages: checks that the script runs (on a CPU also the batches divided by "
+        f"{QUICK_CPU_BATCH_DIVISOR})",
+    )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
     out: dict = {"torch": torch.__version__}
@@ -205,7 +213,11 @@ def main() -> None:
         vocab = profile.tokenizer.vocab_size
         steps = 4 if args.quick else args.steps
         shape: dict = {"hidden": profile.backbone.hidden, "vocab": vocab, "max_len": profile.backbone.max_len}
-        for batch in (int(b) for b in args.batches.split(",")):
+        batches = [int(b) for b in args.batches.split(",")]
+        if args.quick and runtime.device == "cpu":  # a check that it runs: batch 256 at paper shapes is minutes here
+            batches = [max(1, b // QUICK_CPU_BATCH_DIVISOR) for b in batches]
+            out["quick_cpu_batch_divisor"] = QUICK_CPU_BATCH_DIVISOR
+        for batch in batches:
             n_train = max(batch * steps // 4, 400) if args.quick else 20_000
             shape[f"pretrain_batch{batch}"] = bench_pretrain(profile, runtime, batch, steps, n_train, peak)
             print(f"[bench] {name} pre-training, batch {batch}: {shape[f'pretrain_batch{batch}']}", flush=True)
