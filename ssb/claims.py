@@ -48,7 +48,7 @@ else:  # pragma: no cover
 from .estimate import Est, as_est, replicate_matrix
 from .measures import CURVE, MEASURES, SCALAR, Measure
 from .reference import MissingReference
-from .seeds import combine, combine_runs, run_picks
+from .seeds import combine, combine_runs, per_seed_note, run_picks
 
 OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "decreasing", "dip-then-rise", "argmin-between")
@@ -789,8 +789,7 @@ def verdict_table(verdicts: list[Verdict]) -> str:
             ci += f" ({r['detail']})" if r["interval"] is None else " (margin)"
         value = _cell(r["value"])
         if r.get("per_seed"):
-            what = "margins" if isinstance(r["value"], dict) else "values"
-            value += f" (seed runs' {what}: {', '.join(f'{v:.4g}' for v in r['per_seed'])})"
+            value += per_seed_note(r["per_seed"], isinstance(r["value"], dict))
         if r.get("control"):
             value += f" ({_cell(r['reference_value'])} − {_cell(r['control_value'])})"
         rows.append(

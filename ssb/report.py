@@ -19,6 +19,7 @@ from .config import backbone_key, to_dict
 from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
+from .seeds import per_seed_note
 from .systems import SYSTEMS
 
 PAPER_TABLE1 = {
@@ -226,8 +227,7 @@ def results_table(payload: dict[str, Any]) -> str:
             )
             against = ""
             if c.get("per_seed"):
-                what = "margins" if isinstance(c["value"], dict) else "values"
-                against = f" (seed runs' {what} " + ", ".join(f"{v:.3g}" for v in c["per_seed"]) + ")"
+                against = per_seed_note(c["per_seed"], isinstance(c["value"], dict), digits=3)
             if c.get("control"):
                 controls.append(c["control"])
                 against = f" (reference {_short_value(c['reference_value'])}, {c['control']} "

@@ -66,3 +66,12 @@ def combine_runs(runs: Sequence[dict[str, Any]], picks: np.ndarray) -> tuple[dic
         else:
             combined[q] = v
     return combined, per_run
+
+
+def per_seed_note(values: Sequence[float], curve: bool = False, digits: int = 4) -> str:
+    """The per-run values a verdict table shows beside a check's value: each run's value (a curve's: its
+    margin), or, where every run gives the same scalar (no seed touches it), that it is so."""
+    if not curve and len(set(values)) == 1:
+        return " (the same on every seed run: no seed touches it)"
+    what = "margins" if curve else "values"
+    return f" (seed runs' {what}: " + ", ".join(f"{v:.{digits}g}" for v in values) + ")"

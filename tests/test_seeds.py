@@ -6,7 +6,7 @@ import pytest
 from ssb.claims import Check, MeasureError, run_control_check
 from ssb.config import ConfigError, load_profile, profile_from_dict, seed_run
 from ssb.estimate import N_BOOT, Est, as_est
-from ssb.seeds import combine, combine_runs, run_picks
+from ssb.seeds import combine, combine_runs, per_seed_note, run_picks
 
 
 def test_a_seed_run_sets_the_probe_subset_and_split_seeds():
@@ -99,3 +99,9 @@ def test_only_numbers_and_estimates_are_estimates():
     assert as_est(est) is est
     assert as_est(3).value == 3.0 and as_est(np.float32(2.5)).value == 2.5 and as_est(np.int64(4)).reps is None
     assert all(as_est(v) is None for v in (True, np.bool_(False), [1.0], "1", None, {"a": 1.0}))
+
+
+def test_the_tables_say_when_no_seed_touches_a_check():
+    assert per_seed_note([0.5, 0.5, 0.5]) == " (the same on every seed run: no seed touches it)"
+    assert per_seed_note([0.5, 0.25]) == " (seed runs' values: 0.5, 0.25)"
+    assert per_seed_note([0.1, 0.1], curve=True, digits=3) == " (seed runs' margins: 0.1, 0.1)"  # margins
