@@ -789,7 +789,7 @@ def verdict_table(verdicts: list[Verdict]) -> str:
             ci += f" ({r['detail']})" if r["interval"] is None else " (margin)"
         value = _cell(r["value"])
         if r.get("per_seed"):
-            value += per_seed_note(r["per_seed"], isinstance(r["value"], dict))
+            value += per_seed_note(r["per_seed"], r["interval"], isinstance(r["value"], dict))
         if r.get("control"):
             value += f" ({_cell(r['reference_value'])} − {_cell(r['control_value'])})"
         rows.append(

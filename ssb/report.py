@@ -19,7 +19,7 @@ from .config import backbone_key, to_dict
 from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
-from .seeds import per_seed_note
+from .seeds import per_seed_note, untouched
 from .systems import SYSTEMS
 
 PAPER_TABLE1 = {
@@ -227,7 +227,7 @@ def results_table(payload: dict[str, Any]) -> str:
             )
             against = ""
             if c.get("per_seed"):
-                against = per_seed_note(c["per_seed"], isinstance(c["value"], dict), digits=3)
+                against = per_seed_note(c["per_seed"], c["interval"], isinstance(c["value"], dict), digits=3)
             if c.get("control"):
                 controls.append(c["control"])
                 against = f" (reference {_short_value(c['reference_value'])}, {c['control']} "
@@ -307,7 +307,7 @@ def seed_lines(payload: dict[str, Any]) -> list[str]:
     rows = [r for r in payload["checks"] if r.get("per_seed") and not isinstance(r.get("value"), dict)]
     if not rows:
         return []
-    spreads, untouched = [], []
+    spreads, unseeded = [], []
     lines = [
         "| claim | check | per seed run | spread (std / mean) |",
         "|---|---|---|---|",
@@ -315,8 +315,8 @@ def seed_lines(payload: dict[str, Any]) -> list[str]:
     for r in rows:
         values = np.array(r["per_seed"], dtype=np.float64)
         name = f"`{r['check']}`" + (" (a paired difference on each run)" if r.get("control") else "")
-        if np.all(values == values[0]):  # what no seed touches (a backbone's own numbers): not a seed spread
-            untouched.append(f"{r['claim']} {name}")
+        if untouched(r["per_seed"], r.get("interval")):  # a backbone's own numbers: not a seed spread
+            unseeded.append(f"{r['claim']} {name}")
             continue
         spread = float(values.std() / abs(values.mean())) if values.mean() else float("nan")
         spreads.append(spread)
@@ -330,8 +330,8 @@ def seed_lines(payload: dict[str, Any]) -> list[str]:
         f"{sum(x > PAPER_SEED_SPREAD for x in finite)} exceed 1 %. Each check's interval combines the runs and the "
         "items (a two-level bootstrap, `ssb/seeds.py`)."
     )
-    if untouched:
-        head += f" The same value on every run (no seed touches it, exact): {', '.join(untouched)}."
+    if unseeded:
+        head += f" The same value on every run (no seed touches it, exact): {', '.join(unseeded)}."
     return [head, "", *lines]
 
 

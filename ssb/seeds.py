@@ -68,10 +68,16 @@ def combine_runs(runs: Sequence[dict[str, Any]], picks: np.ndarray) -> tuple[dic
     return combined, per_run
 
 
-def per_seed_note(values: Sequence[float], curve: bool = False, digits: int = 4) -> str:
+def untouched(values: Sequence[float], interval: Any) -> bool:
+    """Whether a check's seed runs all gave one exact value (no interval): what no seed touches, which
+    ``combine`` keeps exact. Runs that merely coincide on an estimate with an interval are not."""
+    return interval is None and len(set(values)) == 1
+
+
+def per_seed_note(values: Sequence[float], interval: Any, curve: bool = False, digits: int = 4) -> str:
     """The per-run values a verdict table shows beside a check's value: each run's value (a curve's: its
-    margin), or, where every run gives the same scalar (no seed touches it), that it is so."""
-    if not curve and len(set(values)) == 1:
+    margin), or, for what no seed touches (``untouched``), that it is so."""
+    if not curve and untouched(values, interval):
         return " (the same on every seed run: no seed touches it)"
     what = "margins" if curve else "values"
     return f" (seed runs' {what}: " + ", ".join(f"{v:.{digits}g}" for v in values) + ")"

@@ -6,7 +6,7 @@ import pytest
 from ssb.claims import Check, MeasureError, run_control_check
 from ssb.config import ConfigError, load_profile, profile_from_dict, seed_run
 from ssb.estimate import N_BOOT, Est, as_est
-from ssb.seeds import combine, combine_runs, per_seed_note, run_picks
+from ssb.seeds import combine, combine_runs, per_seed_note, run_picks, untouched
 
 
 def test_a_seed_run_sets_the_probe_subset_and_split_seeds():
@@ -102,6 +102,9 @@ def test_only_numbers_and_estimates_are_estimates():
 
 
 def test_the_tables_say_when_no_seed_touches_a_check():
-    assert per_seed_note([0.5, 0.5, 0.5]) == " (the same on every seed run: no seed touches it)"
-    assert per_seed_note([0.5, 0.25]) == " (seed runs' values: 0.5, 0.25)"
-    assert per_seed_note([0.1, 0.1], curve=True, digits=3) == " (seed runs' margins: 0.1, 0.1)"  # margins
+    assert per_seed_note([0.5, 0.5, 0.5], None) == " (the same on every seed run: no seed touches it)"
+    assert per_seed_note([0.5, 0.25], None) == " (seed runs' values: 0.5, 0.25)"
+    assert per_seed_note([0.1, 0.1], None, curve=True, digits=3) == " (seed runs' margins: 0.1, 0.1)"  # margins
+    # runs that coincide on an estimate with an interval are shown as they are, not as untouched
+    assert per_seed_note([19.0, 19.0], (18.0, 20.0)) == " (seed runs' values: 19, 19)"
+    assert untouched([0.5, 0.5], None) and not untouched([19.0, 19.0], (18.0, 20.0))
