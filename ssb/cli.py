@@ -4,8 +4,8 @@ ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpo
 ssb features --profile cpu [--layer L] [--model DIR]
 ssb claims --profile cpu                          verdict table
 ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
-ssb reference --profile cpu [--variant V] [--probes|--fewrel]   commit a backbone (its probes, its FewRel
-                                                  classifier) into ssb/reference/
+ssb reference --profile cpu [--variant V] [--probes|--fewrel|--short]   commit a backbone (its probes, its
+                                                  FewRel classifier, its short in-run budget) into ssb/reference/
 ssb readme [--report results/cpu/report.json]     regenerate README.md's results table from a report
 ssb compare A B [--out DIR] [--strict] [--all]    two reports side by side, paired by item id
 
@@ -211,6 +211,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
     if args.fewrel:
         return _commit_fewrel(args)
+    if args.short:
+        return _commit_short(args)
     if args.variant in PROBE_ONLY:  # a control built in the run (seeded initialisation, or the reference's own
         if not args.probes:  # backbone with a control-task probe): only its probe is committed
             raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
@@ -250,6 +252,23 @@ def _commit_fewrel(args: argparse.Namespace) -> int:
     pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
     folder, _ = fewrel_model(pl, FEWREL_SYSTEMS[args.variant])
     print(f"FewRel classifier ({args.variant}): {export_artifact(store, 'fewrel', folder.name, args.profile)}")
+    return 0
+
+
+def _commit_short(args: argparse.Namespace) -> int:
+    """Pre-train (if missing) and commit a variant at the symmetric comparison's short in-run budget
+    (``[variants]`` symmetric_steps, ...): keyed like any store entry by its recipe, the corpus, the reference's
+    vocabulary and this machine's runtime, so a run whose key differs (another budget, a GPU) trains its own."""
+    from .pipeline import Pipeline
+    from .reference import export_artifact
+    from .resolver import SHORT
+
+    profile = _profile(args)
+    store = _store(args, profile)
+    pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
+    folder, _ = pl.backbone(SHORT + args.variant)  # the store's folder is named by its key
+    where = export_artifact(store, "backbone", folder.name, args.profile)
+    print(f"short backbone ({args.variant}, {profile.variants.symmetric_steps} steps): {where}")
     return 0
 
 
@@ -326,6 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
     reference.add_argument(
         "--fewrel", action="store_true", help="commit the variant's FewRel classifier (reference, no-dropout)"
+    )
+    reference.add_argument(
+        "--short",
+        action="store_true",
+        help="commit the variant pre-trained at the symmetric comparison's short in-run budget ([variants])",
     )
     reference.set_defaults(func=cmd_reference)
     return parser

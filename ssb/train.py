@@ -416,6 +416,9 @@ def pretrain(
         if folder is None:  # another process of a distributed run: rank 0 stores the backbone
             return {}
         trainer.save_model(str(folder))
+        # a pickle of the TrainingArguments that nothing reads (the record keeps the recipe): a stored or
+        # committed backbone holds safetensors and JSON only
+        (folder / "training_args.bin").unlink(missing_ok=True)
         tokenizer.save_pretrained(str(folder))
         n_tokens = int(sum(train_set["length"]))
         record = {

@@ -110,3 +110,19 @@ def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch,
         pl.backbone()
     out = capsys.readouterr().out
     assert "no trained or committed 'reference' backbone matches profile 'mine'" in out and "6000 steps" in out
+
+
+def committed_entries():
+    for store in sorted(reference.ROOT.glob("*/store")):
+        for folder in sorted(p for p in store.glob("*/*") if p.is_dir()):
+            yield pytest.param(folder, id=f"{store.parent.name}/{folder.parent.name}/{folder.name}")
+
+
+@pytest.mark.parametrize("folder", list(committed_entries()))
+def test_committed_store_entries_verify_hold_no_pickle_and_are_documented(folder):
+    from ssb.artifacts import verify
+
+    assert verify(folder) is None
+    pickles = [p.name for p in folder.iterdir() if p.suffix in (".bin", ".pt", ".pth", ".pkl", ".pickle")]
+    assert not pickles, f"{folder} holds pickled files {pickles}: store safetensors and JSON only"
+    assert folder.name in (folder.parent.parent / "README.md").read_text(), f"{folder.name} has no row in its README"

@@ -51,3 +51,25 @@ def test_an_external_model_skips_the_claim(smoke, own_store, data_dir, tmp_path)
     shutil.copytree(trained, external, ignore=shutil.ignore_patterns("record.json", "training_log.json"))
     verdict = evaluate(load_spec(SPEC), Pipeline(smoke, own_store, data_dir, model_dir=external, progress=False))
     assert verdict.skipped and "external --model" in verdict.skipped and verdict.ok
+
+
+def test_the_short_backbone_commits_and_a_run_then_reads_it(smoke, own_store, data_dir, tmp_path, monkeypatch):
+    """`ssb reference --short` copies the short in-run backbone (safetensors and JSON, no pickle) into the
+    profile's committed store, and a run whose own store lacks it reads the committed one instead of
+    pre-training it again."""
+    import shutil
+
+    from ssb import reference
+    from ssb.artifacts import verify
+    from ssb.cli import main
+    from ssb.resolver import SHORT
+
+    monkeypatch.setattr(reference, "ROOT", tmp_path / "reference")
+    name = "symmetric-attention-dropout"
+    args = ["reference", "--profile", "smoke", "--variant", name, "--short", "--quiet"]
+    assert main([*args, "--data-dir", str(data_dir), "--cache-dir", str(own_store.root)]) == 0
+    (committed,) = (tmp_path / "reference" / "smoke" / "store" / "backbone").iterdir()
+    assert verify(committed) is None and not (committed / "training_args.bin").exists()
+    shutil.rmtree(own_store.path("backbone", committed.name))  # this run's own copy is gone
+    folder, _ = Pipeline(smoke, own_store, data_dir, progress=False).backbone(SHORT + name)
+    assert folder == committed and not own_store.path("backbone", committed.name).exists()
