@@ -8,6 +8,9 @@ import pytest
 
 from ssb.cli import main
 
+# compare reads two reports (JSON): the runs it trains go through the code the training tests cover
+pytestmark = pytest.mark.no_tf4_rerun
+
 NO_DROPOUT = "[backbone]\nhidden_dropout = 0.0\nattention_dropout = 0.0\n"
 
 
