@@ -27,6 +27,12 @@ def test_missing_data_is_one_line(tmp_path, capsys):
     assert code == 2 and "\n" not in err and "SSB_DATA_DIR" in err and "DataError" in err
 
 
+@pytest.mark.parametrize("extra", [["--variant", "random-init"], ["--probes"]])
+def test_a_short_commit_of_what_has_no_short_backbone_is_one_line(tmp_path, capsys, extra):
+    code, err = _run(["reference", "--profile", "smoke", "--short", *extra, "--cache-dir", str(tmp_path / "c")], capsys)
+    assert code == 2 and "\n" not in err and "--short" in err
+
+
 def test_bad_profile_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\nexpect = "cpu"\n[backbone]\nn_heads = 0\n')
