@@ -212,12 +212,10 @@ def cmd_reference(args: argparse.Namespace) -> int:
     if args.fewrel:
         return _commit_fewrel(args)
     if args.short:
-        if args.variant in PROBE_ONLY or args.probes:
-            raise UsageError(
-                f"--short commits a pre-trained backbone alone: not with --probes, nor for --variant {args.variant}"
-                if args.probes
-                else f"--short: --variant {args.variant} is a control with no pre-training of its own"
-            )
+        if args.probes:
+            raise UsageError("--short commits a pre-trained backbone alone: not with --probes")
+        if args.variant in PROBE_ONLY:
+            raise UsageError(f"--short: --variant {args.variant} is a control with no pre-training of its own")
         return _commit_short(args)
     if args.variant in PROBE_ONLY:  # a control built in the run (seeded initialisation, or the reference's own
         if not args.probes:  # backbone with a control-task probe): only its probe is committed
