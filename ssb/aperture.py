@@ -271,9 +271,18 @@ def iter_predictions(
     ``head`` and ``X`` sit on one device; predictions come back to the CPU. Single-node masks take
     :func:`single_node_argmax` when ``shortcut`` (default: on the CPU, where it saves most of the work; on a
     GPU its many small steps cost more than the batched products it avoids), the rest batched masked
-    products of ``chunks``' sizes.
+    products of ``chunks``' sizes. A mask that occurs more than once (whole heads drawn at random, say) is
+    evaluated once and its predictions yielded for each of its rows.
     """
     masks = np.asarray(masks, dtype=bool)
+    _, first, inverse = np.unique(masks, axis=0, return_index=True, return_inverse=True)
+    if len(first) < len(masks):
+        inverse = inverse.reshape(-1)
+        distinct = np.sort(first)  # the first row of each distinct mask, in the masks' order
+        for i, pred in iter_predictions(head, X, masks[distinct], chunks=chunks, shortcut=shortcut):
+            for row in np.flatnonzero(inverse == inverse[distinct[i]]):
+                yield int(row), pred
+        return
     shortcut = X.device.type == "cpu" if shortcut is None else shortcut
     single = masks.sum(axis=1) == 1 if shortcut else np.zeros(len(masks), dtype=bool)
     for row in np.flatnonzero(single):
@@ -312,14 +321,20 @@ def evaluate_subsets(
     shortcut: bool | None = None,
     desc: str | None = None,
 ) -> list[SubsetResult]:
-    """The confusion-matrix metrics of every subset; confusions are built one at a time and dropped.
-    ``desc``: a progress bar of that label, one step per subset."""
+    """The confusion-matrix metrics of every subset, in the masks' order; confusions are built one at a time
+    and dropped. ``desc``: a progress bar of that label, one step per subset."""
     from tqdm.auto import tqdm
 
     y = np.asarray(y)
-    out = []
+    out: list[SubsetResult | None] = [None] * len(masks)  # in the masks' order
     predictions = iter_predictions(head, X, masks, chunks=chunks, shortcut=shortcut)
     for row, pred in tqdm(predictions, total=len(masks), desc=desc, disable=desc is None, mininterval=2.0):
-        confusion = confusion_matrix(y, pred, n_classes)
-        out.append(SubsetResult(int(masks[row].sum()), diagonal_metrics(confusion), recognised(confusion)))
+        out[row] = subset_result(y, pred, int(masks[row].sum()), n_classes)
     return out
+
+
+def subset_result(y: np.ndarray, pred: np.ndarray, n_nodes: int, n_classes: int) -> SubsetResult:
+    """One subset's confusion-matrix metrics from its predictions ``pred`` against the targets ``y`` (both
+    ``[n_positions]``); the confusion is built and dropped."""
+    confusion = confusion_matrix(y, pred, n_classes)
+    return SubsetResult(n_nodes, diagonal_metrics(confusion), recognised(confusion))

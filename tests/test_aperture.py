@@ -143,6 +143,22 @@ def test_iter_predictions_mixes_single_and_batched_masks_in_order():
             np.testing.assert_array_equal(got[row], expected)
 
 
+def test_a_repeated_mask_is_evaluated_once_and_yielded_for_each_of_its_rows(monkeypatch):
+    head = _head("gelu", 8, 30, 1)
+    X = torch.randn(300, 8, dtype=torch.float64)
+    masks = np.zeros((5, 8), dtype=bool)
+    masks[[0, 3], :4] = masks[[1, 4], 4:] = masks[2, [2, 6]] = True  # rows 0 = 3 and 1 = 4
+    calls = []
+    real = aperture.masked_argmax
+    monkeypatch.setattr(aperture, "masked_argmax", lambda h, x, m, c: calls.append(len(m)) or real(h, x, m, c))
+    got = dict(aperture.iter_predictions(head, X, masks, chunks=aperture.Chunks(subset_batch=8)))
+    assert sorted(got) == [0, 1, 2, 3, 4] and calls == [3]  # three distinct masks in one product
+    for row, mask in enumerate(masks):
+        np.testing.assert_array_equal(got[row], head(X * torch.as_tensor(mask, dtype=X.dtype)).argmax(-1).numpy())
+    results = aperture.evaluate_subsets(head, X, np.zeros(300, dtype=int), masks, 30)
+    assert [r.n_nodes for r in results] == [4, 4, 2, 4, 4]  # in the masks' order
+
+
 @given(
     n_inputs=st.sampled_from([16, 192, 768]),
     width=st.sampled_from([16, 192, 768]),
