@@ -131,6 +131,17 @@ class Resolver:
         n_classes = head.out.weight.shape[0]
         return aperture.iter_predictions(head, X, masks, chunks=self._chunks(head, X, n_classes))
 
+    def prediction_matrix(self, head, X: torch.Tensor, masks: np.ndarray, desc: str) -> np.ndarray:
+        """Every mask's predictions at once, ``[n_masks, n_positions]`` int32 (a row per mask, in its order),
+        with a progress bar of label ``desc``."""
+        from tqdm.auto import tqdm
+
+        out = np.empty((len(masks), X.shape[0]), dtype=np.int32)  # [n_masks, n_positions]
+        predictions = self.predictions(head, X, masks)
+        for row, pred in tqdm(predictions, total=len(masks), desc=desc, disable=not self.progress, mininterval=2.0):
+            out[row] = pred
+        return out
+
     def sweep(self, head, X: torch.Tensor, y: np.ndarray, masks: np.ndarray, n_classes: int, desc: str):
         """:func:`aperture.evaluate_subsets` with the head and the features on the run's device."""
         head, X = head.to(self.device), X.to(self.device)

@@ -48,6 +48,7 @@ def token_sweep(
     name: str = "reference",
     keep_recognised: bool = False,
     positions: np.ndarray | None = None,
+    shared: dict[str, np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """Subsets of the block-``layer`` nodes of system ``name`` through its token probe, on the validation
     features (one masked token at a time): per group, every metric over its subsets (and, with
@@ -55,7 +56,10 @@ def token_sweep(
 
     Each group is cached on its own, under the probe, the validation features and the group's masks, so
     that an experiment asking for a group another one has computed (one node, say) reads it back.
-    ``positions``: indices of the validation positions to read (default all), a scale knob."""
+    ``positions``: indices of the validation positions to read (default all), a scale knob. ``shared``: a dict
+    that the calls of one scale pass along (``nodes.validation_scale``): a group to compute is then predicted
+    on every position once, kept there under the probe, the features and its masks, and each call reads its
+    positions' slice of it (a position's prediction does not depend on which others are read)."""
     layer = layer or pl.profile.probe.layer
     head, probe_key = pl.token_probe(layer, name)
     valid_key = pl.valid_features_key(name)
@@ -77,9 +81,17 @@ def token_sweep(
 
         def compute(group: str = group, masks: np.ndarray = masks, what: str = what) -> dict[str, Any]:
             X, y, vocab = pl.valid_features(layer, name)
-            if positions is not None:
-                X, y = X[torch.from_numpy(positions).to(X.device)], y[positions]
-            results = pl.sweep(head, X, y, masks, vocab, what)
+            if shared is not None:  # every position's predictions once, each call its slice
+                every = f"{probe_key}:{valid_key}:{hashlib.sha256(masks.tobytes()).hexdigest()}:{masks.shape}"
+                if every not in shared:
+                    shared[every] = pl.prediction_matrix(head, X, masks, what)  # [n_subsets, n_positions]
+                pred = shared[every] if positions is None else shared[every][:, positions]
+                y = y if positions is None else y[positions]
+                results = [aperture.subset_result(y, p, int(m.sum()), vocab) for p, m in zip(pred, masks, strict=True)]
+            else:
+                if positions is not None:
+                    X, y = X[torch.from_numpy(positions).to(X.device)], y[positions]
+                results = pl.sweep(head, X, y, masks, vocab, what)
             summary = results_summary(results)
             if keep_recognised:
                 summary["recognised"] = [r.recognised.tolist() for r in results]

@@ -59,20 +59,31 @@ SCALE_FRACTIONS = (0.1, 0.25, 0.5, 1.0)
 SCALE_NODE_COUNTS = (1, 12)
 
 
-def validation_scale(pl: Resolver, name: str = "reference") -> dict[str, dict[str, Any]]:
-    """``{n_paragraphs: {"heads": summary, "1": summary, ...}}``: each head alone and the node groups of
-    ``SCALE_NODE_COUNTS`` and all nodes (those in ``sweep.node_counts``), on every token of the first
-    ``f`` of one random order of the validation paragraphs, for each ``f`` in ``SCALE_FRACTIONS``. The
-    subsets are the head table's and the node sweep's; all the paragraphs read their cached groups back."""
-    D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
+def scale_positions(pl: Resolver, name: str = "reference") -> dict[int, np.ndarray | None]:
+    """``{n_paragraphs: positions}``: for each fraction ``f`` of ``SCALE_FRACTIONS``, the indices of the
+    validation positions of the first ``f`` of one random order of the validation paragraphs (every token
+    of a chosen paragraph), ``None`` for all of them."""
     paragraph = pl.valid_paragraphs(name)  # [n_positions]
     n = int(paragraph.max()) + 1  # the validation paragraphs read (a short corpus may hold fewer than asked)
-    order = np.random.default_rng(sw.seed).permutation(n)
-    counts = [c for c in (*SCALE_NODE_COUNTS, D) if c in sw.node_counts]
-    out: dict[str, dict[str, Any]] = {}
+    order = np.random.default_rng(pl.profile.sweep.seed).permutation(n)
+    out: dict[int, np.ndarray | None] = {}
     for fraction in SCALE_FRACTIONS:
         k = max(1, round(fraction * n))
-        positions = None if k == n else np.flatnonzero(np.isin(paragraph, order[:k]))
+        out[k] = None if k == n else np.flatnonzero(np.isin(paragraph, order[:k]))
+    return out
+
+
+def validation_scale(pl: Resolver, name: str = "reference") -> dict[str, dict[str, Any]]:
+    """``{n_paragraphs: {"heads": summary, "1": summary, ...}}``: each head alone and the node groups of
+    ``SCALE_NODE_COUNTS`` and all nodes (those in ``sweep.node_counts``), on the positions of
+    :func:`scale_positions`. The subsets are the head table's and the node sweep's; all the paragraphs read
+    their cached groups back. A group not yet stored is predicted on every position once, and each fraction
+    reads its slice of those predictions."""
+    D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
+    counts = [c for c in (*SCALE_NODE_COUNTS, D) if c in sw.node_counts]
+    out: dict[str, dict[str, Any]] = {}
+    shared: dict[str, np.ndarray] = {}  # each group's predictions [n_subsets, n_positions], for this scale only
+    for k, positions in scale_positions(pl, name).items():
         heads = token_sweep(
             pl,
             f"heads:{name}@{k}",
@@ -80,8 +91,11 @@ def validation_scale(pl: Resolver, name: str = "reference") -> dict[str, dict[st
             name=name,
             keep_recognised=True,
             positions=positions,
+            shared=shared,
         )
         groups = {str(c): aperture.node_sweep_subsets(D, c, sw.n_subsets, sw.seed) for c in counts}
-        nodes = token_sweep(pl, f"nodes:{name}@{k}", groups, name=name, keep_recognised=True, positions=positions)
+        nodes = token_sweep(
+            pl, f"nodes:{name}@{k}", groups, name=name, keep_recognised=True, positions=positions, shared=shared
+        )
         out[str(k)] = {"heads": heads["1"], **{g: nodes[g] for g in groups}}
     return out

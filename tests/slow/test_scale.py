@@ -34,3 +34,23 @@ def test_few_empty_columns_reports_both_readings_and_the_trend(pipeline):
     assert list(curve)[-1] == str(len(np.unique(pipeline.valid_paragraphs())))
     assert curve[list(curve)[-1]].value == pytest.approx(out["zero_diagonal_fraction_heads"].value)
     assert 0 <= out["zero_diagonal_column_share_heads"].value <= 1
+
+
+def test_each_fraction_is_what_a_sweep_of_its_own_positions_measures(pipeline):
+    """The scale predicts a group on every position once and reads each fraction's slice: the metrics must
+    be those of a sweep run on the fraction's positions alone (the path it replaced)."""
+    import torch
+
+    from ssb import aperture
+    from ssb.experiments.common import results_summary
+    from ssb.experiments.nodes import scale_positions
+
+    scale = pipeline.validation_scale()
+    D, H = pipeline.profile.backbone.hidden, pipeline.profile.backbone.n_heads
+    X, y, vocab = pipeline.valid_features(pipeline.profile.probe.layer)
+    head, _ = pipeline.token_probe(pipeline.profile.probe.layer)
+    k, positions = next((k, p) for k, p in scale_positions(pipeline).items() if p is not None)
+    groups = {"heads": aperture.each_head(D, H), "1": aperture.single_nodes(D)}
+    for group, masks in groups.items():
+        direct = pipeline.sweep(head, X[torch.from_numpy(positions)], y[positions], masks, vocab, "direct")
+        assert scale[str(k)][group]["per_subset"] == results_summary(direct)["per_subset"], group
