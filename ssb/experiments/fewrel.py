@@ -20,6 +20,9 @@ from ..tokenizer import load_tokenizer
 from ..train import finetune_fewrel
 from .common import SWEEP_VERSION, results_summary
 
+# joins the [CLS] features' key (2: sentences batched shortest first, which moves the vectors by float rounding)
+CLS_FEATURES_VERSION = 2
+
 if TYPE_CHECKING:
     from ..resolver import Resolver
 
@@ -125,7 +128,9 @@ def cls_features(pl: Resolver, model_dir: Path) -> tuple[torch.Tensor, torch.Ten
     hidden]`` and ``[n_test, hidden]``: stored once per classifier (its folder's name is its store key, which
     covers the backbone, the recipe and the split), so every seed run's label head reads the same ones."""
     fr, layer = pl.profile.fewrel, pl.profile.probe.layer
-    key = pl.runtime.tag_key(config_hash("fewrel-features", model_dir.name, pl.data_id("fewrel"), fr, layer))
+    key = pl.runtime.tag_key(
+        config_hash("fewrel-features", CLS_FEATURES_VERSION, model_dir.name, pl.data_id("fewrel"), fr, layer)
+    )
 
     def build(folder: Path) -> dict[str, Any]:
         from transformers import BertForSequenceClassification

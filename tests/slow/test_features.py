@@ -81,7 +81,12 @@ def test_masked_random_is_seeded_and_skips_specials():
     assert not set(ids_a.tolist()) & set(tok.all_special_ids)
 
 
-def test_cls_vectors_shape():
+def test_cls_vectors_come_in_the_texts_order_whatever_their_batch():
     tok = train_wordpiece(TEXTS, 200)
-    feats = cls_vectors(_model(), tok, TEXTS, (1,), 32, batch_size=4, progress=False)
-    assert feats[1].shape == (len(TEXTS), 24)
+    model = _model()
+    texts = [f"{t} {'and more words ' * (i % 4)}" for i, t in enumerate(TEXTS)]  # lengths out of order
+    feats = cls_vectors(model, tok, texts, (1, 2), 32, batch_size=4, progress=False)
+    assert feats[1].shape == feats[2].shape == (len(texts), 24)
+    for i, text in enumerate(texts):  # each text alone: no padding at all
+        alone = cls_vectors(model, tok, [text], (1, 2), 32, progress=False)
+        assert torch.allclose(feats[2][i], alone[2][0], atol=1e-5), i
