@@ -18,7 +18,8 @@ For each profile shape in ``--shapes`` (the backbone, vocabulary and sequence le
 Peak GPU memory is reported per stage. ``--quick`` shrinks every stage (a CPU check that the script runs;
 on a CPU it pre-trains at the smallest batch alone, divided by ``QUICK_CPU_BATCH_DIVISOR``: 4 steps of batch
 256 at the paper's shapes take ~6 minutes on two cores, any batch runs the same code, and the check needs the
-code path, not the figure).
+code path, not the figure; and it reads ``QUICK_CPU_PARAGRAPHS`` held-out paragraphs, in the evaluation that
+ends pre-training and in the extraction: 200 and 8 of them at the paper's shapes took 46 s and 41 s there).
 Real paragraphs come from ``SSB_DATA_DIR``; the paper's vocabulary needs the ``minilm`` extra.
 """
 
@@ -47,6 +48,7 @@ from ssb.train import _tokenize, pretrain, tokenizer_artifact
 
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, SXM parts
 QUICK_CPU_BATCH_DIVISOR = 8  # --quick on a CPU: the smallest batch alone, 32 -> 4
+QUICK_CPU_PARAGRAPHS = 2  # --quick on a CPU: held-out paragraphs of the pre-training's evaluation and the extraction
 
 
 def pretrain_flops_per_token(hidden: int, layers: int, intermediate: int, mean_len: float, vocab: int) -> float:
@@ -71,9 +73,11 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def bench_pretrain(profile, runtime, batch: int, steps: int, n_train: int, peak: float | None) -> dict:
+def bench_pretrain(
+    profile, runtime, batch: int, steps: int, n_train: int, peak: float | None, n_valid: int = 200
+) -> dict:
     short = profile.replace(
-        corpus={"n_train": n_train, "n_valid": 200},
+        corpus={"n_train": n_train, "n_valid": n_valid},
         pretrain={
             "max_steps": steps,
             "batch_size": batch,
@@ -215,14 +219,16 @@ def main() -> None:
         steps = 4 if args.quick else args.steps
         shape: dict = {"hidden": profile.backbone.hidden, "vocab": vocab, "max_len": profile.backbone.max_len}
         batches = [int(b) for b in args.batches.split(",")]
+        n_valid, n_extract = 200, 8 if args.quick else 200
         if args.quick and runtime.device == "cpu":  # a check that it runs: batch 256 at paper shapes is minutes here
             batches = [max(1, min(batches) // QUICK_CPU_BATCH_DIVISOR)]
-            out["quick_cpu_batch_divisor"] = QUICK_CPU_BATCH_DIVISOR
+            n_valid = n_extract = QUICK_CPU_PARAGRAPHS
+            out["quick_cpu_batch_divisor"], out["quick_cpu_paragraphs"] = QUICK_CPU_BATCH_DIVISOR, QUICK_CPU_PARAGRAPHS
         for batch in batches:
             n_train = max(batch * steps // 4, 400) if args.quick else 20_000
-            shape[f"pretrain_batch{batch}"] = bench_pretrain(profile, runtime, batch, steps, n_train, peak)
+            shape[f"pretrain_batch{batch}"] = bench_pretrain(profile, runtime, batch, steps, n_train, peak, n_valid)
             print(f"[bench] {name} pre-training, batch {batch}: {shape[f'pretrain_batch{batch}']}", flush=True)
-        shape["extraction"] = bench_extraction(profile, runtime, 8 if args.quick else 200)
+        shape["extraction"] = bench_extraction(profile, runtime, n_extract)
         print(f"[bench] {name} extraction: {shape['extraction']}", flush=True)
         # training positions of the token probe: 15 % of the real tokens of the profile's probe paragraphs
         mean_len = next(v["mean_paragraph_tokens"] for k, v in shape.items() if k.startswith("pretrain_batch"))
