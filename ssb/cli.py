@@ -210,6 +210,8 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .train import store_key
 
     if args.fewrel:
+        if args.probes or args.short:
+            raise UsageError("--fewrel commits a FewRel classifier alone: not with --probes or --short")
         return _commit_fewrel(args)
     if args.short:
         if args.probes:

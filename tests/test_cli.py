@@ -33,6 +33,14 @@ def test_a_short_commit_of_what_has_no_short_backbone_is_one_line(tmp_path, caps
     assert code == 2 and "\n" not in err and "--short" in err
 
 
+@pytest.mark.parametrize("extra", [["--probes"], ["--short"]])
+def test_fewrel_with_another_commit_is_one_line(tmp_path, capsys, extra):
+    code, err = _run(
+        ["reference", "--profile", "smoke", "--fewrel", *extra, "--cache-dir", str(tmp_path / "c")], capsys
+    )
+    assert code == 2 and "\n" not in err and "--fewrel" in err and extra[0] in err
+
+
 def test_bad_profile_is_one_line(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "bad"\nexpect = "cpu"\n[backbone]\nn_heads = 0\n')
