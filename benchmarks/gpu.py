@@ -219,7 +219,7 @@ def main() -> None:
         steps = 4 if args.quick else args.steps
         shape: dict = {"hidden": profile.backbone.hidden, "vocab": vocab, "max_len": profile.backbone.max_len}
         batches = [int(b) for b in args.batches.split(",")]
-        n_valid, n_extract = 200, 8 if args.quick else 200
+        n_valid, n_extract = 200, (8 if args.quick else 200)  # held-out paragraphs: evaluation, extraction
         if args.quick and runtime.device == "cpu":  # a check that it runs: batch 256 at paper shapes is minutes here
             batches = [max(1, min(batches) // QUICK_CPU_BATCH_DIVISOR)]
             n_valid = n_extract = QUICK_CPU_PARAGRAPHS

@@ -65,12 +65,13 @@ def token_sweep(
     valid_key = pl.valid_features_key(name)
     out: dict[str, Any] = {}
     for group, masks in masks_by_group.items():
+        masks_hash = hashlib.sha256(masks.tobytes()).hexdigest()
         key = config_hash(
             "token-sweep",
             SWEEP_VERSION,
             probe_key,
             valid_key,
-            hashlib.sha256(masks.tobytes()).hexdigest(),
+            masks_hash,
             masks.shape,
             keep_recognised,
             *(() if positions is None else (hashlib.sha256(positions.tobytes()).hexdigest(),)),
@@ -79,10 +80,12 @@ def token_sweep(
         what = f"sweep {label} (block {layer}), {group}"
         seeds = f"probe seed {pl.profile.probe.seed}, subset seed {pl.profile.sweep.seed}"
 
-        def compute(group: str = group, masks: np.ndarray = masks, what: str = what) -> dict[str, Any]:
+        def compute(
+            group: str = group, masks: np.ndarray = masks, what: str = what, masks_hash: str = masks_hash
+        ) -> dict[str, Any]:
             X, y, vocab = pl.valid_features(layer, name)
             if shared is not None:  # every position's predictions once, each call its slice
-                every = f"{probe_key}:{valid_key}:{hashlib.sha256(masks.tobytes()).hexdigest()}:{masks.shape}"
+                every = f"{probe_key}:{valid_key}:{masks_hash}:{masks.shape}"
                 if every not in shared:
                     shared[every] = pl.prediction_matrix(head, X, masks, what)  # [n_subsets, n_positions]
                 pred = shared[every] if positions is None else shared[every][:, positions]

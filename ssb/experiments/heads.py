@@ -48,9 +48,7 @@ def head_correctness(pl: Resolver, name: str = "reference", layer: int | None = 
 
     def compute() -> dict[str, int]:
         X, y, _ = pl.valid_features(layer, name)
-        correct = np.zeros((len(masks), len(y)), dtype=bool)  # [H + 1, n_positions]
-        for row, pred in pl.predictions(head, X, masks):
-            correct[row] = pred == y
+        correct = pl.prediction_matrix(head, X, masks, "head correctness") == y  # [H + 1, n_positions]
         with_all, some_head = correct[-1], correct[:-1].any(axis=0)
         return {
             "n_positions": int(len(y)),
