@@ -7,19 +7,33 @@
 #                                                     still going: finished reports, records, checkpoint logs)
 #   bash scripts/unattended.sh --fetch-wheels DIR     (on a machine with a package index: the wheels a bare
 #                                                     GPU image lacks, for --wheels)
-#   bash scripts/unattended.sh --loan OUT [--time-budget 8m] [the options above]   (one GPU loan: see below)
+#   bash scripts/unattended.sh --loan OUT [--loan-limit 570] [--time-budget 8m] [the options above]   (one GPU
+#                                                     loan: see below)
 #
 # ONE 15-MINUTE GPU LOAN (one H200; at most 10 min a command; at most 8 files of <= 16 MiB, 64 MiB in all,
 # come back from $OUT). Bring along, git-ignored and named in the device tool's `carry`: the data in .data/
 # (wikipedia/enwiki_paragraphs.jsonl.xz, fewrel/train_wiki_partial_from_wiki80.json.xz) and the wheels of
-# `--fetch-wheels .whl` in .whl/. The one command, with timeout_s 600:
+# `--fetch-wheels .whl` in .whl/. The device sends at most 64 MiB of the checkout, which holds ~210 MB of
+# committed cpu backbones and probes (tracked files always travel): hide them from git's index for the loan,
+#   git rm -r -q --cached ssb/reference/cpu && echo /ssb/reference/cpu/ >> .git/info/exclude
+# (paper-lease never reads them) and bring them back after it:
+#   git reset -q -- ssb/reference/cpu && sed -i '\|^/ssb/reference/cpu/$|d' .git/info/exclude
+# The command, with timeout_s 600:
 #   bash scripts/unattended.sh --loan "$OUT" --wheels .whl --data .data
-# It installs from the wheels, runs `benchmarks/gpu.py --quick` (<= 60 s), then `ssb reproduce --profile
-# paper-lease` under the profile's time budget (8 min: runtime.time_budget_s; --time-budget overrides), and
-# writes into OUT at most 8 flat files: report.md, report.json, figures.tar.gz (the PNGs), records.tar.gz
-# (training records and logs, progress, environment, run.json, reproduce.log) and benchmark.json; a file
-# over 16 MiB is gzipped, and the limits are checked (loan.json lists what was written). --loan makes
-# paper-lease the default profile.
+# If it exits 124 (stopped at --loan-limit), run the same command again at once, while the machine is warm:
+# it keeps the git-ignored store between calls, and the second command resumes from it.
+# It installs from the wheels, then runs `ssb reproduce --profile paper-lease` under the profile's time budget
+# (runtime.time_budget_s; --time-budget overrides), and writes into OUT at most 8 flat files: report.md,
+# report.json, figures.tar.gz (the PNGs), records.tar.gz (training records and logs, store-timings.tsv,
+# progress, environment, run.json, reproduce.log) and, with --bench, benchmark.json (`benchmarks/gpu.py
+# --quick` first); a file over 16 MiB is gzipped, and the limits are checked (loan.json lists what was
+# written). --loan makes paper-lease the default profile. The loan's command limit is kept by the script
+# itself: the run is stopped --loan-limit seconds (default 570) after the script started, less 25 s to pack,
+# and what it finished is packed (run.json status "cut-off"; store-timings.tsv says which stages ended
+# when), so that a run longer than the loan still brings its records back.
+# Measured on one H200 (2026-12-04, commit ce8f9cd, --time-budget 390s): the quick benchmark took 88 s and
+# its 4-step figures are start-up (2 steps/s at batch 256 against 24 in the run), so a loan runs it only
+# with --bench; the run was cut off by the command limit after 455 s (results/loans/2026-12-04-h200/).
 #
 # Steps: install (from --wheels with no index, or --pip-install from the index, or nothing: ssb's
 # requirements already there), record the environment, `ssb reproduce` of the profile (pre-training,
@@ -28,6 +42,7 @@
 # The pack is written whatever the outcome. Exit status, the same contract as `ssb`: 0 every check behaves
 # as its spec says; 1 a check does not; 2 bad input or an expected error (a bad option, missing data, a
 # --pack folder that is not a pack, a full disk: one line); 3 an internal error (a traceback).
+# A loan's run stopped at --loan-limit exits 124 (timeout's code), packed.
 # --pack writes only into a folder it creates or one that holds only an earlier pack of this script (marked
 # by its .ssb-pack file); anything else is refused, never deleted. Relative paths are read from the folder
 # the script is called from.
@@ -59,6 +74,7 @@
 #   (once the run is over, its own pack is complete: cp out/paper-fast-pack.tar.gz "$OUT"/)
 set -uo pipefail
 caller=$(pwd)
+script_started=$(date +%s)
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
@@ -69,13 +85,15 @@ value() { [ $# -ge 2 ] && [ -n "$2" ] && [ "${2#--}" = "$2" ] || die "$1 needs a
 from_caller() { case "$1" in /*) printf '%s' "$1" ;; *) printf '%s' "$caller/$1" ;; esac; }
 
 profile=paper-fast device=auto data="${SSB_DATA_DIR:-$root/../shared/data}" cache="" results="" pack=""
-wheels="" pip_install=0 bench=0 retrain="" pack_only=0 loan="" budget="" profile_given=0
+wheels="" pip_install=0 bench=0 retrain="" pack_only=0 loan="" budget="" profile_given=0 loan_limit=570
 while [ $# -gt 0 ]; do
   case "$1" in
     --profile) profile=$(value "$@") || exit 2; profile_given=1
       case "$profile" in *.toml|*/*) profile=$(from_caller "$profile") ;; esac; shift 2 ;;
     --loan) v=$(value "$@") || exit 2; loan=$(from_caller "$v"); shift 2 ;;
     --time-budget) budget=$(value "$@") || exit 2; shift 2 ;;
+    --loan-limit) loan_limit=$(value "$@") || exit 2
+      case "$loan_limit" in ''|*[!0-9]*) die "--loan-limit $loan_limit: give whole seconds, such as 570" ;; esac; shift 2 ;;
     --device) device=$(value "$@") || exit 2; shift 2 ;;
     --data) v=$(value "$@") || exit 2; data=$(from_caller "$v"); shift 2 ;;
     --cache) v=$(value "$@") || exit 2; cache=$(from_caller "$v"); shift 2 ;;
@@ -110,7 +128,7 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$loan" ]; then
   [ "$profile_given" = 1 ] || profile=paper-lease
-  bench=quick
+  [ "$bench" = 0 ] || bench=quick
   if [ -e "$loan" ] && { [ ! -d "$loan" ] || [ -n "$(ls -A "$loan")" ]; }; then
     die "--loan $loan must be a new or empty folder (what comes back from the loan): nothing was touched"
   fi
@@ -122,7 +140,7 @@ pack=${pack:-$root/out/$name-pack}
 
 # ------------------------------------------------------------------ the pack folder: never someone else's
 marker=.ssb-pack
-pack_entries=".ssb-pack results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log"
+pack_entries=".ssb-pack results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log store-timings.tsv"
 claim_pack() {  # create $pack, or take over an earlier pack of this script; refuse anything else
   if [ -e "$pack" ] && [ ! -d "$pack" ]; then die "--pack $pack is a file, not a folder"; fi
   if [ -d "$pack" ] && [ -n "$(ls -A "$pack")" ]; then
@@ -169,6 +187,22 @@ pack_up() {
       fi
     done
   done
+  # every finished store entry: when it was written and how long its build took (a cut-off run's timeline)
+  python3 - "$cache" > "$pack/store-timings.tsv" <<'PY' || log "store-timings.tsv could not be written"
+import json, pathlib, sys
+rows = []
+for manifest in pathlib.Path(sys.argv[1]).glob("*/*/manifest.json"):
+    try:
+        entry = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        continue
+    meta = entry.get("meta", {})
+    rows.append((entry.get("created", ""), meta.get("build_s", ""), manifest.parent.parent.name, manifest.parent.name,
+                 meta.get("what", "")))
+print("created\tbuild_s\tkind\tkey\twhat")
+for row in sorted(rows, key=lambda r: r[0]):
+    print(*row, sep="\t")
+PY
   now_id=$(report_id)
   if [ "$now_id" = none ]; then report=missing; elif [ "$now_id" = "${before_id:-none}" ]; then report=stale; else report=new; fi
   printf '{"profile": "%s", "device": "%s", "status": %s, "seconds": %s, "report_run_id": "%s", "report": "%s"}\n' \
@@ -186,7 +220,7 @@ pack_loan() {
   pngs=$(cd "$results" 2>/dev/null && ls ./*.png 2>/dev/null)
   [ -n "$pngs" ] && tar -czf "$loan/figures.tar.gz" -C "$results" $pngs
   [ -f "$pack/benchmark.json" ] && cp "$pack/benchmark.json" "$loan/"
-  kept=""; for entry in records run.json progress.txt environment.txt reproduce.log benchmark.log; do
+  kept=""; for entry in records run.json progress.txt environment.txt reproduce.log benchmark.log store-timings.tsv; do
     [ -e "$pack/$entry" ] && kept="$kept $entry"
   done
   tar -czf "$loan/records.tar.gz" -C "$pack" $kept
@@ -213,7 +247,7 @@ if [ "$pack_only" = 1 ]; then  # a snapshot of a run still going (or cut off): w
   exit 0
 fi
 # an earlier pack of this script (claim_pack checked that it holds nothing else) is replaced
-for entry in results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log; do
+for entry in results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log store-timings.tsv; do
   rm -rf "${pack:?}/$entry"
 done
 mkdir -p "$cache" || die "cannot create the store $cache"
@@ -250,11 +284,24 @@ if [ "$bench" != 0 ]; then  # first: its figures are packed even if the run is c
     || log "benchmark failed (see benchmark.log)"
   log "benchmark done after $(( $(date +%s) - started )) s"
 fi
+limit=()  # a loan: stop the run in time to pack before the command limit (timeout stops its process group)
+if [ -n "$loan" ]; then
+  left=$(( loan_limit - 25 - ($(date +%s) - script_started) ))
+  [ "$left" -gt 0 ] || left=1
+  limit=(timeout -k 10 "$left")
+  log "the loan's limit: the run is stopped after $left s if it has not ended (--loan-limit $loan_limit)"
+fi
 log "ssb reproduce --profile $profile --device $device${budget:+ --time-budget $budget} (store $cache, report $results)"
-python3 -m ssb.cli reproduce --profile "$profile" --device "$device" --out "$results" --cache-dir "$cache" \
+${limit[@]+"${limit[@]}"} python3 -m ssb.cli reproduce --profile "$profile" --device "$device" --out "$results" --cache-dir "$cache" \
   ${budget:+--time-budget "$budget"} $retrain 2>&1 | tee "$pack/reproduce.log"
 status=${PIPESTATUS[0]}
-log "reproduce finished with status $status after $(( $(date +%s) - started )) s"
+if [ -n "$loan" ] && { [ "$status" = 124 ] || [ "$status" = 137 ]; }; then
+  log "reproduce was stopped at the loan's limit after $(( $(date +%s) - started )) s: packing what it finished"
+  status='"cut-off"'
+else
+  log "reproduce finished with status $status after $(( $(date +%s) - started )) s"
+fi
 pack_up "$status"
 [ -n "$loan" ] && pack_loan
+[ "$status" = '"cut-off"' ] && exit 124
 exit "$status"

@@ -44,7 +44,9 @@ def test_a_tarball_in_the_way_is_refused(tmp_path):
     assert (tmp_path / "p.tar.gz").read_text() == "someone's"
 
 
-@pytest.mark.parametrize("option", ["--profile", "--pack", "--data", "--cache", "--results", "--device"])
+@pytest.mark.parametrize(
+    "option", ["--profile", "--pack", "--data", "--cache", "--results", "--device", "--loan", "--loan-limit"]
+)
 def test_an_option_without_its_value_is_exit_2(tmp_path, option):
     done = _run(tmp_path, option)
     assert done.returncode == 2 and f"{option} needs a value" in done.stderr
@@ -56,3 +58,10 @@ def test_relative_paths_are_read_from_the_callers_folder(tmp_path):
     done = _run(tmp_path, "--pack", "mypack", "--data", "mydata")
     assert done.returncode == 2 and f"no data folder {tmp_path}/mydata" in done.stderr
     assert (tmp_path / "mypack" / ".ssb-pack").is_file()  # created where the caller is, not in the checkout
+
+
+@pytest.mark.parametrize("limit", ["9m", "-5", "1.5"])
+def test_a_loan_limit_that_is_not_whole_seconds_is_exit_2(tmp_path, limit):
+    done = _run(tmp_path, "--loan", "out", "--loan-limit", limit, "--data", "nowhere")
+    assert done.returncode == 2 and f"--loan-limit {limit}: give whole seconds" in done.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything was written

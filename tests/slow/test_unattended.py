@@ -90,9 +90,21 @@ def test_a_failed_run_is_packed_with_its_status(tmp_path, data_dir):
     "extra (a loan brings it in its wheels)",
 )
 def test_the_loan_command_packs_within_the_loans_file_limits(tmp_path, data_dir):
-    """``--loan OUT``: the quick benchmark, the budgeted run, then <= 8 flat files of <= 16 MiB, 64 MiB in all."""
-    out = tmp_path / "out"
-    done = _run(tmp_path, data_dir, "--loan", str(out), "--time-budget", "60s", "--pack", str(tmp_path / "p"))
+    """``--loan OUT``: a run cut off at ``--loan-limit`` packs what it finished (exit 124); the same command
+    again resumes from the store and ends with the report: <= 8 flat files of <= 16 MiB, 64 MiB in all."""
+    cut = _run(tmp_path, data_dir, "--loan", str(tmp_path / "cut"), "--time-budget", "60s", "--loan-limit", "40",
+               "--pack", str(tmp_path / "p"))  # fmt: skip
+    assert cut.returncode == 124, cut.stdout[-2000:] + cut.stderr[-2000:]
+    assert "stopped at the loan's limit" in cut.stdout
+    with tarfile.open(tmp_path / "cut" / "records.tar.gz") as tar:
+        run = json.load(tar.extractfile("run.json"))
+        timeline = tar.extractfile("store-timings.tsv").read().decode().splitlines()
+    assert run["status"] == "cut-off" and run["report"] == "missing"
+    assert timeline[0].split("\t") == ["created", "build_s", "kind", "key", "what"] and len(timeline) >= 2
+
+    out = tmp_path / "out"  # the same command again (a second command of the loan): resumes, with the benchmark
+    again = ["--loan", str(out), "--time-budget", "60s", "--bench", "--pack", str(tmp_path / "p")]
+    done = _run(tmp_path, data_dir, *again)
     assert done.returncode in (0, 1), done.stdout[-2000:] + done.stderr[-2000:]
     files = sorted(p.name for p in out.iterdir())
     assert all(p.is_file() for p in out.iterdir())  # flat: nothing deeper than the folder itself
@@ -104,7 +116,9 @@ def test_the_loan_command_packs_within_the_loans_file_limits(tmp_path, data_dir)
     assert report["time_budget"]["budget_s"] == 60 and report["time_budget"]["pretrain_steps"] >= 1
     with tarfile.open(out / "records.tar.gz") as tar:
         names = tar.getnames()
-    assert "reproduce.log" in names and any(n.startswith("records/backbone-") for n in names)
+        assert json.load(tar.extractfile("run.json"))["status"] == done.returncode
+    assert "reproduce.log" in names and "store-timings.tsv" in names
+    assert any(n.startswith("records/backbone-") for n in names)
     with tarfile.open(out / "figures.tar.gz") as tar:
         assert any(n.endswith(".png") for n in tar.getnames())
     refused = _run(tmp_path, data_dir, "--loan", str(out))  # never into a folder that holds files
