@@ -292,10 +292,12 @@ if [ -n "$loan" ]; then
   log "the loan's limit: the run is stopped after $left s if it has not ended (--loan-limit $loan_limit)"
 fi
 log "ssb reproduce --profile $profile --device $device${budget:+ --time-budget $budget} (store $cache, report $results)"
+run_started=$(date +%s)
 ${limit[@]+"${limit[@]}"} python3 -m ssb.cli reproduce --profile "$profile" --device "$device" --out "$results" --cache-dir "$cache" \
   ${budget:+--time-budget "$budget"} $retrain 2>&1 | tee "$pack/reproduce.log"
 status=${PIPESTATUS[0]}
-if [ -n "$loan" ] && { [ "$status" = 124 ] || [ "$status" = 137 ]; }; then
+# stopped by timeout (124, or 137 after its -k): not a run killed sooner for another reason (memory, say)
+if [ -n "$loan" ] && { [ "$status" = 124 ] || [ "$status" = 137 ]; } && [ $(( $(date +%s) - run_started )) -ge "$left" ]; then
   log "reproduce was stopped at the loan's limit after $(( $(date +%s) - started )) s: packing what it finished"
   status='"cut-off"'
 else
