@@ -247,8 +247,8 @@ if [ "$pack_only" = 1 ]; then  # a snapshot of a run still going (or cut off): w
   exit 0
 fi
 # an earlier pack of this script (claim_pack checked that it holds nothing else) is replaced
-for entry in results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log store-timings.tsv; do
-  rm -rf "${pack:?}/$entry"
+for entry in $pack_entries; do
+  [ "$entry" = "$marker" ] || rm -rf "${pack:?}/$entry"
 done
 mkdir -p "$cache" || die "cannot create the store $cache"
 
