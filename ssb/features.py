@@ -61,9 +61,8 @@ def capture_context(
 
 
 def run_capturing(model: PreTrainedModel, **inputs: torch.Tensor) -> None:
-    base = getattr(model, "bert", model)
     try:
-        base(**inputs)
+        model.base_model(**inputs)
     except _StopForward:
         pass
 

@@ -4,7 +4,8 @@
 - symmetric initialisation: in every layer all heads start as copies of head 0 (the Q, K, V weight rows
   and biases of the head) and the attention output projection's per-head column blocks as copies, so
   that without a symmetry-breaking source (attention dropout) the heads stay identical in training;
-- any local HF BERT checkpoint (``--model DIR``) loaded instead of a trained one, weights via safetensors.
+- any local HF checkpoint of the BERT family (``--model DIR``: BERT, RoBERTa, ELECTRA, XLM-R; see
+  ``ssb/checkpoint.py``) loaded through the Auto classes instead of a trained one, weights via safetensors.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import torch
-from transformers import BertConfig, BertForMaskedLM, BertForSequenceClassification, PreTrainedModel
+from transformers import BertConfig, BertForMaskedLM, PreTrainedModel
 
+from .checkpoint import SUPPORTED_FAMILIES, CheckpointError, check_family
 from .config import BackboneConfig
 from .tokenizer import missing_tokenizer_files
 
@@ -36,9 +38,8 @@ def bert_config(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, n_l
 
 
 def encoder_layers(model: PreTrainedModel) -> torch.nn.ModuleList:
-    """The ``BertLayer`` list of any BERT model (masked LM, classifier or bare encoder)."""
-    base = getattr(model, "bert", model)
-    return base.encoder.layer
+    """The layer list of any BERT-family model (masked LM, classifier or bare encoder)."""
+    return model.base_model.encoder.layer
 
 
 @torch.no_grad()
@@ -134,10 +135,6 @@ def build_mlm(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, spars
     return model
 
 
-class CheckpointError(ValueError):
-    """A model folder is not a BERT checkpoint ssb can read: the message names the folder and the file."""
-
-
 HUB_ID = r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?"  # bert-base-uncased, google/bert_uncased_L-6_H-768_A-12
 
 
@@ -181,8 +178,12 @@ def saved_model_folder(model: PreTrainedModel, tokenizer: object, root: Path) ->
     import shutil
     import uuid
 
-    if getattr(getattr(model, "config", None), "model_type", None) != "bert" or not hasattr(model, "save_pretrained"):
-        raise CheckpointError(f"model={type(model).__name__}: not a Hugging Face BERT model (config.model_type 'bert')")
+    family = getattr(getattr(model, "config", None), "model_type", None)
+    if family not in SUPPORTED_FAMILIES or not hasattr(model, "save_pretrained"):
+        raise CheckpointError(
+            f"model={type(model).__name__}: not a Hugging Face model of the BERT family (config.model_type one of "
+            f"{', '.join(SUPPORTED_FAMILIES)}; got {family!r})"
+        )
     if not hasattr(tokenizer, "save_pretrained"):
         raise CheckpointError(
             f"model={type(model).__name__}: an in-memory model needs its tokenizer too (tokenizer=, a Hugging Face "
@@ -206,21 +207,10 @@ def saved_model_folder(model: PreTrainedModel, tokenizer: object, root: Path) ->
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def check_bert_folder(folder: Path) -> None:
-    """Refuse, in one line, a folder whose config is not a BERT's or that has no safetensors weights."""
-    import json
-
-    config = folder / "config.json"
-    if not config.is_file():
-        raise CheckpointError(f"{folder}: no config.json (a Hugging Face BERT checkpoint folder is needed)")
-    try:
-        model_type = json.loads(config.read_text()).get("model_type")
-    except json.JSONDecodeError as err:
-        raise CheckpointError(f"{config}: not valid JSON ({err})") from err
-    if model_type != "bert":
-        raise CheckpointError(
-            f"{config}: model_type {model_type!r}, but ssb reads BERT checkpoints (model_type 'bert')"
-        )
+def check_model_folder(folder: Path) -> None:
+    """Refuse, in one line, a folder whose config is not of a supported family (``checkpoint.SUPPORTED_FAMILIES``)
+    or that has no safetensors weights or no tokenizer."""
+    check_family(folder)
     weights = sorted(folder.glob("*.safetensors"))
     if not weights:
         raise CheckpointError(f"{folder}: no *.safetensors weights (only safetensors are loaded)")
@@ -256,29 +246,35 @@ def _no_load_report() -> Iterator[None]:
         hf_logging.set_verbosity(level)
 
 
-def load_mlm(folder: Path) -> BertForMaskedLM:
-    """A saved BERT as a masked LM (a bare encoder checkpoint gets a new, unused MLM head). Weights that do
-    not fit the folder's config.json are one CheckpointError, not transformers' table of mismatched keys."""
-    check_bert_folder(folder)
+def load_mlm(folder: Path) -> PreTrainedModel:
+    """A saved BERT-family model as a masked LM (a bare encoder checkpoint gets a new, unused MLM head).
+    Weights that do not fit the folder's config.json are one CheckpointError, not transformers' table of
+    mismatched keys."""
+    from transformers import AutoModelForMaskedLM
+
+    check_model_folder(folder)
     try:
         with _no_load_report():
-            return BertForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
+            return AutoModelForMaskedLM.from_pretrained(str(folder), use_safetensors=True)
     except (RuntimeError, ValueError, OSError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise CheckpointError(f"{folder}: the weights do not load with its config.json ({first})") from err
 
 
-def load_classifier(folder: Path, n_labels: int, overrides: dict | None = None) -> BertForSequenceClassification:
+def load_classifier(folder: Path, n_labels: int, overrides: dict | None = None) -> PreTrainedModel:
     """A sequence classifier on a saved backbone. Its classification head and pooler are new and the MLM
     head is unused, as intended."""
+    from transformers import AutoModelForSequenceClassification
+
     with _no_load_report():
-        return BertForSequenceClassification.from_pretrained(
+        return AutoModelForSequenceClassification.from_pretrained(
             str(folder), num_labels=n_labels, use_safetensors=True, **(overrides or {})
         )
 
 
 def load_encoder(folder: Path) -> PreTrainedModel:
-    """Any local HF BERT checkpoint as a bare encoder (safetensors weights only)."""
-    from transformers import BertModel
+    """Any local BERT-family checkpoint as a bare encoder (safetensors weights only)."""
+    from transformers import AutoModel
 
-    return BertModel.from_pretrained(str(folder), use_safetensors=True, add_pooling_layer=False)
+    with _no_load_report():
+        return AutoModel.from_pretrained(str(folder), use_safetensors=True)

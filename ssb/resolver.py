@@ -24,12 +24,13 @@ from safetensors.torch import load_file, save_file
 
 from . import aperture
 from .artifacts import ArtifactStore
+from .checkpoint import shaped_for
 from .config import ConfigError, Profile, backbone_key, config_hash, seed_run, variant
 from .data import DataError, load_paragraphs
 from .device import Runtime, runtime_for
 from .features import masked_random, one_at_a_time
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
-from .model import build_mlm, check_bert_folder, load_mlm
+from .model import build_mlm, check_model_folder, load_mlm
 from .probe import TokenHead, control_task_labels, load_head, save_head, train_head
 from .reference import COMMITTED_PROFILES, MissingReference, committed_store, find_reference
 from .systems import control_task, reads
@@ -60,8 +61,9 @@ class Resolver:
     def __post_init__(self) -> None:
         if self.valid_texts is not None:
             self._use_valid_texts()
-        if self.model_dir is not None:
-            self._check_model_layers()
+        if self.model_dir is not None:  # the recipe at the checkpoint's own shape (ssb/checkpoint.py)
+            check_model_folder(self.model_dir)
+            self.profile = shaped_for(self.profile, self.model_dir)
         if self.runtime is None:
             self.runtime = runtime_for(self.profile.runtime)
         self.runtime.apply()
@@ -80,18 +82,6 @@ class Resolver:
             raise ConfigError(f"texts: the validation paragraphs must be non-empty strings; the list {where}")
         self.valid_texts = texts
         self.profile = self.profile.replace(probe={"n_valid_paragraphs": len(texts)})
-
-    def _check_model_layers(self) -> None:
-        """A user's checkpoint has its own depth: the blocks read from it must exist (one ConfigError)."""
-        check_bert_folder(self.model_dir)
-        n_layers = json.loads((self.model_dir / "config.json").read_text()).get("num_hidden_layers")
-        p = self.profile.probe
-        for name, blocks in (("probe.layer", (p.layer,)), ("probe.depth_layers", p.depth_layers)):
-            if isinstance(n_layers, int) and any(not 1 <= b <= n_layers for b in blocks):
-                raise ConfigError(
-                    f"--model {self.model_dir}: field '{name}' must lie in 1..{n_layers} (the checkpoint's "
-                    f"num_hidden_layers), got {list(blocks) if len(blocks) > 1 else blocks[0]}"
-                )
 
     # ------------------------------------------------------------------ seed runs (ssb/seeds.py)
     @property
@@ -266,7 +256,7 @@ class Resolver:
         if name == "random-init":  # a control (ssb/systems.py): never trained
             return self.random_backbone()
         if self.model_dir is not None and name == "reference":
-            check_bert_folder(self.model_dir)
+            check_model_folder(self.model_dir)
             return self.model_dir, "external-" + config_hash(
                 "external", checkpoint_digest(self.model_dir, self.store.root)
             )
@@ -339,13 +329,21 @@ class Resolver:
         return folder, json.loads((folder / "record.json").read_text())["store_key"]
 
     def random_backbone(self) -> tuple[Path, str]:
-        """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer."""
+        """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer; for a user's
+        checkpoint, a model of its family built from its config.json (the same shape and vocabulary)."""
         ref_dir, ref_id = self.backbone()
         key = config_hash("random-backbone", ref_id, self.profile.backbone)
 
         def build(folder: Path) -> None:
             tokenizer = load_tokenizer(ref_dir)
-            build_mlm(self.profile.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(folder))
+            if self.model_dir is not None:  # a user's checkpoint: its own family and config, new weights
+                from transformers import AutoConfig, AutoModelForMaskedLM
+
+                torch.manual_seed(self.profile.backbone.seed)
+                model = AutoModelForMaskedLM.from_config(AutoConfig.from_pretrained(str(ref_dir)))
+            else:
+                model = build_mlm(self.profile.backbone, len(tokenizer), tokenizer.pad_token_id)
+            model.save_pretrained(str(folder))
             tokenizer.save_pretrained(str(folder))
 
         return self.store.build("random-backbone", key, build)[0], key

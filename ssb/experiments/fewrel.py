@@ -133,11 +133,11 @@ def cls_features(pl: Resolver, model_dir: Path) -> tuple[torch.Tensor, torch.Ten
     )
 
     def build(folder: Path) -> dict[str, Any]:
-        from transformers import BertForSequenceClassification
+        from transformers import AutoModelForSequenceClassification
 
         split = load_fewrel(fr, pl.data_dir)
         tokenizer = load_tokenizer(model_dir)
-        model = BertForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(pl.device)
+        model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), use_safetensors=True).to(pl.device)
         X = {
             part: cls_vectors(
                 model, tokenizer, [x.marked_text() for x in instances], (layer,), fr.max_len, progress=pl.progress
