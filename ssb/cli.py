@@ -10,7 +10,7 @@ ssb readme [--report results/cpu/report.json]     regenerate README.md's results
 ssb compare A B [--out DIR] [--strict] [--all]    two reports side by side, paired by item id
 
 Exit status: 0 every check behaves as its spec says; 1 a check does not (a failure, an inconclusive check,
-an unexpected pass; for compare: a verdict changed, or with --strict anything moved); 2 bad input or an
+an unexpected pass; for compare: a verdict changed, or with --strict anything moved or a warning); 2 bad input or an
 expected error (missing data, a malformed profile or spec, a full or read-only disk, a lock held too long,
 Ctrl-C: one line on stderr, --debug adds the traceback); 3 an internal error (a bug: the traceback is
 printed).
@@ -24,6 +24,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from . import __version__
 from .artifacts import ArtifactStore
 from .config import VARIANTS, ConfigError, load_profile, validate, variant, with_device
 from .paths import cache_dir, data_dir
@@ -190,14 +191,18 @@ def cmd_readme(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from .compare import compare, render, write
+    from .compare import check_out, compare, render, write
 
+    if args.out:  # before comparing: a folder holding a user's files is refused with nothing written
+        check_out(args.out)
     result = compare(args.a, args.b)
     print(render(result, every_item=args.all))
+    for warning in result.warnings:
+        print(f"ssb: warning: {warning}" + (" (fails under --strict)" if not args.strict else ""), file=sys.stderr)
     if args.out:
         print("written: " + ", ".join(str(p) for p in write(result, args.out)))
-    changed = bool(result.verdict_changes) or (args.strict and bool(result.moved or result.changed))
-    return EXIT_CHECKS if changed else EXIT_OK
+    doubtful = bool(result.moved or result.changed or result.warnings)
+    return EXIT_CHECKS if result.verdict_changes or (args.strict and doubtful) else EXIT_OK
 
 
 PROBE_ONLY = ("random-init", "control-task")  # controls whose only trained part is their token probe
@@ -303,6 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ssb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
+    parser.add_argument("--version", action="version", version=f"ssb {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     train = sub.add_parser("train", help="pre-train the profile's MLM backbone (resumes from checkpoints)")
     _common(train)
@@ -312,7 +318,11 @@ def build_parser() -> argparse.ArgumentParser:
     features = sub.add_parser("features", help="extract block-L features and train the token probe")
     _common(features)
     features.add_argument("--layer", type=int, default=None, help="1-based block (default: the profile's)")
-    features.add_argument("--model", default=None, help="a local HF BERT checkpoint instead of the profile's backbone")
+    features.add_argument(
+        "--model",
+        default=None,
+        help="a local BERT-family checkpoint (BERT, RoBERTa, ELECTRA, XLM-R) instead of the profile's backbone",
+    )
     features.set_defaults(func=cmd_features)
     claims = sub.add_parser("claims", help="evaluate every claim and print the verdict table")
     _common(claims)
@@ -322,7 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce = sub.add_parser("reproduce", help="evaluate every claim and write the report with figures")
     _common(reproduce)
     reproduce.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
-    reproduce.add_argument("--model", default=None, help="also run the claims on a local HF BERT checkpoint")
+    reproduce.add_argument(
+        "--model",
+        default=None,
+        help="also run the claims on a local BERT-family checkpoint (BERT, RoBERTa, ELECTRA, XLM-R)",
+    )
     reproduce.add_argument("--out", default=None, help="report folder (default: results/<profile>)")
     reproduce.add_argument("--claims", default=None, help="folder of claim specs (default: ./claims)")
     reproduce.set_defaults(func=cmd_reproduce)
@@ -336,7 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("a", help="report folder (or report.json) of run A, e.g. before a change")
     compare.add_argument("b", help="report folder (or report.json) of run B, e.g. after it")
     compare.add_argument("--out", default=None, help="also write compare.json, compare.txt and compare.png here")
-    compare.add_argument("--strict", action="store_true", help="exit 1 also when any quantity moved or changed")
+    compare.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 also when anything moved or changed, or a warning stands (other profiles, no pairs, one run)",
+    )
     compare.add_argument("--all", action="store_true", help="print every item row, not only those that moved")
     compare.set_defaults(func=cmd_compare)
     reference = sub.add_parser("reference", help="commit a trained backbone as the profile's reference")

@@ -17,7 +17,8 @@ A and B are report folders (or their ``report.json``) written by ``ssb reproduce
 A difference "moved" when its interval excludes 0; a value without an interval (an exact count, a group of
 one item such as all nodes) "changed" when it differs at all, which says nothing of its noise.
 ``ssb compare`` exits 1 when a verdict changes (a check of one report missing from the other counts), with
-``--strict`` also when anything moved or changed.
+``--strict`` also when anything moved or changed, or when a *warning* stands: the two reports' profiles differ
+in more than their name and seeds, no item could be paired, or both are the same run.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class Comparison:
     a_run: str
     b_run: str
     notes: tuple[str, ...]
+    warnings: tuple[str, ...]  # what makes the comparison itself doubtful: each fails under --strict
     checks: tuple[CheckDiff, ...]
     items: tuple[ItemDiff, ...]
     tokens: tuple[TokenChange, ...]
@@ -115,9 +117,13 @@ class Comparison:
         return [c for c in self.checks if c.changed] + [i for i in self.items if i.changed]
 
     def to_json(self) -> dict[str, Any]:
+        from .environment import environment
+
         return {
             **{k: getattr(self, k) for k in ("a", "b", "a_run", "b_run")},
+            "environment": environment(),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
             "verdict_changes": [c.id for c in self.verdict_changes],
             "checks": [{**asdict(c), "verdict_changed": c.verdict_changed} for c in self.checks],
             "items": [asdict(i) for i in self.items],
@@ -283,10 +289,46 @@ def compare(a_path: str | Path, b_path: str | Path, seed: int = 0) -> Comparison
         str(a.get("run_id", "")),
         str(b.get("run_id", "")),
         tuple(notes),
+        tuple(comparison_warnings(file_a, a, file_b, b, diffs)),
         tuple(compare_checks(a["checks"], b["checks"])),
         tuple(diffs),
         tuple(tokens),
     )
+
+
+PROFILE_FREE = ("name", "seeds")  # what two reports' profiles may differ in and still be one recipe
+
+
+def profile_differences(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """``section.field (A vs B)`` for every field in which two reports' ``profile`` dicts differ, except
+    ``PROFILE_FREE`` at the top level."""
+    if not isinstance(a, dict) or not isinstance(b, dict):
+        return [] if a == b else [f"{prefix.rstrip('.')} ({a!r} vs {b!r})"]
+    out = []
+    for key in sorted(set(a) | set(b)):
+        if not prefix and key in PROFILE_FREE:
+            continue
+        out += profile_differences(a.get(key), b.get(key), f"{prefix}{key}.")
+    return out
+
+
+def comparison_warnings(
+    file_a: Path, a: dict[str, Any], file_b: Path, b: dict[str, Any], diffs: Sequence[ItemDiff]
+) -> list[str]:
+    """What makes a comparison doubtful (each fails ``--strict``): other recipes, nothing paired, one run."""
+    out = []
+    if "profile" not in a or "profile" not in b:
+        out.append("a report records no profile: whether both ran one recipe is unknown")
+    elif differ := profile_differences(a["profile"], b["profile"]):
+        shown = ", ".join(differ[:4]) + (f" and {len(differ) - 4} more" if len(differ) > 4 else "")
+        out.append(f"the reports' profiles differ beyond name and seeds: {shown}")
+    if not any(d.paired and d.n_paired for d in diffs):
+        out.append("no item could be paired (a per-item log is missing, or the items differ): checks only")
+    same_file = file_a.resolve() == file_b.resolve()
+    if same_file or (a.get("run_id") and a.get("run_id") == b.get("run_id")):
+        what = "the same file" if same_file else f"run {a.get('run_id')}"
+        out.append(f"both reports are the same run ({what}): nothing can have changed")
+    return out
 
 
 def _fmt(value: float | None, interval: tuple[float, float] | None = None) -> str:
@@ -299,6 +341,7 @@ def render(result: Comparison, every_item: bool = False) -> str:
     """The terminal table: every check, the items that moved or changed (all with ``every_item``), tokens."""
     lines = [f"A: {result.a} (run {result.a_run})", f"B: {result.b} (run {result.b_run})"]
     lines += [f"note: {n}" for n in result.notes]
+    lines += [f"WARNING: {w}" for w in result.warnings]
     lines += ["", "checks (B - A unpaired: the two runs' 95 % intervals combined as independent errors):"]
     for c in result.checks:
         flags = [f for f, on in (("VERDICT CHANGED", c.verdict_changed), ("moved", c.moved), ("changed", c.changed))
@@ -375,11 +418,31 @@ def fig_compare(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, str], p
     return path
 
 
+COMPARE_FILES = ("compare.json", "compare.txt", "compare.png")
+
+
+def check_out(out: str | Path) -> Path:
+    """Refuse, before any work, a ``--out`` that is a file or a folder holding anything but an earlier
+    comparison's files (``COMPARE_FILES``): those are replaced, nothing else is ever touched."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise CompareError(f"--out {out} is a file; a comparison is written into a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in COMPARE_FILES or not p.is_file())
+        if foreign:
+            raise CompareError(
+                f"--out {out} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, which are not an "
+                f"earlier comparison's ({', '.join(COMPARE_FILES)}): name a new or empty folder"
+            )
+    return out
+
+
 def write(result: Comparison, out: str | Path) -> list[Path]:
-    """``compare.json``, ``compare.txt`` and (with both per-item logs) ``compare.png`` in ``out``."""
+    """``compare.json``, ``compare.txt`` and (with both per-item logs) ``compare.png`` in ``out`` (refused by
+    :func:`check_out` when it holds anything else)."""
     from .artifacts import atomic_write_text
 
-    out = Path(out)
+    out = check_out(out)
     out.mkdir(parents=True, exist_ok=True)
     written = [out / "compare.json", out / "compare.txt"]
     atomic_write_text(written[0], json.dumps(result.to_json(), indent=1))

@@ -16,6 +16,7 @@ from .api import items_log
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
 from .config import backbone_key, to_dict
+from .environment import environment
 from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
@@ -585,6 +586,7 @@ def _write_report_files(
         "timings": pl.timings,
         "time_budget": budget_record(pl),
         "runtime": pl.runtime.record(),
+        "environment": environment(pl.runtime.device_name),
     }
     verdicts_shown = [v for v in verdicts if not v.skipped]
     labels = [v.label for v in verdicts_shown]

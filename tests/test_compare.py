@@ -17,6 +17,9 @@ def _row(i: int, n_pos: float, **extra) -> dict:
     return {"id": f"node{i}", **metrics, "tokens": list(range(int(n_pos))), **extra}
 
 
+PROFILE = {"name": "smoke", "seeds": {"probe": [0]}, "probe": {"layer": 2, "seed": 0}, "sweep": {"n_subsets": 5}}
+
+
 def _report(n_pos_shift: float = 0.0, value: float = 1.5, verdict: str = "holds", nodes_of_s0=(1, 2)) -> dict:
     nodes = [_row(i, 2 + (i % 3) + n_pos_shift) for i in range(20)]
     subsets = [
@@ -29,8 +32,15 @@ def _report(n_pos_shift: float = 0.0, value: float = 1.5, verdict: str = "holds"
         {"claim": "c", "check": "count:gt", "value": 3, "interval": None, "verdict": "holds", "outcome": "pass"},
     ]  # fmt: skip
     heads = [{**_row(h, 5), "id": f"head{h}"} for h in range(4)]
-    return {"run_id": "r", "tier": "smoke", "checks": checks, "items": {"layer": 2, "heads": heads, "nodes": nodes,
-            "subsets": subsets}}  # fmt: skip
+    return {"run_id": _run_id(), "tier": "smoke", "profile": copy.deepcopy(PROFILE), "checks": checks,
+            "items": {"layer": 2, "heads": heads, "nodes": nodes, "subsets": subsets}}  # fmt: skip
+
+
+def _run_id() -> str:
+    """A new run's id (two reports of two runs never share one)."""
+    import uuid
+
+    return f"20261206T000000-{uuid.uuid4().hex[:8]}"
 
 
 def _write(tmp_path, name: str, report: dict):
@@ -43,7 +53,7 @@ def _write(tmp_path, name: str, report: dict):
 def test_identical_reports_have_no_difference_and_exit_0(tmp_path, capsys):
     a, b = _write(tmp_path, "a", _report()), _write(tmp_path, "b", _report())
     result = compare(a, b)
-    assert not result.verdict_changes and not result.moved and not result.changed
+    assert not result.verdict_changes and not result.moved and not result.changed and not result.warnings
     assert all(c.diff == 0 for c in result.checks) and all(i.diff == 0 and i.paired for i in result.items)
     assert all(t.n_changed == 0 and t.mean_jaccard == 1 for t in result.tokens)
     assert main(["compare", str(a), str(b), "--out", str(tmp_path / "out")]) == 0
@@ -131,3 +141,69 @@ def test_a_report_without_items_compares_its_checks_only(tmp_path):
     result = compare(_write(tmp_path, "a", _report()), _write(tmp_path, "b", bare))
     assert not result.items and len(result.checks) == 2
     assert any("no per-item log" in n for n in result.notes)
+
+
+# ---------------------------------------------------------------------------- --out: refused before any work
+
+
+def test_out_holding_a_users_file_exits_2_and_leaves_it_as_it_was(tmp_path, capsys):
+    a, b = _write(tmp_path, "a", _report()), _write(tmp_path, "b", _report())
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "compare.txt").write_text("an earlier comparison's text: replaced")
+    (out / "notes.txt").write_text("my notes")
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "notes.txt" in err and str(out) in err and len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["compare.txt", "notes.txt"]  # nothing written
+    assert (out / "notes.txt").read_text() == "my notes"
+
+
+def test_out_that_is_a_file_exits_2_before_the_reports_are_read(tmp_path, capsys):
+    out = tmp_path / "file"
+    out.write_text("keep")
+    assert main(["compare", str(tmp_path / "missing-a"), str(tmp_path / "missing-b"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "is a file" in err and "no report here" not in err and out.read_text() == "keep"
+
+
+def test_an_earlier_comparison_is_replaced(tmp_path):
+    a, b = _write(tmp_path, "a", _report()), _write(tmp_path, "b", _report())
+    out = tmp_path / "out"
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
+    assert main(["compare", str(a), str(b), "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"compare.json", "compare.txt", "compare.png"}
+
+
+# ---------------------------------------------------------------------------- warnings: each fails --strict
+
+
+def test_other_profiles_are_a_warning_and_fail_strict(tmp_path, capsys):
+    other = _report()
+    other["profile"] = {**PROFILE, "name": "renamed", "seeds": {"probe": [4]}}  # name and seeds are free
+    a, b = _write(tmp_path, "a", _report()), _write(tmp_path, "b", other)
+    assert not compare(a, b).warnings
+    other["profile"]["sweep"] = {"n_subsets": 20}
+    c = _write(tmp_path, "c", other)
+    (warning,) = compare(a, c).warnings
+    assert "profiles differ beyond name and seeds: sweep.n_subsets (5 vs 20)" in warning
+    assert main(["compare", str(a), str(c)]) == 0  # a warning, not a verdict change
+    assert "sweep.n_subsets" in capsys.readouterr().err
+    assert main(["compare", str(a), str(c), "--strict"]) == 1
+
+
+def test_nothing_paired_is_a_warning_and_fails_strict(tmp_path):
+    bare = _report()
+    del bare["items"]
+    a, b = _write(tmp_path, "a", _report()), _write(tmp_path, "b", bare)
+    assert any("no item could be paired" in w for w in compare(a, b).warnings)
+    assert main(["compare", str(a), str(b), "--strict"]) == 1  # before: 0 items compared, exit 0
+
+
+def test_a_report_compared_with_itself_is_a_warning(tmp_path):
+    a = _write(tmp_path, "a", _report())
+    assert any("same run (the same file)" in w for w in compare(a, a / "report.json").warnings)
+    copied = _write(tmp_path, "copy", json.loads((a / "report.json").read_text()))
+    (warning,) = compare(a, copied).warnings
+    assert "same run (run 20261206T000000-" in warning
+    assert main(["compare", str(a), str(copied), "--strict"]) == 1

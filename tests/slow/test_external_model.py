@@ -55,6 +55,7 @@ def test_reproduce_reports_the_model_with_its_figures(external, data_dir, tmp_pa
     common = ["--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
     assert main(["reproduce", *common, "--model", str(external), "--out", str(out)]) == 0
     payload = json.loads((out / "report.json").read_text())
+    assert payload["environment"]["ssb"] == ssb.__version__ and payload["environment"]["device"]
     rows = payload["extra"][str(external)]
     assert any(r["outcome"] == "pass" for r in rows) and any(r["outcome"] == "skipped" for r in rows)
     assert (out / "model0-fig3_heads.png").is_file() and (out / "model0-fig6_hull.png").is_file()

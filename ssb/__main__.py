@@ -1,0 +1,5 @@
+"""``python -m ssb``: the ``ssb`` command."""
+
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""``ssb --version``, ``python -m ssb`` and the environment a result records."""
+
+import subprocess
+import sys
+
+import pytest
+
+import ssb
+from ssb.cli import main
+from ssb.environment import environment, git_commit
+
+
+def test_version_is_the_package_version(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.strip() == f"ssb {ssb.__version__}"
+
+
+def test_python_dash_m_runs_the_command():
+    run = subprocess.run([sys.executable, "-m", "ssb", "--help"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0 and "usage: ssb" in run.stdout and "compare" in run.stdout
+
+
+def test_the_environment_names_the_code_and_the_libraries():
+    import torch
+    import transformers
+
+    env = environment("cpu")
+    assert env["ssb"] == ssb.__version__ and env["device"] == "cpu"
+    assert env["torch"] == torch.__version__ and env["transformers"] == transformers.__version__
+    commit = env["git_commit"]  # a checkout here; None for an installed package
+    assert commit is None or len(commit.removesuffix("+dirty")) == 40
+
+
+def test_a_folder_that_is_no_checkout_has_no_commit(tmp_path):
+    assert git_commit(tmp_path) is None
