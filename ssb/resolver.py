@@ -54,11 +54,14 @@ class Resolver:
     progress: bool = True
     runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
     valid_texts: tuple[str, ...] | None = None  # a user's own validation paragraphs (default: the corpus's)
+    seed_index: int = 0  # the seed run this resolver measures (``[seeds]``: run 0 takes each list's first seed)
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)  # when this run began (the time budget's clock)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
+        # the run's listed seeds, run 0's too (seed_run of a profile already set for a run picks the same)
+        self.profile = seed_run(self.profile, self.seed_index)
         if self.valid_texts is not None:
             self._use_valid_texts()
         if self.model_dir is not None:  # the recipe at the checkpoint's own shape (ssb/checkpoint.py)
@@ -90,14 +93,15 @@ class Resolver:
 
     def seed_run(self, k: int) -> Resolver:
         """This resolver for seed run ``k`` (``config.seed_run``: other probe, subset and FewRel split seeds;
-        the same store, data, model and runtime), built once per run; run 0 is this one."""
-        if k == 0:
+        the same store, data, model and runtime), built once per run; run 0 is this one (its seeds are the
+        lists' first, set when it was made)."""
+        if k == self.seed_index:
             return self
         self._apply_budget()  # the runs share the plan: the same backbone, the same steps
 
         def build() -> Resolver:
             memo = {"budget-plan": self.budget_plan} if self.budget_plan else {}
-            return dataclasses.replace(self, profile=seed_run(self.profile, k), timings={}, _memo=memo)
+            return dataclasses.replace(self, seed_index=k, timings={}, _memo=memo)
 
         child = self.once(f"seed-run:{k}", build)
         self.timings.update({f"seed{k}:{name}": t for name, t in child.timings.items()})

@@ -20,6 +20,18 @@ def test_a_seed_run_sets_the_probe_subset_and_split_seeds():
         seed_run(cpu, 3)
 
 
+def test_run_0_takes_the_first_listed_seeds_not_the_base_ones(tmp_path):
+    """#34: with lists that start elsewhere than the base seeds, run 0 ran subset seed 0 and FewRel split 0."""
+    from ssb.artifacts import ArtifactStore
+    from ssb.pipeline import Pipeline
+
+    profile = load_profile("smoke").replace(seeds={"probe": [], "subsets": [3, 4, 5], "fewrel_split": [1]})
+    pl = Pipeline(profile, ArtifactStore(tmp_path / "store"), None, progress=False)
+    runs = [pl.seed_run(k).profile for k in range(pl.n_seed_runs)]
+    assert [(r.sweep.seed, r.fewrel.split_seed, r.probe.seed) for r in runs] == [(3, 1, 0), (4, 1, 0), (5, 1, 0)]
+    assert pl.seed_run(0) is pl and pl.seed_run(1).seed_run(1) is pl.seed_run(1)
+
+
 @pytest.mark.parametrize(
     "seeds, words",
     [
