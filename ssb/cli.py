@@ -101,12 +101,31 @@ def _pipeline(args: argparse.Namespace, model: str | None = None):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .train import pretrain
+    """Pre-train a backbone, unless one is committed (by config hash, under any profile's name) or stored; what
+    is about to be pre-trained is said first, after the data has been read."""
+    from .config import backbone_key
+    from .reference import StaleReference, find_reference
+    from .train import pretrain, pretraining_plan, store_key
 
     profile = variant(_profile(args), args.variant)
     store = _store(args, profile)
-    folder, reused = pretrain(profile, store, data_dir(args.data_dir), force=args.retrain, progress=not args.quiet)
-    print(f"backbone ({profile.name}, {args.variant}): {folder} ({'reused' if reused else 'trained'})")
+    where = f"backbone ({profile.name}, {args.variant})"
+    if not args.retrain:
+        try:
+            committed = find_reference(profile, args.variant)
+        except StaleReference:  # committed under this name with another config: this config is trained anew
+            committed = None
+        if committed is not None:
+            print(
+                f"{where}: {committed} (committed, backbone config hash {backbone_key(profile)}: reused, nothing "
+                f"trained; --retrain trains it anew)"
+            )
+            return 0
+    data = data_dir(args.data_dir)
+    if args.retrain or store.lookup("backbone", store_key(profile, store, data)) is None:
+        print(f"[ssb] {where}: pre-training {pretraining_plan(profile)}", flush=True)
+    folder, reused = pretrain(profile, store, data, force=args.retrain, progress=not args.quiet)
+    print(f"{where}: {folder} ({'reused from the store' if reused else 'trained'})")
     return 0
 
 

@@ -35,7 +35,7 @@ from .probe import TokenHead, control_task_labels, load_head, save_head, train_h
 from .reference import COMMITTED_PROFILES, MissingReference, committed_store, find_reference
 from .systems import control_task, reads
 from .tokenizer import load_tokenizer
-from .train import pretrain, store_key
+from .train import pretrain, pretraining_plan, store_key
 
 SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
 CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how its labels are drawn
@@ -291,13 +291,12 @@ class Resolver:
                 f"the '{name}' backbone is not pre-trained at profile '{self.profile.name}' ([variants] "
                 "train_full = false: the full-budget variants are left to another run)"
             )
-        if not self.retrain:  # nothing long starts without saying so
-            pt = profile.pretrain
-            budget = f"{pt.max_steps} steps" if pt.max_steps > 0 else f"{pt.epochs:g} epochs"
+        if not self.retrain:  # nothing long starts without saying so, and nothing is said before the data is read
+            store_key(profile, self.store, self.data_dir, self.runtime)  # a missing corpus fails here, silently
             print(
                 f"[ssb] no trained or committed '{name}' backbone matches profile '{profile.name}' (backbone config "
-                f"hash {key}; committed: {', '.join(COMMITTED_PROFILES)}): pre-training it now, {budget} "
-                f"of batch {pt.batch_size} (resumable from its checkpoints)",
+                f"hash {key}; committed: {', '.join(COMMITTED_PROFILES)}): pre-training it now, "
+                f"{pretraining_plan(profile)}",
                 flush=True,
             )
         folder, _ = pretrain(

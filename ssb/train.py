@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -336,6 +337,18 @@ def store_key(profile: Profile, store: ArtifactStore, data_dir: Path | None, run
     numerics of a bf16 run (``Runtime.numerics_tag``; ``runtime`` defaults to the profile's on this machine)."""
     key = config_hash(backbone_key(profile), "data", data_digest(profile.corpus, data_dir, store.root))
     return (runtime or runtime_for(profile.runtime)).tag_key(key)
+
+
+def pretraining_plan(profile: Profile) -> str:
+    """What a pre-training of ``profile`` is about to do, for the notice printed before it starts: the backbone's
+    size, the steps (``max_steps``, or the epochs over ``corpus.n_train`` at the batch size) and the batch."""
+    bb, pt = profile.backbone, profile.pretrain
+    steps = pt.max_steps if pt.max_steps > 0 else math.ceil(pt.epochs * profile.corpus.n_train / pt.batch_size)
+    budget = "" if pt.max_steps > 0 else f" ({pt.epochs:g} epochs of {profile.corpus.n_train:,} paragraphs)"
+    return (
+        f"{steps:,} steps of batch {pt.batch_size}{budget} for a BERT of {bb.n_layers} blocks x {bb.n_heads} heads, "
+        f"{bb.hidden} wide (resumable from its checkpoints)"
+    )
 
 
 def pretrain(

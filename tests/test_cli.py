@@ -285,3 +285,34 @@ def test_a_hub_id_online_is_downloaded_once_and_read_as_a_folder(tmp_path, monke
     monkeypatch.setattr(huggingface_hub, "snapshot_download", no_network)
     with pytest.raises(CheckpointError, match="the hub gave OSError.*--model DIR"):
         resolve_model("org/bert-6")
+
+
+def test_train_on_a_renamed_copy_of_cpu_reuses_the_committed_backbone(tmp_path, capsys):
+    """#34: `ssb train` started the 5,300-step pre-training (~3 h here) without a word; `ssb claims` found the
+    committed backbone by its config hash, and now train does too."""
+    from importlib import resources
+
+    cpu = resources.files("ssb.profiles").joinpath("cpu.toml").read_text()
+    mine = tmp_path / "mine.toml"
+    mine.write_text(cpu.replace('name = "cpu"', 'name = "mine"', 1))
+    code = main(["train", "--profile", str(mine), "--cache-dir", str(tmp_path / "c"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0 and "reference/cpu/reference" in out and "committed" in out and "nothing trained" in out
+    assert "pre-training" not in out
+
+
+def test_train_says_nothing_of_pre_training_before_the_data_is_read(tmp_path, capsys):
+    argv = ["train", "--profile", "smoke", "--data-dir", str(tmp_path / "none"), "--cache-dir", str(tmp_path / "c")]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert code == 2 and "SSB_DATA_DIR" in captured.err and "pre-training" not in captured.out + captured.err
+
+
+def test_train_announces_its_steps_before_it_starts(data_dir, tmp_path, capsys, monkeypatch):
+    import ssb.train
+
+    monkeypatch.setattr(ssb.train, "pretrain", lambda *a, **k: (tmp_path, False))  # the notice, not the training
+    argv = ["train", "--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "c"), "--quiet"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "pre-training 20 steps of batch 32 for a BERT of 2 blocks x 4 heads, 32 wide" in out
