@@ -97,7 +97,7 @@ def test_a_renamed_copy_of_a_profile_finds_the_committed_backbones_by_their_hash
     assert reference.find_reference(longer) is None  # another backbone config: nothing committed matches
 
 
-def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch, tmp_path, capsys):
+def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch, tmp_path, capsys, data_dir):
     from ssb import resolver
 
     def no_training(*args, **kwargs):
@@ -105,11 +105,24 @@ def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch,
 
     monkeypatch.setattr(resolver, "pretrain", no_training)
     mine = dataclasses.replace(load_profile("cpu").replace(pretrain={"max_steps": 6000}), name="mine")
-    pl = resolver.Resolver(mine, ArtifactStore(tmp_path), None, progress=False)
+    pl = resolver.Resolver(mine, ArtifactStore(tmp_path), data_dir, progress=False)
     with pytest.raises(RuntimeError, match="would start here"):
         pl.backbone()
     out = capsys.readouterr().out
-    assert "no trained or committed 'reference' backbone matches profile 'mine'" in out and "6000 steps" in out
+    assert "no trained or committed 'reference' backbone matches profile 'mine'" in out and "6,000 steps" in out
+    assert "6 blocks x 12 heads, 192 wide" in out
+
+
+def test_without_its_corpus_nothing_announces_a_pre_training(monkeypatch, tmp_path, capsys):
+    from ssb import resolver
+    from ssb.data import DataError
+
+    monkeypatch.setattr(resolver, "pretrain", lambda *a, **k: pytest.fail("pre-training started"))
+    mine = dataclasses.replace(load_profile("cpu").replace(pretrain={"max_steps": 6000}), name="mine")
+    pl = resolver.Resolver(mine, ArtifactStore(tmp_path), tmp_path / "no-data", progress=False)
+    with pytest.raises(DataError):
+        pl.backbone()
+    assert "pre-training" not in capsys.readouterr().out
 
 
 def committed_entries():
