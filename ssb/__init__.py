@@ -5,7 +5,7 @@ From Python (the CLI and ``pytest claims/`` run the same code)::
     import ssb
 
     result = ssb.analyze("path/to/bert", profile="cpu")  # heads, single nodes, node subsets of block 6
-    result.heads[0]["token_strings"], result.curves["apt"]
+    result.heads.loc["head0", "token_strings"], result.curves["apt"]  # pandas DataFrames
     verdicts = ssb.evaluate_claims("cpu")  # what `ssb claims --profile cpu` prints
 
 The entry points are imported on first use, so ``import ssb`` stays cheap.

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,28 +22,88 @@ from .experiments.common import METRIC_FIELDS as ROW_FIELDS  # a row's metrics: 
 
 @dataclass
 class Analysis:
-    """Per-item tables of one block: ``heads`` (one row per head), ``nodes`` (one per single node),
-    ``subsets`` (one per random node subset of the sweep), and ``curves`` (``{metric: {n: mean}}``)."""
+    """One block of a model, read through a token probe: ``heads`` (a row per head, ids ``head0`` ...),
+    ``nodes`` (a row per single node, ``node0`` ...), ``subsets`` (a row per random node subset of the sweep,
+    ``n4:s2``: 4 nodes, draw 2) and ``curves`` (each metric's mean against the number of nodes), as pandas
+    DataFrames; ``tables()`` gives the same rows as JSON-ready dicts (the report's per-item log)."""
 
     profile: str
     layer: int
     model: str | None
-    heads: list[dict[str, Any]] = field(default_factory=list)
-    nodes: list[dict[str, Any]] = field(default_factory=list)
-    subsets: list[dict[str, Any]] = field(default_factory=list)
-    curves: dict[str, dict[str, float]] = field(default_factory=dict)
+    n_heads: int = 0
+    width: int = 0  # nodes of the block (the model's hidden size)
+    seconds: float | None = None  # the analysis's wall time in this process (cached work reads back fast)
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {t: [] for t in TABLES})
+    curve_means: dict[str, dict[int, float]] = field(default_factory=dict)  # {metric: {n_nodes: mean}}
 
     def tables(self) -> dict[str, list[dict[str, Any]]]:
-        return {"heads": self.heads, "nodes": self.nodes, "subsets": self.subsets}
+        return {name: self.rows[name] for name in TABLES}
+
+    def _frame(self, name: str):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows[name]).set_index("id") if self.rows[name] else pd.DataFrame()
+
+    @property
+    def heads(self):
+        """A DataFrame, a row per head (index ``head0`` ...): metrics, ``tokens`` (ids), ``token_strings``."""
+        return self._frame("heads")
+
+    @property
+    def nodes(self):
+        """A DataFrame, a row per single node (index ``node0`` ...)."""
+        return self._frame("nodes")
+
+    @property
+    def subsets(self):
+        """A DataFrame, a row per node subset (index ``n4:s2``), with ``n_nodes``, ``seed`` and its ``nodes``."""
+        return self._frame("subsets")
+
+    @property
+    def curves(self):
+        """A DataFrame indexed by the number of nodes (integers), a column per metric: the mean over subsets."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.curve_means)
+        frame.index.name = "n_nodes"
+        return frame.sort_index()
+
+    def summary(self) -> str:
+        what = self.model or f"the {self.profile} profile's backbone"
+        time = f", {self.seconds:.1f} s" if self.seconds is not None else ""
+        return (
+            f"Analysis of {what}, block {self.layer}: {self.n_heads} heads x {self.width // max(self.n_heads, 1)} "
+            f"nodes, {len(self.rows['nodes'])} single nodes, {len(self.rows['subsets'])} node subsets "
+            f"(profile {self.profile}{time})"
+        )
+
+    def __repr__(self) -> str:
+        heads = self.rows["heads"]
+        best = max(heads, key=lambda r: r["n_pos"]) if heads else None
+        most = f"; most tokens: {best['id']} recognises {best['n_pos']}" if best else ""
+        return f"<{self.summary()}{most}>"
+
+    def _repr_html_(self) -> str:
+        import html
+
+        head = self.heads[["n_pos", "apt", "diagonal_confidence"]] if self.rows["heads"] else None
+        table = head.to_html(float_format=lambda x: f"{x:.3g}") if head is not None else ""
+        return f"<p>{html.escape(self.summary())}</p>{table}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the analysis's identity, every table's rows and the curves (node counts as strings)."""
+        what = {k: getattr(self, k) for k in ("profile", "layer", "model", "n_heads", "width", "seconds")}
+        curves = {m: {str(n): v for n, v in values.items()} for m, values in self.curve_means.items()}
+        return {**what, **self.tables(), "curves": curves}
 
     def to_json(self, path: str | Path) -> Path:
         path = Path(path)
-        payload = {"profile": self.profile, "layer": self.layer, "model": self.model, **self.tables()}
-        path.write_text(json.dumps({**payload, "curves": self.curves}, indent=1))
+        path.write_text(json.dumps(self.to_dict(), indent=1))
         return path
 
     def to_csv(self, folder: str | Path) -> list[Path]:
-        """``heads.csv``, ``nodes.csv``, ``subsets.csv`` in ``folder`` (token lists joined by spaces)."""
+        """``heads.csv``, ``nodes.csv``, ``subsets.csv`` and ``curves.csv`` in ``folder`` (token lists joined by
+        spaces)."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         written = []
@@ -53,15 +114,16 @@ class Analysis:
                 writer.writeheader()
                 writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
             written.append(path)
+        written.append(folder / "curves.csv")
+        self.curves.to_csv(written[-1])
         return written
 
     def to_pandas(self) -> dict[str, Any]:
-        """The tables as pandas DataFrames (pandas is an optional dependency)."""
-        try:
-            import pandas as pd
-        except ImportError as err:
-            raise ImportError("Analysis.to_pandas needs pandas: pip install pandas") from err
-        return {name: pd.DataFrame(rows) for name, rows in self.tables().items()}
+        """Every table and the curves as DataFrames: ``{"heads", "nodes", "subsets", "curves"}``."""
+        return {"heads": self.heads, "nodes": self.nodes, "subsets": self.subsets, "curves": self.curves}
+
+
+TABLES = ("heads", "nodes", "subsets")
 
 
 def _cell(value: Any) -> Any:
@@ -76,7 +138,7 @@ def pipeline(
     layer: int | None = None,
     cache_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
-    progress: bool = False,
+    progress: bool = True,
     texts: Sequence[str] | None = None,
 ):
     """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``;
@@ -120,7 +182,7 @@ def analyze(
     layer: int | None = None,
     cache_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
-    progress: bool = False,
+    progress: bool = True,
     texts: Sequence[str] | None = None,
 ) -> Analysis:
     """Heads, single nodes and node subsets of block ``layer`` (default: the profile's) of ``model``, read
@@ -140,7 +202,10 @@ def analyze(
         progress=progress,
         texts=texts,
     )
-    return item_tables(pl, None if model is None else str(pl.model_dir))
+    started = time.monotonic()
+    result = item_tables(pl, None if model is None else str(pl.model_dir))
+    result.seconds = round(time.monotonic() - started, 1)
+    return result
 
 
 def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Analysis:
@@ -159,16 +224,18 @@ def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Anal
         return out
 
     D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
-    result = Analysis(pl.profile.name, pl.profile.probe.layer, model)
-    result.heads = rows(heads["1"], [f"head{h}" for h in range(H)])
-    result.nodes = rows(sweep["1"], [f"node{i}" for i in range(D)]) if "1" in sweep else []
+    result = Analysis(pl.profile.name, pl.profile.probe.layer, model, n_heads=H, width=D)
+    result.rows["heads"] = rows(heads["1"], [f"head{h}" for h in range(H)])
+    result.rows["nodes"] = rows(sweep["1"], [f"node{i}" for i in range(D)]) if "1" in sweep else []
     counts = sorted((k for k in sweep if isinstance(sweep[k], dict) and "per_subset" in sweep[k]), key=int)
     seed = pl.profile.sweep.seed  # the draws' seed: a subset is identified by its nodes, the id by seed and index
     for n in counts[1:] if counts and counts[0] == "1" else counts:
         nodes_of = pl.subset_nodes(int(n))  # the subset's nodes, in the sweep's order: a stable id
         for i, row in enumerate(rows(sweep[n], [f"n{n}:s{i}" for i in range(len(nodes_of))])):
-            result.subsets.append({"n_nodes": int(n), "seed": seed, "nodes": nodes_of[i], **row})
-    result.curves = {m: {n: sweep[n][m]["mean"] for n in counts} for m in ROW_FIELDS}
+            result.rows["subsets"].append(
+                {"id": row["id"], "n_nodes": int(n), "seed": seed, "nodes": nodes_of[i], **row}
+            )
+    result.curve_means = {m: {int(n): sweep[n][m]["mean"] for n in counts} for m in ROW_FIELDS}
     return result
 
 
@@ -210,7 +277,7 @@ def evaluate_claims(
     claims: str | Path | None = None,
     cache_dir: str | Path | None = None,
     data_dir: str | Path | None = None,
-    progress: bool = False,
+    progress: bool = True,
 ):
     """The verdicts ``ssb claims`` prints: every claim with an expectation at the profile's tier, measured on
     the profile's backbone or on ``model``. ``claims``: a folder of specs (default: the checkout's)."""

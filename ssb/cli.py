@@ -1,6 +1,7 @@
 """The ``ssb`` command: train backbones, extract features, evaluate claims, write the report.
 
 ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpoints)
+ssb analyze --model DIR [--layer L] [--profile external] [--json] [--out DIR]   heads' and nodes' tables
 ssb features --profile cpu [--layer L] [--model DIR]
 ssb claims --profile cpu                          verdict table
 ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from . import __version__
 from .artifacts import ArtifactStore
-from .config import VARIANTS, ConfigError, load_profile, validate, variant, with_device
+from .config import VARIANTS, ConfigError, load_profile, profile_names, validate, variant, with_device
 from .paths import cache_dir, data_dir
 
 EXIT_OK, EXIT_CHECKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -37,7 +38,7 @@ class UsageError(ValueError):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default="cpu", help="smoke, cpu, paper, paper-fast, or a TOML file (default: cpu)")
+    parser.add_argument("--profile", default="cpu", help=f"{', '.join(profile_names())}, or a TOML file (default: cpu)")
     parser.add_argument("--data-dir", default=None, help="local data folder (default: $SSB_DATA_DIR)")
     parser.add_argument("--cache-dir", default=None, help="artifact store (default: $SSB_CACHE_DIR or ~/.cache/ssb)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -146,6 +147,74 @@ def cmd_features(args: argparse.Namespace) -> int:
     )  # committed or cached
     print("timings (s):", pl.timings)
     return 0
+
+
+ANALYSIS_FILES = ("heads.csv", "nodes.csv", "subsets.csv", "curves.csv", "analysis.json")
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    """The per-head and per-node tables of one block of ``--model`` (or the profile's backbone)."""
+    import json
+    import time
+
+    from .api import item_tables
+
+    if args.profile is None:
+        args.profile = "external" if args.model else "cpu"
+    out = Path(args.out) if args.out else None
+    if out is not None and (
+        out.is_file() or (out.is_dir() and any(p.name not in ANALYSIS_FILES for p in out.iterdir()))
+    ):
+        raise UsageError(f"--out {out}: a file, or a folder holding other files than an analysis's; name a new folder")
+    started = time.monotonic()
+    pl = _pipeline(args, args.model)
+    what = str(pl.model_dir) if pl.model_dir else f"the {pl.profile.name} profile's backbone"
+    if not args.quiet:
+        print(f"[ssb] analysing {what}, block {pl.profile.probe.layer} (profile {pl.profile.name})", file=sys.stderr)
+    result = item_tables(pl, str(pl.model_dir) if pl.model_dir else None)
+    result.seconds = round(time.monotonic() - started, 1)
+    if out is not None:
+        result.to_csv(out)
+        result.to_json(out / "analysis.json")
+    if args.json:
+        print(json.dumps(result.to_dict()))
+        return EXIT_OK
+    print(analysis_text(result, every_node=args.all))
+    if out is not None:
+        print(f"written: {', '.join(str(out / name) for name in ANALYSIS_FILES)}")
+    return EXIT_OK
+
+
+def analysis_text(result, every_node: bool = False, n_tokens: int = 8) -> str:
+    """The terminal tables of an :class:`~ssb.api.Analysis`: every head, the nodes (the ten that recognise the
+    most tokens, or all), and the curves against the number of nodes."""
+    columns = ["n_pos", "apt", "random_guess", "diagonal_confidence", "accuracy"]
+
+    def table(frame):
+        shown = frame[columns].copy()
+        shown["tokens"] = [
+            " ".join(t[:n_tokens]) + (" ..." if len(t) > n_tokens else "") for t in frame["token_strings"]
+        ]
+        return shown.to_string(float_format=lambda x: f"{x:.3g}")
+
+    nodes = result.nodes
+    top = nodes if every_node else nodes.sort_values("n_pos", ascending=False, kind="stable").head(10)
+    which = "every node" if every_node else f"the 10 of {len(nodes)} that recognise the most tokens (--all: every node)"
+    curves = result.curves[["n_pos", "apt", "random_guess", "diagonal_confidence"]]
+    return "\n".join(
+        [
+            result.summary(),
+            "",
+            "heads (n_pos: tokens recognised; apt: mean accuracy per recognised token; tokens: the first of them)",
+            table(result.heads),
+            "",
+            f"single nodes: {which}",
+            table(top),
+            "",
+            "curves: the mean over node subsets against the number of nodes",
+            curves.to_string(float_format=lambda x: f"{x:.3g}"),
+        ]
+    )
 
 
 def _claims_dir(args: argparse.Namespace) -> Path:
@@ -343,6 +412,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="a local BERT-family checkpoint (BERT, RoBERTa, ELECTRA, XLM-R) instead of the profile's backbone",
     )
     features.set_defaults(func=cmd_features)
+    analyze = sub.add_parser("analyze", help="the per-head and per-node tables of one block of a model")
+    _common(analyze)
+    analyze.set_defaults(profile=None)  # external with --model (its recipe for someone else's model), else cpu
+    analyze.add_argument("--model", default=None, help="a local BERT-family checkpoint or a cached hub id")
+    analyze.add_argument("--layer", type=int, default=None, help="1-based block (default: the profile's)")
+    analyze.add_argument("--json", action="store_true", help="print the whole analysis as one JSON object")
+    analyze.add_argument("--all", action="store_true", help="print every node, not the ten that recognise most")
+    analyze.add_argument("--out", default=None, help="also write heads/nodes/subsets/curves.csv and analysis.json")
+    analyze.set_defaults(func=cmd_analyze)
     claims = sub.add_parser("claims", help="evaluate every claim and print the verdict table")
     _common(claims)
     claims.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")

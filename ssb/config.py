@@ -25,7 +25,11 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-PROFILE_NAMES = ("smoke", "cpu", "paper", "paper-fast", "paper-lease")
+
+def profile_names() -> tuple[str, ...]:
+    """The profiles shipped with ssb: every ``ssb/profiles/*.toml``, by name (a new profile is one file)."""
+    return tuple(sorted(f.name.removesuffix(".toml") for f in resources.files("ssb.profiles").iterdir()
+                        if f.name.endswith(".toml")))  # fmt: skip
 
 
 class ConfigError(ValueError):
@@ -428,9 +432,9 @@ def with_device(profile: Profile, device: str | None) -> Profile:
 
 
 def load_profile(name_or_path: str | Path) -> Profile:
-    """Load a named profile shipped with ssb (smoke, cpu, paper, paper-fast) or a TOML file."""
+    """Load a named profile shipped with ssb (:func:`profile_names`) or a TOML file."""
     path = Path(name_or_path)
-    if str(name_or_path) in PROFILE_NAMES:
+    if str(name_or_path) in profile_names():
         text = resources.files("ssb.profiles").joinpath(f"{name_or_path}.toml").read_text()
         source = f"ssb/profiles/{name_or_path}.toml"
     elif path.suffix == ".toml" and path.is_file():
@@ -442,7 +446,7 @@ def load_profile(name_or_path: str | Path) -> Profile:
     elif path.suffix == ".toml" and path.exists():
         raise ConfigError(f"{path}: not a file (a profile is one .toml file)")
     else:
-        raise ConfigError(f"no profile '{name_or_path}': give one of {', '.join(PROFILE_NAMES)} or a .toml file")
+        raise ConfigError(f"no profile '{name_or_path}': give one of {', '.join(profile_names())} or a .toml file")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
@@ -531,6 +535,7 @@ __all__ = [
     "config_hash",
     "load_profile",
     "profile_from_dict",
+    "profile_names",
     "seed_run",
     "to_dict",
     "variant",

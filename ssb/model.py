@@ -139,9 +139,9 @@ HUB_ID = r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?"  # bert-base-uncased, googl
 
 
 def resolve_model(model: str | Path) -> Path:
-    """``--model``: a local folder, or a Hugging Face hub id downloaded into the hub's cache when the hub is
-    reachable (config, tokenizer and safetensors weights only). Offline, a hub id is refused in one line
-    that says how to pass a local folder instead."""
+    """``--model``: a local folder, or a Hugging Face hub id: from the local hub cache when it is there (offline
+    too), else downloaded into it when the hub is reachable (config, tokenizer and safetensors weights only).
+    Offline, an id that is not cached is refused in one line that says how to fetch it."""
     import os
     import re
 
@@ -157,11 +157,16 @@ def resolve_model(model: str | Path) -> Path:
     )
     from huggingface_hub import constants, snapshot_download
 
+    patterns = ["*.json", "*.txt", "*.safetensors"]
+    try:  # a hub id already in the local Hugging Face cache loads offline
+        return Path(snapshot_download(repo_id=name, allow_patterns=patterns, local_files_only=True))
+    except OSError:  # not cached: huggingface_hub's LocalEntryNotFoundError (a FileNotFoundError)
+        pass
     offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or constants.HF_HUB_OFFLINE
     if offline:
         raise CheckpointError(f"--model {name}: no such folder, and the hub is offline here (HF_HUB_OFFLINE): {advice}")
     try:
-        folder = snapshot_download(repo_id=name, allow_patterns=["*.json", "*.txt", "*.safetensors"])
+        folder = snapshot_download(repo_id=name, allow_patterns=patterns)
     except Exception as err:  # no network, no such repository, no access: one line, with the way out
         raise CheckpointError(
             f"--model {name}: not found locally, and the hub gave {type(err).__name__}: {advice}"

@@ -24,7 +24,6 @@ from transformers import (
     DataCollatorForLanguageModeling,
     DataCollatorWithPadding,
     PreTrainedTokenizerBase,
-    PrinterCallback,
     Trainer,
     TrainerCallback,
     TrainingArguments,
@@ -36,6 +35,7 @@ from .data import load_fewrel, load_paragraphs
 from .device import Runtime, cpu_runtime, runtime_for
 from .fingerprint import data_digest
 from .model import build_mlm, load_classifier
+from .progress import label_trainer
 from .tokenizer import build_tokenizer, load_tokenizer
 
 N_EVAL_PARAGRAPHS = 500  # held-out paragraphs for the MLM accuracy curve
@@ -317,9 +317,10 @@ def training_arguments(
     return TrainingArguments(**kwargs)
 
 
-def _run_trainer(trainer: Trainer, work: Path) -> None:
-    if trainer.args.disable_tqdm:  # quiet: the Trainer would print every log dict instead of a bar
-        trainer.remove_callback(PrinterCallback)
+def _run_trainer(trainer: Trainer, work: Path, label: str) -> None:
+    """Train (resuming from the last good checkpoint in ``work``) under one bar labelled ``label``, the log
+    dicts going to ``work/trainer_log.jsonl`` (``ssb/progress.py``)."""
+    label_trainer(trainer, label, work / "trainer_log.jsonl")
     last = last_good_checkpoint(work) if work.exists() else None
     if last:
         print(f"[ssb] resuming from {last}")
@@ -423,7 +424,7 @@ def pretrain(
             callbacks=[StopAfter(stop_after)] if stop_after else None,
         )
         started = time.time()
-        _run_trainer(trainer, work)
+        _run_trainer(trainer, work, f"pre-training the {profile.name} backbone")
         seconds = time.time() - started
         final = trainer.evaluate()  # collective under torchrun: every process takes part
         if folder is None:  # another process of a distributed run: rank 0 stores the backbone
@@ -561,7 +562,13 @@ def finetune_fewrel(
                 eval_dataset=test_set,
                 compute_metrics=classification_accuracy,
             )
-            _run_trainer(trainer, work)
+            steps = math.ceil(len(train_set) / fr.batch_size) * epochs
+            print(
+                f"[ssb] fine-tuning {backbone_dir.name} on FewRel: ~{steps:,.0f} steps of batch {fr.batch_size} "
+                f"({epochs:g} epochs of {len(train_set):,} sentences, {len(split.relations)} relations; resumable)",
+                flush=True,
+            )
+            _run_trainer(trainer, work, f"FewRel fine-tuning of {backbone_dir.name}")
             result = trainer.evaluate()  # collective under torchrun
             if folder is None:  # another process of a distributed run: rank 0 stores the classifier
                 return {}

@@ -260,6 +260,26 @@ def test_a_hub_id_offline_says_how_to_pass_a_folder(tmp_path, capsys, monkeypatc
     assert code == 2 and "\n" not in err and "hub is offline" in err and "--local-dir DIR" in err
 
 
+def test_a_cached_hub_id_loads_offline_from_the_hub_cache(tmp_path, capsys, monkeypatch):
+    """#33: an id already in the local Hugging Face cache was refused offline; the real snapshot_download reads
+    it from a cache laid out as the hub lays it (refs/main naming the snapshot)."""
+    import huggingface_hub
+
+    from ssb.model import resolve_model
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    repo = tmp_path / "hub" / "models--org--bert-6"
+    snapshot = repo / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0123abcd")
+    (snapshot / "config.json").write_text('{"model_type": "bert"}')
+    assert resolve_model("org/bert-6") == snapshot
+    code, err = _run(["features", "--profile", "smoke", "--model", "org/other", "--cache-dir", str(tmp_path)], capsys)
+    assert code == 2 and "hub is offline" in err and "hf download org/other" in err  # not cached: how to fetch it
+
+
 def test_a_hub_id_online_is_downloaded_once_and_read_as_a_folder(tmp_path, monkeypatch):
     import huggingface_hub
 
@@ -269,7 +289,9 @@ def test_a_hub_id_online_is_downloaded_once_and_read_as_a_folder(tmp_path, monke
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     calls = []
 
-    def fake_download(repo_id, allow_patterns):
+    def fake_download(repo_id, allow_patterns, local_files_only=False):
+        if local_files_only:
+            raise FileNotFoundError("not in the cache")  # as huggingface_hub's LocalEntryNotFoundError is
         calls.append((repo_id, tuple(allow_patterns)))
         return str(tmp_path)
 
@@ -279,7 +301,7 @@ def test_a_hub_id_online_is_downloaded_once_and_read_as_a_folder(tmp_path, monke
     with pytest.raises(CheckpointError, match="no such folder"):
         resolve_model(tmp_path / "missing")  # a path, not a hub id
 
-    def no_network(repo_id, allow_patterns):
+    def no_network(repo_id, allow_patterns, local_files_only=False):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(huggingface_hub, "snapshot_download", no_network)

@@ -29,10 +29,16 @@ def test_the_readme_example_runs(data_dir, tmp_path, monkeypatch, capsys):
     exec(compile(_readme_example(), "README.md example", "exec"), scope)
     result, verdicts = scope["result"], scope["verdicts"]
     smoke = ssb.api.pipeline("smoke").profile
-    assert [h["id"] for h in result.heads] == [f"head{h}" for h in range(smoke.backbone.n_heads)]
-    assert len(result.nodes) == smoke.backbone.hidden and result.subsets
-    assert all(len(r["tokens"]) == r["n_pos"] == len(r["token_strings"]) for r in result.heads + result.nodes)
-    assert {p.name for p in (tmp_path / "ssb-tables").iterdir()} == {"heads.csv", "nodes.csv", "subsets.csv"}
+    assert list(result.heads.index) == [f"head{h}" for h in range(smoke.backbone.n_heads)]
+    assert len(result.nodes) == smoke.backbone.hidden and len(result.subsets)
+    rows = result.tables()
+    assert all(len(r["tokens"]) == r["n_pos"] == len(r["token_strings"]) for r in rows["heads"] + rows["nodes"])
+    assert list(result.curves.index) == list(smoke.sweep.node_counts)  # integer node counts, in order
+    assert {p.name for p in (tmp_path / "ssb-tables").iterdir()} == {
+        f"{t}.csv" for t in ("heads", "nodes", "subsets", "curves")
+    }
+    shown = repr(result)
+    assert len(shown) < 300 and "block 2: 4 heads x 8 nodes" in shown and "<table" in result._repr_html_()
     assert verdicts and all(v.ok for v in verdicts)
     assert "claims behave as their specs expect" in capsys.readouterr().out
 
@@ -46,8 +52,8 @@ def test_analyze_reproduces_the_committed_head_table(tmp_path):
     claim = next(c for c in report["claims"] if c["id"] == "head-specialisation")
     cache = os.environ.get("SSB_CACHE_DIR") or tmp_path  # CI shares its store with the claims run
     result = ssb.analyze(profile="cpu", cache_dir=cache)
-    assert [h["n_pos"] for h in result.heads] == claim["measured"]["n_pos_per_head"]
-    assert [round(h["apt"], 4) for h in result.heads] == claim["measured"]["apt_per_head"]
+    assert result.heads["n_pos"].tolist() == claim["measured"]["n_pos_per_head"]
+    assert [round(a, 4) for a in result.heads["apt"]] == claim["measured"]["apt_per_head"]
 
 
 def test_the_report_keeps_the_per_item_log(data_dir, tmp_path, monkeypatch):
@@ -58,11 +64,11 @@ def test_the_report_keeps_the_per_item_log(data_dir, tmp_path, monkeypatch):
     verdicts = ssb.api.evaluate_all(pl, ssb.api.claims_folder(ROOT / "claims"))
     write_report(verdicts, pl, tmp_path / "report")
     items = json.loads((tmp_path / "report" / "report.json").read_text())["items"]
-    analysis = ssb.api.item_tables(pl)
-    assert [r["id"] for r in items["heads"]] == [r["id"] for r in analysis.heads]
+    analysis = ssb.api.item_tables(pl).tables()
+    assert [r["id"] for r in items["heads"]] == [r["id"] for r in analysis["heads"]]
     ids = [r["id"] for r in items["subsets"]]
-    assert len(ids) == len(set(ids)) and len(items["nodes"]) == len(analysis.nodes)
-    assert all(r["tokens"] == a["tokens"] for r, a in zip(items["nodes"], analysis.nodes, strict=True))
+    assert len(ids) == len(set(ids)) and len(items["nodes"]) == len(analysis["nodes"])
+    assert all(r["tokens"] == a["tokens"] for r, a in zip(items["nodes"], analysis["nodes"], strict=True))
     assert "token_strings" not in items["heads"][0]  # ids only: compact
     fewrel = items["fewrel"]  # the FewRel node subsets, paired by the same nodes as the token subsets
     assert {r["n_nodes"] for r in fewrel} == {r["n_nodes"] for r in items["subsets"]} | {1}
@@ -80,7 +86,7 @@ def test_analyze_on_ones_own_texts(data_dir, tmp_path):
     mine = ssb.analyze(texts=texts, **kwargs)
     pl = ssb.api.pipeline(texts=texts, **kwargs)
     in_texts = set(sum(load_tokenizer(pl.backbone()[0])(texts, add_special_tokens=False)["input_ids"], []))
-    recognised = {t for row in mine.heads + mine.nodes + mine.subsets for t in row["tokens"]}
+    recognised = {t for rows in mine.tables().values() for row in rows for t in row["tokens"]}
     assert recognised and recognised <= in_texts  # only tokens of the texts can be on a diagonal
     assert pl.profile.probe.n_valid_paragraphs == len(texts)
     assert pl.valid_features_key() != ssb.api.pipeline(**kwargs).valid_features_key()

