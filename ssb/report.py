@@ -206,20 +206,23 @@ def fig_hull(hull: dict[str, Any], path: Path, run_id: str = "") -> None:
 
 
 def results_table(payload: dict[str, Any]) -> str:
-    """One row per claim of a ``report.json`` payload: its verdict and every check's value, 95 % interval,
-    threshold and outcome. The report and the README's results table are both made by this function."""
+    """One row per check of a ``report.json`` payload (its claim, with the claim's verdict, on the claim's first
+    row): value, 95 % interval, what it is compared with, threshold and outcome. The report and the README's
+    results table are both made by this function."""
     rows = [
-        "| claim | paper | verdict | controls | checks: value [95 % interval] threshold: outcome |",
-        "|---|---|---|---|---|",
+        "| claim (verdict) | paper | check | value [95 % interval] | threshold | outcome |",
+        "|---|---|---|---|---|---|",
     ]
     for claim in payload["claims"]:
+        first = f"**{claim['id']}** ({'skipped' if claim.get('skipped') else claim['verdict']})"
         if claim.get("skipped"):
-            rows.append(f"| {claim['id']} | {claim['paper']} | skipped | — | {claim['skipped']} |")
+            rows.append(f"| {first} | {claim['paper']} | — | {claim['skipped']} | | |")
             continue
-        cells, controls = [], []
+        lead = [first, claim["paper"]]
         for c in (r for r in payload["checks"] if r["claim"] == claim["id"]):
             if c["check"] is None:  # a check that was not run (a control an external --model lacks)
-                cells.append(f"skipped: {c['why']}")
+                rows.append(f"| {' | '.join(lead)} | — | skipped: {c['why']} | | |")
+                lead = ["", ""]
                 continue
             ci = (
                 f" [{c['interval'][0]:.3g}, {c['interval'][1]:.3g}]"
@@ -230,15 +233,14 @@ def results_table(payload: dict[str, Any]) -> str:
             if c.get("per_seed"):
                 against = per_seed_note(c["per_seed"], c["interval"], isinstance(c["value"], dict), digits=3)
             if c.get("control"):
-                controls.append(c["control"])
                 against = f" (reference {_short_value(c['reference_value'])}, {c['control']} "
                 against += f"{_short_value(c['control_value'])})"
-            cells.append(
-                f"`{c['check']}` {_short_value(c['value'])}{ci}{against} {c['threshold']}: **{c['outcome']}**"
-                + (f" ({c['verdict']}, {c.get('reason')})" if c["outcome"] == "xfail" else "")
+            outcome = f"**{c['outcome']}**" + (
+                f" ({c['verdict']}, {c.get('reason')})" if c["outcome"] == "xfail" else ""
             )
-        shown = ", ".join(dict.fromkeys(controls)) or "—"
-        rows.append(f"| {claim['id']} | {claim['paper']} | {claim['verdict']} | {shown} | {'<br>'.join(cells)} |")
+            value = f"{_short_value(c['value'])}{ci}{against}"
+            rows.append(f"| {' | '.join(lead)} | `{c['check']}` | {value} | {c['threshold']} | {outcome} |")
+            lead = ["", ""]
     return "\n".join(rows)
 
 

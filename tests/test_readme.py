@@ -42,8 +42,29 @@ def test_update_readme_replaces_only_the_block(tmp_path):
     assert update_readme(readme, tmp_path / "report.json")
     text = readme.read_text()
     assert text.startswith("before\n") and text.endswith("\nafter\n") and "STALE ROW" not in text
-    assert "`q:gt` 2 [1.5, 2.5] > 1: **pass**" in text
+    assert "| **c** (holds) | §1 | `q:gt` | 2 [1.5, 2.5] | > 1 | **pass** |" in text
     assert not update_readme(readme, tmp_path / "report.json")  # already up to date
     readme.write_text("no markers")
     with pytest.raises(ValueError, match="no block between"):
         update_readme(readme, tmp_path / "report.json")
+
+
+def test_the_first_100_lines_hold_set_up_both_commands_and_the_own_model_path():
+    """#33: a user reads what it does, how to set it up, the two commands and how to run it on a model of
+    their own before anything else (the statistics design, GPU loans and timings live in docs/)."""
+    head = "\n".join((ROOT / "README.md").read_text().splitlines()[:100])
+    marks = ["## Set-up", "pip install", "## Two commands", "ssb reproduce", "pytest claims/",
+             "## Run it on your model", "ssb analyze --model", "ssb.analyze("]  # fmt: skip
+    at = 0
+    for mark in marks:  # each after the one before it
+        found = head.find(mark, at)
+        assert found >= 0, f"README.md: '{mark}' is not in the first 100 lines after the marks before it"
+        at = found
+
+
+def test_the_readme_links_resolve():
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    links = re.findall(r"\]\(((?:docs|results|claims|ssb)/[^)#]+)\)", text)
+    assert links and all((ROOT / link).exists() for link in links), [x for x in links if not (ROOT / x).exists()]
