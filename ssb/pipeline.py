@@ -26,6 +26,10 @@ class Pipeline(Resolver):
         """§3's hidden correlations on system ``name``: see :func:`ssb.experiments.heads.head_correctness`."""
         return heads.head_correctness(self, name)
 
+    def head_confusion(self, head: int, n_tokens: int = 15) -> dict[str, Any]:
+        """One head's confusion matrix on its top tokens: see :func:`ssb.experiments.heads.head_confusion`."""
+        return heads.head_confusion(self, head, n_tokens)
+
     def token_node_sweep(
         self, within_head: bool = False, name: str = "reference", counts: tuple[int, ...] | None = None
     ) -> dict[str, Any]:

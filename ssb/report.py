@@ -22,6 +22,7 @@ from .metrics import jaccard_pairs
 from .pipeline import Pipeline
 from .seeds import per_seed_note, untouched
 from .systems import SYSTEMS
+from .tokenizer import load_tokenizer
 
 PAPER_TABLE1 = {
     "1": (3507, 0.043, 0.176),
@@ -140,24 +141,29 @@ def _est_json(est) -> dict[str, Any]:
 def fig_heads(pl: Pipeline, path: Path, run_id: str = "") -> None:
     plt = _plt()
     heads = pl.head_table()["1"]["per_subset"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
-    for ax, (metric, title) in zip(
-        axes,
-        [
-            ("n_pos", "(A) tokens with positive diagonal"),
-            ("apt", "(B) average APT"),
-            ("diagonal_confidence", "(C) diagonal confidence"),
-        ],
-        strict=True,
-    ):
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
+    panels = [
+        ("n_pos", "(A) tokens with positive diagonal", "tokens recognised (n_pos)"),
+        ("apt", "(B) average APT", "mean accuracy per recognised token"),
+        ("diagonal_confidence", "(C) diagonal confidence", "diagonal / its columns"),
+    ]
+    for ax, (metric, title, ylabel) in zip(axes, panels, strict=True):
         values = [h[metric] for h in heads]
-        ax.bar(range(1, len(values) + 1), values, color="tab:blue")
+        ax.bar(range(len(values)), values, color="tab:blue")
         ax.axhline(np.mean(values), color="red", ls="--", label=f"mean {np.mean(values):.3g}")
-        ax.set_xlabel("head")
+        ax.set_xticks(range(len(values)))
+        ax.set_xlabel("head (ids as in the API: head0, head1, ...)")
+        ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
     fig.suptitle(f"Fig. 3 analogue: heads of block {pl.profile.probe.layer} ({pl.profile.name} profile)")
     _save(fig, path, run_id)
+
+
+NODES_CAPTION = (
+    "Each point is the mean over the node subsets of that size (every single node at 1, one subset of all "
+    "nodes); error bars: one standard deviation over those subsets (not an interval of the mean)."
+)
 
 
 def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str, run_id: str = "") -> None:
@@ -168,21 +174,24 @@ def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str, run_id: 
     def curve(metric):
         return np.array([sweep[x][metric]["mean"] for x in xs]), np.array([sweep[x][metric]["std"] for x in xs])
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     m, s = curve("n_pos")
     axes[0].errorbar(n, m, yerr=s, marker="o", capsize=3)
     axes[0].set_yscale("log")
     axes[0].yaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
     axes[0].set_title(f"(A) {unit} with positive diagonal", fontsize=10)
+    axes[0].set_ylabel(f"{unit} recognised (n_pos)")
     m, s = curve("apt")
     axes[1].errorbar(n, m, yerr=s, marker="o", capsize=3, label="APT (diagonal)")
     g, _ = curve("random_guess")
     axes[1].plot(n, g, marker="s", color="tab:orange", label="random guess (mean of 1/n_pos)")
     axes[1].set_title("(B) average accuracy of recognised " + unit, fontsize=10)
+    axes[1].set_ylabel(f"mean accuracy per recognised {unit[:-1]}")
     axes[1].legend(fontsize=8)
     m, s = curve("diagonal_confidence")
     axes[2].errorbar(n, m, yerr=s, marker="o", capsize=3, color="tab:green")
     axes[2].set_title("(C) diagonal confidence", fontsize=10)
+    axes[2].set_ylabel("diagonal / its columns")
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("number of nodes")
@@ -190,19 +199,57 @@ def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str, run_id: 
     _save(fig, path, run_id)
 
 
+HULL_CAPTION = (
+    "Each subset is one pair of markers, the subsets sorted by their bound (they have no order of their own, "
+    "so no line joins them): the labels the subset recognises, and the labels the convex-hull bound allows."
+)
+
+
 def fig_hull(hull: dict[str, Any], path: Path, run_id: str = "") -> None:
     plt = _plt()
-    fig, axes = plt.subplots(1, len(hull), figsize=(4.4 * len(hull), 3.6))
+    fig, axes = plt.subplots(1, len(hull), figsize=(4.4 * len(hull), 3.8))
     names = {"1": "single nodes", "2": "pairs", "4": "quadruplets"}
     for ax, (n, v), letter in zip(np.atleast_1d(axes), hull.items(), "ABCDEF", strict=False):
-        idx = np.arange(1, len(v["n_pos"]) + 1)
-        ax.plot(idx, v["n_pos"], "o-", label="recognised labels")
-        ax.plot(idx, v["bound"], "s-", color="tab:orange", label="hull upper bound")
-        ax.set_title(f"({letter}) {len(idx)} {names.get(n, f'{n}-node subsets')}", fontsize=10)
-        ax.set_xlabel("subset")
+        order = np.argsort(v["bound"], kind="stable")  # subsets are unordered: sorted by their bound
+        rank = np.arange(len(order))
+        ax.plot(rank, np.asarray(v["n_pos"])[order], "o", ms=4, label="recognised labels")
+        ax.plot(rank, np.asarray(v["bound"])[order], "s", ms=4, mfc="none", color="tab:orange", label="hull bound")
+        ax.set_title(f"({letter}) {len(rank)} {names.get(n, f'{n}-node subsets')}", fontsize=10)
+        ax.set_xlabel("subset, sorted by its bound")
+        ax.xaxis.set_major_locator(plt.matplotlib.ticker.MaxNLocator(integer=True))
+        ax.set_ylabel("FewRel labels")
         ax.legend(fontsize=8)
     fig.suptitle("Fig. 6 analogue: recognised FewRel labels vs the convex-hull bound")
     _save(fig, path, run_id)
+
+
+def fig_confusion(confusion: dict[str, Any], strings: list[str], path: Path, run_id: str = "") -> None:
+    """One head's confusion matrix on its top recognised tokens, each row a true token's share of predictions
+    (the last column: predicted as any other token)."""
+    plt = _plt()
+    counts = np.asarray(confusion["counts"], dtype=np.float64)  # [n, n]
+    other = np.asarray(confusion["other"], dtype=np.float64)[:, None]  # [n, 1]
+    totals = np.asarray(confusion["row_totals"], dtype=np.float64)[:, None]  # [n, 1]
+    share = np.hstack([counts, other]) / np.maximum(totals, 1)  # [n, n + 1]
+    size = 2.5 + 0.38 * len(strings)
+    fig, ax = plt.subplots(figsize=(size + 1.5, size))
+    image = ax.imshow(share, cmap="viridis", vmin=0, vmax=1)
+    ax.set_xticks(range(len(strings) + 1))
+    ax.set_xticklabels([*strings, "(other)"], rotation=90, fontsize=8)
+    ax.set_yticks(range(len(strings)))
+    ax.set_yticklabels([f"{t} ({int(n)})" for t, n in zip(strings, totals.ravel(), strict=True)], fontsize=8)
+    ax.set_xlabel("predicted token")
+    ax.set_ylabel("true token (its occurrences)")
+    fig.colorbar(image, ax=ax, label="share of the true token's occurrences")
+    ax.set_title(f"head{confusion['head']} alone: its {len(strings)} most recognised tokens", fontsize=10)
+    _save(fig, path, run_id)
+
+
+CONFUSION_CAPTION = (
+    "The object every quantity above is read from: the confusion matrix of one head alone (all other nodes "
+    "silenced), on the recognised tokens with the largest diagonal counts; rows are normalised to each true "
+    "token's occurrences, the diagonal is what the head gets right."
+)
 
 
 def results_table(payload: dict[str, Any]) -> str:
@@ -419,13 +466,20 @@ def _jsonable(value: Any) -> Any:
 def figures_for(
     verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = "", run_id: str = ""
 ) -> list[tuple[str, str]]:
-    """Draw the figures the measured claims need (Figs. 3-6 analogues); returns ``(title, file name)``."""
+    """Draw the figures the measured claims need (Figs. 3-6 analogues, one head's confusion matrix); returns
+    ``(title, file name, caption)``."""
     figures = []
     needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
     source = f"{pl.profile.name}" + (f", {pl.model_dir.name}" if pl.model_dir else "")
     if "heads" in needs:
         fig_heads(pl, out / f"{prefix}fig3_heads.png", run_id)
-        figures.append(("Fig. 3: each head alone", f"{prefix}fig3_heads.png"))
+        figures.append(("Fig. 3: each head alone", f"{prefix}fig3_heads.png", ""))
+        heads = pl.head_table()["1"]["per_subset"]
+        best = int(np.argmax([h["n_pos"] for h in heads]))  # the head that recognises most tokens
+        confusion = pl.head_confusion(best)
+        strings = load_tokenizer(pl.backbone()[0]).convert_ids_to_tokens(confusion["tokens"])
+        fig_confusion(confusion, strings, out / f"{prefix}fig_confusion_head.png", run_id)
+        figures.append((f"A confusion matrix: head{best}", f"{prefix}fig_confusion_head.png", CONFUSION_CAPTION))
     if "token-nodes" in needs:
         fig_nodes(
             pl.token_node_sweep(),
@@ -434,7 +488,7 @@ def figures_for(
             "tokens",
             run_id,
         )
-        figures.append(("Fig. 4: token head through n random nodes", f"{prefix}fig4_pretrain_nodes.png"))
+        figures.append(("Fig. 4: token head through n random nodes", f"{prefix}fig4_pretrain_nodes.png", NODES_CAPTION))
     if "fewrel-finetuned" in needs:
         fewrel = pl.fewrel("finetuned")
         fig_nodes(
@@ -446,14 +500,14 @@ def figures_for(
         )
         fig_hull(fewrel["hull"], out / f"{prefix}fig6_hull.png", run_id)
         figures += [
-            ("Fig. 5: FewRel head through n random nodes", f"{prefix}fig5_fewrel_nodes.png"),
-            ("Fig. 6: hull bound", f"{prefix}fig6_hull.png"),
+            ("Fig. 5: FewRel head through n random nodes", f"{prefix}fig5_fewrel_nodes.png", NODES_CAPTION),
+            ("Fig. 6: hull bound", f"{prefix}fig6_hull.png", HULL_CAPTION),
         ]
     controls = sorted({c.check.control for v in verdicts for c in v.checks if c.check.control})
     token_controls = [c for c in controls if SYSTEMS[c].tokens]
     if token_controls and "heads" in needs and pl.model_dir is None:
         fig_specificity(pl, ["reference", *token_controls], out / f"{prefix}fig_specificity.png", run_id)
-        figures.append(("Specificity: the reference against its controls", f"{prefix}fig_specificity.png"))
+        figures.append(("Specificity: the reference against its controls", f"{prefix}fig_specificity.png", ""))
     return figures
 
 
@@ -638,7 +692,7 @@ def _write_report_files(
         lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
         lines += [
             f"### {title}\n\n![{title}]({file})\n"
-            for title, file in figures_for(column, extra_pl, out, f"model{i}-", run_id)
+            for title, file, _ in figures_for(column, extra_pl, out, f"model{i}-", run_id)
         ]
     if "heads" in needs:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
@@ -651,7 +705,10 @@ def _write_report_files(
                 q: {role: _est_json(e) for role, e in row.items()} for q, row in selectivity.items()
             }
             lines += ["## Probe selectivity (control task)", "", selectivity_table(selectivity), ""]
-    lines += ["## Figures", ""] + [f"### {title}\n\n![{title}]({name})\n" for title, name in figures]
+    lines += ["## Figures", ""] + [
+        f"### {title}\n\n![{title}]({name})\n" + (f"\n{caption}\n" if caption else "")
+        for title, name, caption in figures
+    ]
     if payload["time_budget"]:
         lines += ["## Time budget", "", *budget_lines(payload["time_budget"]), ""]
     lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in pl.timings.items()], ""]

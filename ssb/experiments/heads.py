@@ -59,3 +59,38 @@ def head_correctness(pl: Resolver, name: str = "reference", layer: int | None = 
         }
 
     return pl.cached_json("head-correctness", key, compute)
+
+
+HEAD_CONFUSION_VERSION = 1  # joins the key of head_confusion's stored block
+
+
+def head_confusion(pl: Resolver, head: int, n_tokens: int = 15, name: str = "reference") -> dict[str, Any]:
+    """The confusion matrix of head ``head`` alone (every other node silenced), on the rows and columns of the
+    ``n_tokens`` recognised tokens with the largest diagonal: ``{"tokens": ids, "counts": [[true x predicted]],
+    "row_totals": each true token's occurrences, "other": predictions outside those tokens}`` (the object every
+    quantity of a head is read from; the report draws it as a heatmap)."""
+    from ..confusion import confusion_matrix
+
+    layer = pl.profile.probe.layer
+    D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
+    probe, probe_key = pl.token_probe(layer, name)
+    key = config_hash("head-confusion", HEAD_CONFUSION_VERSION, probe_key, pl.valid_features_key(name), head, n_tokens)
+
+    def compute() -> dict[str, Any]:
+        X, y, vocab = pl.valid_features(layer, name)
+        mask = aperture.each_head(D, H)[head : head + 1]  # [1, D]
+        pred = pl.prediction_matrix(probe, X, mask, f"confusion matrix of head{head}")[0]  # [n_positions]
+        C = confusion_matrix(y, pred, vocab)  # [vocab, vocab] sparse
+        diagonal = C.diagonal()
+        tokens = [int(t) for t in np.argsort(-diagonal, kind="stable")[:n_tokens] if diagonal[t] > 0]
+        block = C[tokens][:, tokens].toarray()  # [n, n]
+        rows = np.asarray(C[tokens].sum(axis=1)).ravel()
+        return {
+            "head": head,
+            "tokens": tokens,
+            "counts": block.tolist(),
+            "row_totals": rows.tolist(),
+            "other": (rows - block.sum(axis=1)).tolist(),
+        }
+
+    return pl.cached_json("head-confusion", key, compute, what=f"confusion matrix of head{head} (block {layer})")

@@ -63,6 +63,9 @@ def test_the_report_keeps_the_per_item_log(data_dir, tmp_path, monkeypatch):
     pl = ssb.api.pipeline("smoke", cache_dir=tmp_path / "store")
     verdicts = ssb.api.evaluate_all(pl, ssb.api.claims_folder(ROOT / "claims"))
     write_report(verdicts, pl, tmp_path / "report")
+    markdown = (tmp_path / "report" / "report.md").read_text()
+    assert "![A confusion matrix: head" in markdown and (tmp_path / "report" / "fig_confusion_head.png").is_file()
+    assert "error bars: one standard deviation over those subsets" in markdown  # defined where they are drawn
     items = json.loads((tmp_path / "report" / "report.json").read_text())["items"]
     analysis = ssb.api.item_tables(pl).tables()
     assert [r["id"] for r in items["heads"]] == [r["id"] for r in analysis["heads"]]
