@@ -3,6 +3,7 @@
 ssb train --profile cpu [--variant no-dropout]   pre-train (resumes from checkpoints)
 ssb analyze --model DIR [--layer L] [--profile external] [--json] [--out DIR]   heads' and nodes' tables
 ssb features --profile cpu [--layer L] [--model DIR]
+ssb data fetch [--dir D] [--profile P]            the hub's Wikipedia paragraphs and FewRel, in the data layout
 ssb claims --profile cpu                          verdict table
 ssb reproduce --profile cpu [--retrain] [--model DIR] [--out DIR]
 ssb reference --profile cpu [--variant V] [--probes|--fewrel|--short]   commit a backbone (its probes, its
@@ -217,6 +218,24 @@ def analysis_text(result, every_node: bool = False, n_tokens: int = 8) -> str:
     )
 
 
+def cmd_data(args: argparse.Namespace) -> int:
+    """``ssb data fetch``: the profile's Wikipedia paragraphs and FewRel from the hub, in its data layout."""
+    import time
+
+    from .data.common import hub_offline
+    from .data.fetch import RECORD, fetch_data
+
+    if hub_offline():
+        raise UsageError("ssb data fetch reads the Hugging Face hub, which is switched off here (HF_HUB_OFFLINE)")
+    target = Path(args.dir or (data_dir(None) or "ssb-data"))
+    started = time.monotonic()
+    for item in fetch_data(target, _profile(args), n_paragraphs=args.paragraphs):
+        what = "kept" if item.kept else f"{item.records:,} records from {item.source}"
+        print(f"{target / item.path}: {what}, {item.bytes:,} bytes uncompressed, sha256 {item.sha256}")
+    print(f"recorded in {target / RECORD} ({time.monotonic() - started:.0f} s); now: export SSB_DATA_DIR={target}")
+    return EXIT_OK
+
+
 def _claims_dir(args: argparse.Namespace) -> Path:
     """``--claims`` (which must be a folder of specs: it is never silently replaced), else ./claims, else the
     checkout's claims/ beside the package (``ssb.api.claims_folder``)."""
@@ -421,6 +440,12 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--all", action="store_true", help="print every node, not the ten that recognise most")
     analyze.add_argument("--out", default=None, help="also write heads/nodes/subsets/curves.csv and analysis.json")
     analyze.set_defaults(func=cmd_analyze)
+    data = sub.add_parser("data", help="ssb data fetch: write the corpus and FewRel from the hub into a data folder")
+    data.add_argument("action", choices=["fetch"], help="fetch: the hub's files in the profile's data layout")
+    data.add_argument("--dir", default=None, help="the data folder (default: $SSB_DATA_DIR, else ./ssb-data)")
+    data.add_argument("--profile", default="cpu", help="whose corpus.path / fewrel.path to write (default: cpu)")
+    data.add_argument("--paragraphs", type=int, default=None, help="paragraphs to stream (default: the profile's)")
+    data.set_defaults(func=cmd_data)
     claims = sub.add_parser("claims", help="evaluate every claim and print the verdict table")
     _common(claims)
     claims.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")

@@ -47,8 +47,9 @@ def file_digest(path: Path, cache_root: Path | None = None) -> str:
 def data_digest(section: Any, data_dir: Path | None, cache_root: Path | None = None) -> str:
     """What a ``[corpus]`` or ``[fewrel]`` section reads: the local file's sha256, or the hub dataset's name."""
     from .data import local_file
+    from .data.common import reads_hub
 
-    if section.source == "hub":
+    if reads_hub(section, data_dir):
         return f"hub:{section.hub_name}:{getattr(section, 'hub_config', '')}"
     path = local_file(data_dir, section.path, what=f"data file of [{type(section).__name__}]", hub=section.hub_name)
     return file_digest(path, cache_root)

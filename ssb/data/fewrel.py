@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..config import FewRelConfig
-from .common import DataError, local_file, open_text
+from .common import DataError, local_file, open_text, reads_hub
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,8 @@ def _read_local(path: Path) -> dict[str, Any]:
         raise DataError(f"{path}: cannot be read ({err})") from err
 
 
-def _read_hub(cfg: FewRelConfig) -> dict[str, Any]:
+def read_hub(cfg: FewRelConfig) -> dict[str, Any]:
+    """FewRel's training relations from the hub (``fewrel.hub_name``, split ``train_wiki``) in the official format."""
     try:
         import datasets
 
@@ -138,8 +139,8 @@ def split_relation(n: int, n_train: int, n_test: int) -> tuple[int, int]:
 
 
 def load_fewrel(cfg: FewRelConfig, data_dir: Path | None) -> FewRelSplit:
-    if cfg.source == "hub":
-        raw, source = _read_hub(cfg), f"hub:{cfg.hub_name}"
+    if reads_hub(cfg, data_dir):
+        raw, source = read_hub(cfg), f"hub:{cfg.hub_name}"
     else:
         path = local_file(data_dir, cfg.path, what="FewRel", hub=cfg.hub_name)
         raw, source = _read_local(path), str(path)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import CorpusConfig
-from .common import DataError, local_file, open_text
+from .common import DataError, local_file, open_text, reads_hub
 
 _WIKITEXT_HEADING = re.compile(r"^\s*=+ .* =+\s*$")
 
@@ -67,6 +67,11 @@ def read_paragraphs(path: Path) -> list[str]:
     return out
 
 
+def hub_paragraphs_needed(cfg: CorpusConfig) -> int:
+    """Paragraphs streamed from the hub: twice what a profile selects (short ones are filtered out)."""
+    return 2 * (cfg.n_train + cfg.n_valid)
+
+
 def _hub_paragraphs(cfg: CorpusConfig, needed: int) -> list[str]:
     try:
         import datasets
@@ -99,8 +104,8 @@ def select(paragraphs: list[str], cfg: CorpusConfig, source: str) -> Paragraphs:
 
 def load_paragraphs(cfg: CorpusConfig, data_dir: Path | None) -> Paragraphs:
     """Train and validation paragraphs as the profile's ``[corpus]`` section asks."""
-    if cfg.source == "hub":
+    if reads_hub(cfg, data_dir):
         # stream a margin beyond what is needed, since short paragraphs are filtered out
-        return select(_hub_paragraphs(cfg, 2 * (cfg.n_train + cfg.n_valid)), cfg, f"hub:{cfg.hub_name}")
+        return select(_hub_paragraphs(cfg, hub_paragraphs_needed(cfg)), cfg, f"hub:{cfg.hub_name}")
     path = local_file(data_dir, cfg.path, what="Wikipedia corpus", hub=f"{cfg.hub_name}, {cfg.hub_config}")
     return select(read_paragraphs(path), cfg, str(path))
