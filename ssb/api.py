@@ -270,6 +270,29 @@ def items_log(pl: Any, model: str | None = None, fewrel: bool = False) -> dict[s
     return out
 
 
+class Verdicts(list):
+    """The verdicts of ``evaluate_claims`` (a list of :class:`~ssb.claims.Verdict`), with exports: ``rows()``
+    (one JSON-ready row per check, as report.json's ``checks``), ``to_pandas()`` and ``to_json(path)``."""
+
+    def rows(self) -> list[dict[str, Any]]:
+        from .claims import check_rows
+
+        return json.loads(
+            json.dumps(check_rows(self), default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+        )
+
+    def to_pandas(self):
+        """A DataFrame, a row per (claim, check): value, interval, threshold, verdict, outcome, controls, seeds."""
+        import pandas as pd
+
+        return pd.DataFrame(self.rows())
+
+    def to_json(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.rows(), indent=1))
+        return path
+
+
 def evaluate_claims(
     profile: str | Path = "cpu",
     model: str | Path | None = None,
@@ -298,11 +321,11 @@ def claims_folder(claims: str | Path | None = None) -> Path:
     raise SpecError("no claims folder found; pass claims=DIR (the specs are in the ssb checkout's claims/)")
 
 
-def evaluate_all(pl: Any, folder: Path) -> list:
+def evaluate_all(pl: Any, folder: Path) -> Verdicts:
     """Every claim of ``folder`` with an expectation at the profile's tier (a profile that names none is
     refused), evaluated on ``pl``."""
     from .claims import evaluate, load_specs, tier_of
 
     specs = load_specs(folder)
     tier = tier_of(pl.profile, specs)
-    return [evaluate(s, pl, tier) for s in specs if tier in s.expect]
+    return Verdicts(evaluate(s, pl, tier) for s in specs if tier in s.expect)

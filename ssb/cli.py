@@ -261,11 +261,16 @@ def _summary(verdicts) -> str:
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
+    import json
+
     from .claims import exit_code, verdict_table
 
-    verdicts = _evaluate_all(_pipeline(args), _claims_dir(args))
-    print(verdict_table(verdicts))
-    print(_summary(verdicts))
+    verdicts = _evaluate_all(_pipeline(args, getattr(args, "model", None)), _claims_dir(args))
+    if args.json:  # one JSON object: a row per check, as report.json's "checks", and the summary
+        print(json.dumps({"checks": verdicts.rows(), "summary": _summary(verdicts)}))
+    else:
+        print(verdict_table(verdicts))
+        print(_summary(verdicts))
     return exit_code(verdicts)
 
 
@@ -273,11 +278,20 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from .claims import exit_code, load_specs
     from .report import check_out, write_report
 
-    pl = _pipeline(args)
     folder = _claims_dir(args)
-    out = Path(args.out or f"results/{pl.profile.name}")
-    check_out(out)  # before any work: a report that cannot be written is known now, not after an hour
     load_specs(folder)
+    if args.model and not args.with_reference:  # the model named is what the run, its report and status are about
+        pl = _pipeline(args, args.model)
+        out = Path(args.out or f"results/{pl.profile.name}-{pl.model_dir.name}")
+        check_out(out)  # before any work: a report that cannot be written is known now, not after an hour
+        verdicts = _evaluate_all(pl, folder)
+        path = write_report(verdicts, pl, out)
+        print(f"{pl.model_dir}: {_summary(verdicts)}")
+        print(f"report: {path}")
+        return exit_code(verdicts)
+    pl = _pipeline(args)
+    out = Path(args.out or f"results/{pl.profile.name}")
+    check_out(out)
     model_pl = _pipeline(args, args.model) if args.model else None
     verdicts = _evaluate_all(pl, folder)
     extra = {}
@@ -285,6 +299,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         extra[args.model] = (_evaluate_all(model_pl, folder), model_pl)
     path = write_report(verdicts, pl, out, extra)
     print(_summary(verdicts))
+    for name, (column, _) in extra.items():
+        print(f"{name}: {_summary(column)}")
     print(f"report: {path}")
     return exit_code(verdicts + [v for column, _ in extra.values() for v in column])
 
@@ -450,16 +466,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(claims)
     claims.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
     claims.add_argument("--claims", default=None, help="folder of claim specs (default: ./claims)")
+    claims.add_argument(
+        "--model", default=None, help="judge a BERT-family checkpoint instead of the profile's backbone"
+    )
+    claims.add_argument("--json", action="store_true", help="one JSON object: a row per check and the summary")
     claims.set_defaults(func=cmd_claims)
     reproduce = sub.add_parser("reproduce", help="evaluate every claim and write the report with figures")
     _common(reproduce)
     reproduce.add_argument("--retrain", action="store_true", help="retrain every backbone from scratch")
     reproduce.add_argument(
-        "--model",
-        default=None,
-        help="also run the claims on a local BERT-family checkpoint (BERT, RoBERTa, ELECTRA, XLM-R)",
+        "--model", default=None, help="judge a BERT-family checkpoint (BERT, RoBERTa, ELECTRA, XLM-R): its report"
     )
-    reproduce.add_argument("--out", default=None, help="report folder (default: results/<profile>)")
+    reproduce.add_argument(
+        "--with-reference", action="store_true", help="with --model: the profile's backbone too, the model a column"
+    )
+    reproduce.add_argument(
+        "--out", default=None, help="report folder (default: results/<profile>, with --model results/<profile>-<DIR>)"
+    )
     reproduce.add_argument("--claims", default=None, help="folder of claim specs (default: ./claims)")
     reproduce.set_defaults(func=cmd_reproduce)
     readme = sub.add_parser("readme", help="regenerate the README's results table from a report.json")

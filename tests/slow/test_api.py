@@ -40,6 +40,8 @@ def test_the_readme_example_runs(data_dir, tmp_path, monkeypatch, capsys):
     shown = repr(result)
     assert len(shown) < 300 and "block 2: 4 heads x 8 nodes" in shown and "<table" in result._repr_html_()
     assert verdicts and all(v.ok for v in verdicts)
+    checks = scope["checks"]
+    assert len(checks) == sum(len(v.checks) for v in verdicts) and {"claim", "check", "outcome"} <= set(checks.columns)
     assert "claims behave as their specs expect" in capsys.readouterr().out
 
 

@@ -53,13 +53,33 @@ def test_reproduce_reports_the_model_with_its_figures(external, data_dir, tmp_pa
 
     out = tmp_path / "report"
     common = ["--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "cache"), "--quiet"]
-    assert main(["reproduce", *common, "--model", str(external), "--out", str(out)]) == 0
+    assert main(["reproduce", *common, "--model", str(external), "--with-reference", "--out", str(out)]) == 0
     payload = json.loads((out / "report.json").read_text())
     assert payload["environment"]["ssb"] == ssb.__version__ and payload["environment"]["device"]
     rows = payload["extra"][str(external)]
     assert any(r["outcome"] == "pass" for r in rows) and any(r["outcome"] == "skipped" for r in rows)
     assert (out / "model0-fig3_heads.png").is_file() and (out / "model0-fig6_hull.png").is_file()
     assert "model0-fig4_pretrain_nodes.png" in (out / "report.md").read_text()
+
+
+def test_reproduce_of_a_model_is_about_that_model_alone(external, data_dir, tmp_path, capsys):
+    """#33: `reproduce --model` also trained and judged the profile's backbone, and its exit status and summary
+    were that backbone's. Now the model named is the report, the summary and the status; nothing of the
+    profile's own backbone is built."""
+    from ssb.cli import main
+
+    cache, out = tmp_path / "cache", tmp_path / "report"
+    common = ["--profile", "smoke", "--data-dir", str(data_dir), "--cache-dir", str(cache), "--quiet"]
+    code = main(["reproduce", *common, "--model", str(external), "--out", str(out)])
+    printed = capsys.readouterr().out
+    payload = json.loads((out / "report.json").read_text())
+    summary = [line for line in printed.splitlines() if line.startswith(f"{external}: ")]
+    assert code in (0, 1) and len(summary) == 1 and "claims, checks:" in summary[0] and payload["extra"] == {}
+    assert f"model `{external}`" in (out / "report.md").read_text()
+    assert not (cache / "backbone").exists()  # the profile's backbone was neither trained nor read
+    assert main(["claims", *common, "--model", str(external), "--json"]) == code
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["check"] for r in rows["checks"]] == [r["check"] for r in payload["checks"]]
 
 
 def test_new_weights_under_the_same_config_re_key_everything_downstream(smoke, store, data_dir):
