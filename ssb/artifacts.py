@@ -19,7 +19,6 @@ import socket
 import sys
 import tempfile
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +82,11 @@ def verify(folder: Path) -> str | None:
     return None
 
 
+def notice(message: str) -> None:
+    """One line of ssb's own on stderr (``[ssb] ...``): what a run found and did about it, with no source line."""
+    print(f"[ssb] {message}", file=sys.stderr, flush=True)
+
+
 class LockTimeout(RuntimeError):
     """Another process held an artifact's lock longer than the run was willing to wait."""
 
@@ -97,10 +101,41 @@ def _holder(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def key_lock(path: Path, timeout_s: float = 3_600.0, poll_s: float = 0.5, what: str = "") -> Iterator[None]:
+def key_lock(
+    path: Path, timeout_s: float = 3_600.0, poll_s: float = 0.5, what: str = "", remove: bool = False
+) -> Iterator[None]:
     """An exclusive advisory lock on ``path`` (released by the OS if the process dies). The holder writes
     its pid, host and start time into the file; a process that has to wait says who it waits for (on
-    stderr), and after ``timeout_s`` gives up with :class:`LockTimeout`, leaving the holder's work alone."""
+    stderr), and after ``timeout_s`` gives up with :class:`LockTimeout`, leaving the holder's work alone.
+    ``remove``: the holder deletes the file before it lets go, and a process that then holds the lock of a
+    file no longer at ``path`` takes it again on the new one (so no lock file is left behind and no two
+    processes ever hold the lock of ``path`` at once)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with _locked(path, deadline, timeout_s, poll_s, what) as handle:
+            if remove and not _is_current(handle, path):
+                continue  # its holder removed the file while this process waited on it: lock the new one
+            try:
+                yield
+            finally:
+                if remove:
+                    with contextlib.suppress(OSError):
+                        path.unlink()
+            return
+
+
+def _is_current(handle, path: Path) -> bool:
+    """The open lock file is still the file at ``path``."""
+    try:
+        return os.fstat(handle.fileno()).st_ino == path.stat().st_ino
+    except FileNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def _locked(path: Path, deadline: float, timeout_s: float, poll_s: float, what: str) -> Iterator[Any]:
+    """``path`` opened and flock-ed (waiting until ``deadline``, ``timeout_s`` after the wait began), the
+    holder's pid, host and time written."""
     with open(path, "a+") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -112,7 +147,6 @@ def key_lock(path: Path, timeout_s: float = 3_600.0, poll_s: float = 0.5, what: 
                 file=sys.stderr,
                 flush=True,
             )
-            deadline = time.monotonic() + timeout_s
             while True:
                 try:
                     fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -134,7 +168,7 @@ def key_lock(path: Path, timeout_s: float = 3_600.0, poll_s: float = 0.5, what: 
                 )
             )
             handle.flush()
-            yield
+            yield handle
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -158,7 +192,7 @@ class ArtifactStore:
         return path
 
     def lookup(self, kind: str, key: str) -> Path | None:
-        """The entry's folder if it exists and verifies; a corrupted entry is removed (with a warning)."""
+        """The entry's folder if it exists and verifies; a corrupted entry is removed (with a notice)."""
         folder = self.path(kind, key)
 
         def fallback():
@@ -170,9 +204,9 @@ class ArtifactStore:
         if problem is None:
             return folder
         if self.read_only:
-            warnings.warn(f"committed artifact {kind}/{key} is damaged and is ignored: {problem}", stacklevel=2)
+            notice(f"committed artifact {kind}/{key} is damaged and is ignored: {problem}")
             return fallback()
-        warnings.warn(f"artifact {kind}/{key} is corrupted and will be rebuilt: {problem}", stacklevel=2)
+        notice(f"artifact {kind}/{key} is corrupted and will be rebuilt: {problem}")
         shutil.rmtree(folder)
         return None
 

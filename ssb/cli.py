@@ -28,7 +28,16 @@ from pathlib import Path
 
 from . import __version__
 from .artifacts import ArtifactStore
-from .config import VARIANTS, ConfigError, load_profile, profile_names, validate, variant, with_device
+from .config import (
+    VARIANTS,
+    ConfigError,
+    defaulted_sections,
+    load_profile,
+    profile_names,
+    validate,
+    variant,
+    with_device,
+)
 from .paths import cache_dir, data_dir
 
 EXIT_OK, EXIT_CHECKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -63,8 +72,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def _profile(args: argparse.Namespace):
-    """The profile named by ``--profile``, with ``--device`` and ``--lock-timeout`` applied."""
+    """The profile named by ``--profile``, with ``--device`` and ``--lock-timeout`` applied; a profile file that
+    leaves sections out says so, with the backbone it then gets (nothing silently takes the paper's 768 wide)."""
     profile = with_device(load_profile(args.profile), getattr(args, "device", None))
+    if missing := defaulted_sections(args.profile):
+        b = profile.backbone
+        print(
+            f"[ssb] {args.profile} has no {', '.join(f'[{m}]' for m in missing)}: "
+            f"{'they take' if len(missing) > 1 else 'it takes'} the paper's defaults "
+            f"(backbone: {b.n_layers} blocks x {b.n_heads} heads, {b.hidden} wide, {b.max_len} positions)",
+            file=sys.stderr,
+        )
     budget = getattr(args, "time_budget", None)
     if budget is not None:
         from .budget import parse_duration
@@ -572,8 +590,8 @@ ENVIRONMENT_ERRNOS = {
     errno.ENOSPC: "the disk is full: free space or point SSB_CACHE_DIR / --cache-dir / --out elsewhere",
     errno.EDQUOT: "the disk quota is exceeded: free space or point SSB_CACHE_DIR / --cache-dir / --out elsewhere",
     errno.EROFS: "the file system is read-only: point SSB_CACHE_DIR / --cache-dir / --out to a writable folder",
-    errno.EACCES: "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own",
-    errno.EPERM: "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own",
+    errno.EACCES: "permission denied: the path named must be writable or readable by you",
+    errno.EPERM: "permission denied: the path named must be writable or readable by you",
     errno.ENAMETOOLONG: "a path is too long for the file system: use a shorter --cache-dir / --out",
     errno.ENOTDIR: "a path that must be a folder is a file",
     errno.EISDIR: "a path that must be a file is a folder",
@@ -602,6 +620,37 @@ def environment_errno(err: BaseException) -> int | None:
                 return number
         err = err.__cause__ or err.__context__
     return None
+
+
+def environment_hint(err: BaseException, number: int, args: argparse.Namespace) -> str:
+    """What to do about an environment condition, naming the folder at fault: the store's advice for a path in
+    the store, the report's for a path in ``--out``, else the general one of ``ENVIRONMENT_ERRNOS``."""
+    hint = ENVIRONMENT_ERRNOS[number]
+    if number not in (errno.EACCES, errno.EPERM):
+        return hint
+    filename = None
+    seen: set[int] = set()
+    while err is not None and id(err) not in seen and filename is None:
+        seen.add(id(err))
+        filename = getattr(err, "filename", None)
+        err = err.__cause__ or err.__context__
+    if not filename:
+        return hint
+    path = Path(filename).absolute()
+    out = getattr(args, "out", None)
+    if out and (
+        path == Path(out).absolute()
+        or Path(out).absolute() in path.parents
+        or path.name.startswith(f".{Path(out).name}.")
+    ):
+        return f"the output folder --out {out} must be writable: name one you own"
+    try:
+        store = cache_dir(getattr(args, "cache_dir", None))
+    except ConfigError:
+        store = None
+    if store is not None and (path == store or store in path.parents):
+        return "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own"
+    return f"{path} must be writable or readable by you"
 
 
 def _one_line(err: BaseException, hint: str = "") -> str:
@@ -637,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
         if number is not None:
             if args.debug:
                 traceback.print_exc()
-            print(f"ssb: {_one_line(err, ENVIRONMENT_ERRNOS[number])}", file=sys.stderr)
+            print(f"ssb: {_one_line(err, environment_hint(err, number, args))}", file=sys.stderr)
             return EXIT_BAD_INPUT
         traceback.print_exc()
         print(

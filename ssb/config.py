@@ -454,6 +454,15 @@ def load_profile(name_or_path: str | Path) -> Profile:
     return profile_from_dict(data, source)
 
 
+def defaulted_sections(path: str | Path) -> list[str]:
+    """The sections a profile file leaves out (each then takes the paper's defaults); [] for a shipped name."""
+    path = Path(path)
+    if not (path.suffix == ".toml" and path.is_file()):
+        return []
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [section for section in SECTIONS if section not in data]
+
+
 def to_dict(obj: Any) -> Any:
     """A JSON-ready dict of a config dataclass (tuples become lists)."""
     return json.loads(json.dumps(dataclasses.asdict(obj)))

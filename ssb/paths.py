@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -20,8 +21,34 @@ def cache_dir(explicit: str | Path | None = None) -> Path:
         root = Path(value).expanduser().resolve()
     else:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ssb"
-    if root.exists() and not root.is_dir():
-        from .config import ConfigError
+    from .config import ConfigError
 
+    if root.exists() and not root.is_dir():
         raise ConfigError(f"--cache-dir / SSB_CACHE_DIR {root} is a file; the artifact store is a folder")
+    if foreign := foreign_entries(root):
+        shown = ", ".join(foreign[:3]) + (" ..." if len(foreign) > 3 else "")
+        raise ConfigError(
+            f"--cache-dir / SSB_CACHE_DIR {root} holds {shown}, which are not an ssb artifact store's; the store "
+            f"writes and removes entries in its folder: name a new or empty folder, or an earlier store"
+        )
     return root
+
+
+STORE_KEY = re.compile(r"[0-9a-f]{16}([.-].*)?")  # an entry, or its .lock / .partial / .tmp-* siblings
+STORE_FILES = ("sha256-cache.json",)
+
+
+def foreign_entries(root: Path) -> list[str]:
+    """What in ``root`` is not an artifact store's: a store holds kind folders of keyed entries (and their
+    locks, partial builds and temporaries), ``sha256-cache.json`` and hidden temporaries."""
+    if not root.is_dir():
+        return []
+    foreign = []
+    for entry in sorted(root.iterdir()):
+        if entry.name.startswith(".") or (entry.is_file() and entry.name in STORE_FILES):
+            continue
+        if not entry.is_dir() or any(
+            not (child.name.startswith(".") or STORE_KEY.fullmatch(child.name)) for child in entry.iterdir()
+        ):
+            foreign.append(entry.name)
+    return foreign

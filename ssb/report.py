@@ -540,6 +540,9 @@ class ReportError(ValueError):
 
 
 def _is_report_file(path: Path) -> bool:
+    """A file of an earlier report, or the lock file a report run (of an older ssb) left beside its folder."""
+    if path.is_file() and path.name.startswith(".") and path.name.endswith(".lock"):
+        return True
     return path.is_file() and (path.name in ("report.md", "report.json") or path.suffix == ".png")
 
 
@@ -595,8 +598,11 @@ def write_report(
     check_out(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     run_id = new_run_id()
-    with key_lock(
-        out.with_name(f".{out.name}.lock"), pl.profile.runtime.lock_timeout_s, what=f"the report folder {out}"
+    with key_lock(  # beside the folder (which is replaced whole), and removed when the report is written
+        out.with_name(f".{out.name}.lock"),
+        pl.profile.runtime.lock_timeout_s,
+        what=f"the report folder {out}",
+        remove=True,
     ):
         for stale in out.parent.glob(f".{out.name}.tmp-*"):  # left by a killed run
             shutil.rmtree(stale, ignore_errors=True)

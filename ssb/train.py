@@ -29,7 +29,7 @@ from transformers import (
     TrainingArguments,
 )
 
-from .artifacts import ArtifactStore, file_sha256
+from .artifacts import ArtifactStore, file_sha256, notice
 from .config import Profile, backbone_key, config_hash, to_dict
 from .data import load_fewrel, load_paragraphs
 from .device import Runtime, cpu_runtime, runtime_for
@@ -74,9 +74,7 @@ def data_record(source: str, data_dir: Path | None = None) -> dict[str, Any]:
 
 def last_good_checkpoint(work: Path) -> str | None:
     """The newest checkpoint in ``work`` that a kill did not cut short; damaged ones are set aside
-    (renamed ``*.damaged``) with a warning, so training resumes from the last good one or restarts."""
-    import warnings
-
+    (renamed ``*.damaged``) with a notice, so training resumes from the last good one or restarts."""
     from safetensors import safe_open
 
     checkpoints = sorted(work.glob("checkpoint-*[0-9]"), key=lambda p: int(p.name.rsplit("-", 1)[1]), reverse=True)
@@ -98,10 +96,7 @@ def last_good_checkpoint(work: Path) -> str | None:
         aside = ckpt.with_name(ckpt.name + ".damaged")
         shutil.rmtree(aside, ignore_errors=True)
         ckpt.rename(aside)
-        warnings.warn(
-            f"checkpoint {ckpt} is damaged ({problem}); set aside as {aside.name}, resuming from the previous one",
-            stacklevel=2,
-        )
+        notice(f"checkpoint {ckpt} is damaged ({problem}); set aside as {aside.name}, resuming from the previous one")
     return None
 
 

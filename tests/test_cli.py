@@ -276,7 +276,8 @@ def test_a_cached_hub_id_loads_offline_from_the_hub_cache(tmp_path, capsys, monk
     (repo / "refs" / "main").write_text("0123abcd")
     (snapshot / "config.json").write_text('{"model_type": "bert"}')
     assert resolve_model("org/bert-6") == snapshot
-    code, err = _run(["features", "--profile", "smoke", "--model", "org/other", "--cache-dir", str(tmp_path)], capsys)
+    argv = ["features", "--profile", "smoke", "--model", "org/other", "--cache-dir", str(tmp_path / "c")]
+    code, err = _run(argv, capsys)
     assert code == 2 and "hub is offline" in err and "hf download org/other" in err  # not cached: how to fetch it
 
 
@@ -338,3 +339,58 @@ def test_train_announces_its_steps_before_it_starts(data_dir, tmp_path, capsys, 
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "pre-training 20 steps of batch 32 for a BERT of 2 blocks x 4 heads, 32 wide" in out
+
+
+def test_a_cache_dir_holding_other_files_is_refused_and_kept(tmp_path, capsys):
+    """#34: the README's exit-status table says so; the code accepted it."""
+    cache = tmp_path / "mine"
+    cache.mkdir()
+    (cache / "notes.txt").write_text("keep")
+    code, err = _run(["features", "--profile", "smoke", "--cache-dir", str(cache), "--quiet"], capsys)
+    assert code == 2 and "\n" not in err and "holds notes.txt" in err and (cache / "notes.txt").read_text() == "keep"
+    assert [p.name for p in cache.iterdir()] == ["notes.txt"]
+
+
+def test_an_earlier_store_is_a_store(tmp_path):
+    from ssb.paths import cache_dir
+
+    store = tmp_path / "store"
+    (store / "token-sweep" / "0123456789abcdef").mkdir(parents=True)
+    (store / "token-sweep" / "0123456789abcdef.lock").write_text("")
+    (store / "backbone" / "fedcba9876543210.partial").mkdir(parents=True)
+    (store / "sha256-cache.json").write_text("{}")
+    assert cache_dir(store) == store.resolve()
+
+
+def test_a_permission_error_names_the_folder_at_fault(tmp_path):
+    import argparse
+    import errno
+
+    from ssb.cli import environment_hint
+
+    args = argparse.Namespace(out=str(tmp_path / "report"), cache_dir=str(tmp_path / "store"))
+
+    def hint(path):
+        return environment_hint(PermissionError(13, "Permission denied", str(path)), errno.EACCES, args)
+
+    assert "--out" in hint(tmp_path / ".report.tmp-x") and "--out" in hint(tmp_path / "report" / "report.md")
+    assert "artifact store" in hint(tmp_path / "store" / "token-sweep" / "k")  # the store's own advice
+    assert str(tmp_path / "elsewhere") in hint(tmp_path / "elsewhere")
+
+
+def test_a_profile_file_without_a_section_says_which_defaults_it_took(tmp_path, capsys):
+    mine = tmp_path / "mine.toml"
+    mine.write_text('name = "mine"\nexpect = "smoke"\n[pretrain]\nmax_steps = 5\n')
+    argv = [
+        "features",
+        "--profile",
+        str(mine),
+        "--data-dir",
+        str(tmp_path / "none"),
+        "--cache-dir",
+        str(tmp_path / "c"),
+    ]
+    code, err = _run(argv, capsys)
+    notice = next(line for line in err.splitlines() if line.startswith("[ssb]"))
+    assert code == 2 and "[backbone]" in notice and "[pretrain]" not in notice
+    assert "6 blocks x 12 heads, 768 wide" in notice

@@ -43,7 +43,7 @@ def test_a_report_is_one_run_and_replaces_the_previous_whole(tmp_path, monkeypat
     write_report([], PL, out)
     second = _run_ids(out)
     assert len(first) == len(second) == 1 and first != second
-    assert sorted(p.name for p in out.parent.iterdir()) == [".smoke.lock", "smoke"]  # no temporaries left
+    assert sorted(p.name for p in out.parent.iterdir()) == ["smoke"]  # no temporaries left, no lock file either
 
 
 def test_a_full_disk_keeps_the_previous_report_whole(tmp_path, monkeypatch):
@@ -55,7 +55,7 @@ def test_a_full_disk_keeps_the_previous_report_whole(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="No space left"):
         write_report([], PL, out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".smoke.lock", "smoke"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["smoke"]
 
 
 def test_a_killed_runs_temporary_is_swept_by_the_next(tmp_path, monkeypatch):
@@ -77,3 +77,13 @@ def test_an_out_that_is_not_a_report_is_refused(tmp_path):
     check_out(tmp_path / "new")  # absent: fine
     (tmp_path / "empty").mkdir()
     check_out(tmp_path / "empty")
+
+
+def test_the_parent_of_an_out_stays_usable_as_an_out(tmp_path, monkeypatch):
+    """#34: the report's lock file was left beside --out, and the parent was then refused as an --out."""
+    monkeypatch.setattr(ssb.report, "_write_report_files", _fake_files())
+    write_report([], PL, tmp_path / "parent" / "smoke")
+    assert [p.name for p in (tmp_path / "parent").iterdir()] == ["smoke"]
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / ".smoke.lock").write_text("{}")  # what an older ssb left
+    write_report([], PL, tmp_path / "old")  # a leftover lock of ssb's own is no user's file
