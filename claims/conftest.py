@@ -34,7 +34,7 @@ def pytest_addoption(parser):
         "--ssb-retrain", action="store_true", help="retrain every backbone instead of the committed reference"
     )
     group.addoption(
-        "--ssb-model", default=None, help="evaluate a local HF BERT checkpoint instead of the profile's backbone"
+        "--ssb-model", default=None, help="evaluate a local BERT-family checkpoint instead of the profile's backbone"
     )
     group.addoption("--ssb-quiet", action="store_true", help="no progress bars")
     group.addoption("--ssb-device", default=None, help="auto, cpu, cuda or cuda:N (default: the profile's, auto)")

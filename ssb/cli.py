@@ -81,8 +81,8 @@ def _profile(args: argparse.Namespace):
             f"[ssb] {args.profile} has no {', '.join(f'[{m}]' for m in missing)}: "
             f"{'they take' if len(missing) > 1 else 'it takes'} the paper's defaults "
             f"(backbone: {b.n_layers} blocks x {b.n_heads} heads, {b.hidden} wide, {b.max_len} positions)",
-            file=sys.stderr,
-        )
+            flush=True,
+        )  # on stdout, with the other notices: stderr keeps an error to its one line
     budget = getattr(args, "time_budget", None)
     if budget is not None:
         from .budget import parse_duration
