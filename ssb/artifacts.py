@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -181,13 +181,31 @@ class ArtifactStore:
     fallback: ArtifactStore | None = None
     read_only: bool = False  # a damaged entry is then ignored (with a warning), never removed
     lock_timeout_s: float = 3_600.0  # how long a build waits for another process building the same key
+    said: set[str] = field(default_factory=set, compare=False, repr=False)  # notices given once a store
+
+    def _say_once(self, topic: str, message: str) -> None:
+        if topic not in self.said:
+            self.said.add(topic)
+            notice(message)
+
+    def entry_key(self, kind: str, key: str) -> str:
+        """The folder name of ``kind/key``: ``key`` while the code that builds ``kind`` is as recorded
+        (``ssb/codekeys.py``), else ``key`` joined with what changed, so other code never reads this entry."""
+        from .codekeys import code_tag
+
+        tag = code_tag(kind)
+        if tag is None:
+            return key
+        from .config import config_hash
+
+        return config_hash(key, "code", tag)
 
     def path(self, kind: str, key: str) -> Path:
-        return self.root / kind / key
+        return self.root / kind / self.entry_key(kind, key)
 
     def work_dir(self, kind: str, key: str) -> Path:
         """A persistent scratch folder for a build in progress (training checkpoints live here)."""
-        path = self.root / kind / f"{key}.partial"
+        path = self.root / kind / f"{self.entry_key(kind, key)}.partial"
         path.mkdir(parents=True, exist_ok=True)
         return path
 
@@ -199,6 +217,9 @@ class ArtifactStore:
             return self.fallback.lookup(kind, key) if self.fallback is not None else None
 
         if not folder.exists():
+            if self.read_only and folder.name != key and (folder.parent / key).is_dir():
+                why = "the code that builds them differs from ssb/codekeys.json (python -m ssb.codekeys says what)"
+                self._say_once(kind, f"committed {kind} entries are not used here: {why}; they are rebuilt")
             return fallback()
         problem = verify(folder)
         if problem is None:
@@ -220,21 +241,26 @@ class ArtifactStore:
         entry), writes into a temporary folder of its own and renames it into place; temporaries left by a
         killed build are swept while the lock is held.
         """
+        from .codekeys import code_tag
+
         if not force and (found := self.lookup(kind, key)) is not None:
             return found, True
         target = self.path(kind, key)
+        entry = target.name  # the key, or the key re-keyed by the code that builds it
         target.parent.mkdir(parents=True, exist_ok=True)
-        with key_lock(target.with_name(f"{key}.lock"), self.lock_timeout_s, what=f"{kind}/{key}"):
+        with key_lock(target.with_name(f"{entry}.lock"), self.lock_timeout_s, what=f"{kind}/{entry}"):
             if not force and (found := self.lookup(kind, key)) is not None:
                 return found, True  # another process built it while this one waited
-            for stale in target.parent.glob(f"{key}.tmp*"):
+            for stale in target.parent.glob(f"{entry}.tmp*"):
                 shutil.rmtree(stale, ignore_errors=True)
-            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{key}.tmp-"))
+            tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f"{entry}.tmp-"))
             try:
                 started = time.monotonic()
                 meta = builder(tmp) or {}
                 # how long the build took (what it waited for built inside included): the cold run's costs
                 meta = {"kind": kind, "key": key, **meta, "build_s": round(time.monotonic() - started, 2)}
+                if entry != key:  # built by code other than the recorded (ssb/codekeys.py): say so
+                    meta["code"] = json.loads(code_tag(kind))
                 write_manifest(tmp, meta)
                 if target.exists():
                     shutil.rmtree(target)
@@ -242,7 +268,7 @@ class ArtifactStore:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            shutil.rmtree(target.with_name(f"{key}.partial"), ignore_errors=True)
+            shutil.rmtree(target.with_name(f"{entry}.partial"), ignore_errors=True)
         return target, False
 
     def meta(self, kind: str, key: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import json
 import shutil
 from pathlib import Path
 
-from .artifacts import ArtifactStore, verify, write_manifest
+from .artifacts import ArtifactStore, notice, verify, write_manifest
 from .config import Profile, backbone_key
 
 ROOT = Path(__file__).parent / "reference"
@@ -84,6 +84,15 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
     Raises :class:`StaleReference` if one is committed but was trained under another config, or if its
     files no longer match their manifest.
     """
+    from .codekeys import changed
+
+    if moved := changed("backbone"):  # committed backbones were built by the recorded code, not this
+        notice(
+            f"committed '{variant}' backbones are not used: the code that builds them ({', '.join(moved)}) differs "
+            f"from ssb/codekeys.json; pre-training it again (cpu: ~3 min on one GPU, ~3 h on two cores), or "
+            f"record the code if it builds the same (python -m ssb.codekeys --record)"
+        )
+        return None
     folder = reference_dir(profile.name, variant)
     if not (folder / "record.json").is_file():
         return _by_content(profile, variant)

@@ -1,0 +1,104 @@
+"""Store keys that cover the code (ssb/codekeys.py): the record follows the code, comments and formatting do
+not count, other code re-keys its kind and everything downstream, committed artifacts are left alone."""
+
+import json
+
+import pytest
+
+from ssb import codekeys
+from ssb.artifacts import ArtifactStore, write_manifest
+
+
+def test_the_record_follows_the_code():
+    """Fails while the code that builds an artifact kind differs from ssb/codekeys.json: bump the kind's version
+    there if what it builds changed (its entries are rebuilt), else record the refactor:
+    `python -m ssb.codekeys --record`."""
+    record = codekeys.recorded()
+    stale = {k: (record.get(k, {}).get("digest"), codekeys.own_digest(k)) for k in codekeys.ROOTS}
+    stale = {k: v for k, v in stale.items() if v[0] != v[1]}
+    assert not stale, f"code changed without its record (recorded, live): {stale}; see this test's docstring"
+
+
+def test_as_recorded_at_version_0_keys_are_the_committed_ones():
+    if any(entry.get("version", 0) for entry in codekeys.recorded().values()):
+        pytest.skip("a kind's version was bumped: its keys carry the version on purpose")
+    assert all(codekeys.code_tag(kind) is None for kind in codekeys.ROOTS)
+    assert ArtifactStore(codekeys.RECORD.parent).entry_key("token-probe", "0123456789abcdef") == "0123456789abcdef"
+
+
+def _module(tmp_path, monkeypatch, name, body):
+    (tmp_path / f"{name}.py").write_text(body)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return codekeys.closure((f"{name}:f",))[f"{name}:f"]
+
+
+def test_comments_docstrings_and_formatting_do_not_count_a_changed_line_does(tmp_path, monkeypatch):
+    plain = _module(tmp_path, monkeypatch, "ck_plain", "def f(x):\n    return x + 1\n")
+    dressed = _module(
+        tmp_path, monkeypatch, "ck_dressed", 'def f(x):\n    """What f does."""\n\n    return (x +\n        1)  # one\n'
+    )
+    edited = _module(tmp_path, monkeypatch, "ck_edited", "def f(x):\n    return x + 2\n")
+    assert plain == dressed != edited
+
+
+def test_the_closure_reaches_what_the_roots_call():
+    sweep = codekeys.closure(codekeys.ROOTS["token-sweep"])
+    assert {"ssb.aperture:evaluate_subsets", "ssb.metrics:diagonal_metrics", "ssb.confusion:confusion_matrix"} <= set(
+        sweep
+    )
+    backbone = codekeys.closure(codekeys.ROOTS["backbone"])
+    assert {"ssb.model:build_mlm", "ssb.model:symmetrize_heads", "ssb.train:training_arguments"} <= set(backbone)
+    assert not any(name.startswith("ssb.artifacts:") for name in backbone)  # keeping is not building
+
+
+@pytest.fixture()
+def edited_probe_code(monkeypatch):
+    """As if the token probe's training code had been edited and not recorded."""
+    live = codekeys.own_digest
+
+    def digest(kind):
+        return "0" * 16 if kind == "token-probe" else live(kind)
+
+    monkeypatch.setattr(codekeys, "own_digest", digest)
+
+
+def test_other_code_re_keys_its_kind_and_what_is_downstream_not_upstream(edited_probe_code):
+    store = ArtifactStore(codekeys.RECORD.parent)
+    key = "0123456789abcdef"
+    assert store.entry_key("token-probe", key) != key and store.entry_key("token-sweep", key) != key
+    assert store.entry_key("token-features", key) == key and store.entry_key("backbone", key) == key
+    assert codekeys.changed("token-sweep") == ["token-probe"]
+
+
+def test_a_committed_entry_of_other_code_is_not_read_and_says_so(tmp_path, capsys, monkeypatch):
+    committed = ArtifactStore(tmp_path / "committed", read_only=True)
+    entry = committed.path("token-probe", "0123456789abcdef")
+    entry.mkdir(parents=True)
+    (entry / "head.safetensors").write_bytes(b"weights")
+    write_manifest(entry)
+    user = ArtifactStore(tmp_path / "user", fallback=committed)
+    assert user.lookup("token-probe", "0123456789abcdef") == entry  # as recorded: read
+    live = codekeys.own_digest
+    monkeypatch.setattr(codekeys, "own_digest", lambda kind: "0" * 16 if kind == "token-probe" else live(kind))
+    assert user.lookup("token-probe", "0123456789abcdef") is None
+    assert "committed token-probe entries are not used here" in capsys.readouterr().err and entry.is_dir()
+
+    def build(folder):
+        (folder / "head.safetensors").write_bytes(b"new")
+        return {}
+
+    folder, reused = user.build("token-probe", "0123456789abcdef", build)
+    meta = json.loads((folder / "manifest.json").read_text())["meta"]
+    assert not reused and folder.name != "0123456789abcdef" and meta["code"]["live"] == {"token-probe": "0" * 16}
+
+
+def test_committed_backbones_of_other_code_are_not_used(monkeypatch, capsys):
+    from ssb.config import load_profile
+    from ssb.reference import find_reference
+
+    cpu = load_profile("cpu")
+    assert find_reference(cpu) is not None
+    live = codekeys.own_digest
+    monkeypatch.setattr(codekeys, "own_digest", lambda kind: "0" * 16 if kind == "backbone" else live(kind))
+    assert find_reference(cpu) is None
+    assert "committed 'reference' backbones are not used" in capsys.readouterr().err
