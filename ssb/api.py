@@ -42,7 +42,10 @@ class Analysis:
     def _frame(self, name: str):
         import pandas as pd
 
-        return pd.DataFrame(self.rows[name]).set_index("id") if self.rows[name] else pd.DataFrame()
+        if not self.rows[name]:  # an empty table keeps its columns (a sweep without single nodes, say)
+            columns = ["id", *(("n_nodes", "seed", "nodes") if name == "subsets" else ()), *ROW_FIELDS, "tokens"]
+            return pd.DataFrame(columns=columns).set_index("id")
+        return pd.DataFrame(self.rows[name]).set_index("id")
 
     @property
     def heads(self):

@@ -61,6 +61,11 @@ def write_manifest(folder: Path, meta: dict[str, Any] | None = None) -> dict[str
     return manifest
 
 
+def stored_key(folder: Path) -> str:
+    """The key an entry was stored under (its manifest's; the folder's name may be re-keyed by its code)."""
+    return json.loads((folder / MANIFEST).read_text())["meta"].get("key", folder.name)
+
+
 def verify(folder: Path) -> str | None:
     """None if every file matches the manifest, else a sentence saying what is wrong."""
     manifest_path = folder / MANIFEST

@@ -6,8 +6,9 @@ has. :func:`shaped_for` returns the profile with the checkpoint's shape in its `
 head and node mask, and the random-init control of the same shape, is built at the model's width.
 
 Node counts: a profile's sweep ends at its own width ("all nodes": 32 at smoke, 192 at cpu); that count
-becomes the model's width. Any other count above the model's width, or a block beyond its depth, is one
-:class:`~ssb.config.ConfigError` naming the field.
+becomes the model's width (once, if the model's width is among the counts already), and so does a hull
+count of single nodes that asked for every node. Any other count above the model's width, or a block beyond
+its depth, is one :class:`~ssb.config.ConfigError` naming the field.
 """
 
 from __future__ import annotations
@@ -92,7 +93,12 @@ def shaped_for(profile: Profile, folder: Path) -> Profile:
     checkpoint has that many positions); the sweep's full-width count mapped to the model's width."""
     shape = checkpoint_shape(folder)
     own = profile.backbone.hidden
-    counts = tuple(shape.hidden if n == own else n for n in profile.sweep.node_counts)
+    counts = tuple(sorted({shape.hidden if n == own else n for n in profile.sweep.node_counts}))
+    # "every single node" of the hull's one-node subsets, where the profile asked for its whole width
+    hull_subsets = tuple(
+        shape.hidden if (count == 1 and n >= own) else n
+        for count, n in zip(profile.sweep.hull_counts, profile.sweep.hull_subsets, strict=False)
+    )
     shaped = profile.replace(
         backbone={
             "n_layers": shape.n_layers,
@@ -102,7 +108,7 @@ def shaped_for(profile: Profile, folder: Path) -> Profile:
             "max_len": min(profile.backbone.max_len, shape.max_positions),
         },
         fewrel={"max_len": min(profile.fewrel.max_len, shape.max_positions)},
-        sweep={"node_counts": counts},
+        sweep={"node_counts": counts, "hull_subsets": hull_subsets},
     )
     try:
         validate(shaped, f"profile '{profile.name}' on --model {folder}")

@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .artifacts import ArtifactStore
+from .artifacts import ArtifactStore, stored_key
 from .config import (
     VARIANTS,
     ConfigError,
@@ -38,7 +38,7 @@ from .config import (
     variant,
     with_device,
 )
-from .paths import cache_dir, data_dir
+from .paths import cache_dir, cache_root, data_dir
 
 EXIT_OK, EXIT_CHECKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -168,6 +168,13 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def _notices_to_stderr(on: bool):
+    """While ``on``: what the run prints on stdout (its [ssb] notices) goes to stderr instead."""
+    import contextlib
+
+    return contextlib.redirect_stdout(sys.stderr) if on else contextlib.nullcontext()
+
+
 ANALYSIS_FILES = ("heads.csv", "nodes.csv", "subsets.csv", "curves.csv", "analysis.json")
 
 
@@ -186,11 +193,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     ):
         raise UsageError(f"--out {out}: a file, or a folder holding other files than an analysis's; name a new folder")
     started = time.monotonic()
-    pl = _pipeline(args, args.model)
-    what = str(pl.model_dir) if pl.model_dir else f"the {pl.profile.name} profile's backbone"
-    if not args.quiet:
-        print(f"[ssb] analysing {what}, block {pl.profile.probe.layer} (profile {pl.profile.name})", file=sys.stderr)
-    result = item_tables(pl, str(pl.model_dir) if pl.model_dir else None)
+    with _notices_to_stderr(args.json):  # --json: stdout holds the one JSON object
+        pl = _pipeline(args, args.model)
+        what = str(pl.model_dir) if pl.model_dir else f"the {pl.profile.name} profile's backbone"
+        if not args.quiet:
+            print(
+                f"[ssb] analysing {what}, block {pl.profile.probe.layer} (profile {pl.profile.name})", file=sys.stderr
+            )
+        result = item_tables(pl, str(pl.model_dir) if pl.model_dir else None)
     result.seconds = round(time.monotonic() - started, 1)
     if out is not None:
         result.to_csv(out)
@@ -211,9 +221,8 @@ def analysis_text(result, every_node: bool = False, n_tokens: int = 8) -> str:
 
     def table(frame):
         shown = frame[columns].copy()
-        shown["tokens"] = [
-            " ".join(t[:n_tokens]) + (" ..." if len(t) > n_tokens else "") for t in frame["token_strings"]
-        ]
+        strings = frame["token_strings"] if "token_strings" in frame else [[]] * len(frame)
+        shown["tokens"] = [" ".join(t[:n_tokens]) + (" ..." if len(t) > n_tokens else "") for t in strings]
         return shown.to_string(float_format=lambda x: f"{x:.3g}")
 
     nodes = result.nodes
@@ -283,7 +292,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
     from .claims import exit_code, verdict_table
 
-    verdicts = _evaluate_all(_pipeline(args, getattr(args, "model", None)), _claims_dir(args))
+    with _notices_to_stderr(args.json):  # --json: stdout holds the one JSON object
+        verdicts = _evaluate_all(_pipeline(args, getattr(args, "model", None)), _claims_dir(args))
     if args.json:  # one JSON object: a row per check, as report.json's "checks", and the summary
         print(json.dumps({"checks": verdicts.rows(), "summary": _summary(verdicts)}))
     else:
@@ -298,9 +308,12 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
     folder = _claims_dir(args)
     load_specs(folder)
+    if args.with_reference and not args.model:
+        raise UsageError("--with-reference goes with --model (the profile's backbone is what runs without it)")
     if args.model and not args.with_reference:  # the model named is what the run, its report and status are about
         pl = _pipeline(args, args.model)
-        out = Path(args.out or f"results/{pl.profile.name}-{pl.model_dir.name}")
+        named = Path(args.model).name if Path(args.model).expanduser().exists() else str(args.model).replace("/", "--")
+        out = Path(args.out or f"results/{pl.profile.name}-{named}")  # a hub id by its name, not its snapshot
         check_out(out)  # before any work: a report that cannot be written is known now, not after an hour
         verdicts = _evaluate_all(pl, folder)
         path = write_report(verdicts, pl, out)
@@ -403,7 +416,7 @@ def _commit_fewrel(args: argparse.Namespace) -> int:
     store = _store(args, profile)
     pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
     folder, _ = fewrel_model(pl, FEWREL_SYSTEMS[args.variant])
-    print(f"FewRel classifier ({args.variant}): {export_artifact(store, 'fewrel', folder.name, args.profile)}")
+    print(f"FewRel classifier ({args.variant}): {export_artifact(store, 'fewrel', stored_key(folder), args.profile)}")
     return 0
 
 
@@ -419,7 +432,7 @@ def _commit_short(args: argparse.Namespace) -> int:
     store = _store(args, profile)
     pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
     folder, _ = pl.backbone(SHORT + args.variant)  # the store's folder is named by its key
-    where = export_artifact(store, "backbone", folder.name, args.profile)
+    where = export_artifact(store, "backbone", stored_key(folder), args.profile)
     print(f"short backbone ({args.variant}, {profile.variants.symmetric_steps} steps): {where}")
     return 0
 
@@ -644,11 +657,8 @@ def environment_hint(err: BaseException, number: int, args: argparse.Namespace) 
         or path.name.startswith(f".{Path(out).name}.")
     ):
         return f"the output folder --out {out} must be writable: name one you own"
-    try:
-        store = cache_dir(getattr(args, "cache_dir", None))
-    except ConfigError:
-        store = None
-    if store is not None and (path == store or store in path.parents):
+    store = cache_root(getattr(args, "cache_dir", None))  # where it is, without reading it (it may be the fault)
+    if path == store or store in path.parents:
         return "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own"
     return f"{path} must be writable or readable by you"
 

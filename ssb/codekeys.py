@@ -108,6 +108,26 @@ def _strip_docstrings(tree: ast.AST) -> ast.AST:
     return tree
 
 
+# fields that some Python versions add with an empty value (3.12: type_params) or that carry no code
+SKIPPED_FIELDS = ("type_params", "type_comment", "kind")
+
+
+def _canonical(node: Any) -> Any:
+    """A node as nested lists of its type and non-empty fields, the same on every Python version
+    (``ast.dump``'s text is not: 3.12 adds ``type_params=[]``, 3.13 leaves out empty fields)."""
+    if isinstance(node, ast.AST):
+        fields = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if name in SKIPPED_FIELDS or value is None or value == []:
+                continue
+            fields.append([name, _canonical(value)])
+        return [type(node).__name__, fields]
+    if isinstance(node, list):
+        return [_canonical(item) for item in node]
+    return repr(node)
+
+
 def _tree(obj: Any) -> ast.AST:
     return _strip_docstrings(ast.parse(textwrap.dedent(inspect.getsource(obj))))
 
@@ -155,7 +175,7 @@ def closure(names: tuple[str, ...]) -> dict[str, str]:
         if label in out:
             continue
         tree = _tree(obj)
-        out[label] = hashlib.sha256(ast.dump(tree, include_attributes=False).encode()).hexdigest()[:16]
+        out[label] = hashlib.sha256(json.dumps(_canonical(tree)).encode()).hexdigest()[:16]
         todo.extend(_references(obj, tree))
     return out
 

@@ -296,17 +296,19 @@ def compare(a_path: str | Path, b_path: str | Path, seed: int = 0) -> Comparison
     )
 
 
-PROFILE_FREE = ("name", "seeds")  # what two reports' profiles may differ in and still be one recipe
+# what two reports' profiles may differ in and still be one recipe: the name, the seeds (the [seeds] lists and
+# the seeds they set: a report stores its profile with run 0's seeds applied) and how the work ran
+PROFILE_FREE = ("name", "seeds", "runtime", "probe.seed", "sweep.seed", "fewrel.split_seed")
 
 
 def profile_differences(a: Any, b: Any, prefix: str = "") -> list[str]:
     """``section.field (A vs B)`` for every field in which two reports' ``profile`` dicts differ, except
-    ``PROFILE_FREE`` at the top level."""
+    ``PROFILE_FREE``."""
     if not isinstance(a, dict) or not isinstance(b, dict):
         return [] if a == b else [f"{prefix.rstrip('.')} ({a!r} vs {b!r})"]
     out = []
     for key in sorted(set(a) | set(b)):
-        if not prefix and key in PROFILE_FREE:
+        if f"{prefix}{key}" in PROFILE_FREE:
             continue
         out += profile_differences(a.get(key), b.get(key), f"{prefix}{key}.")
     return out

@@ -13,14 +13,19 @@ def data_dir(explicit: str | Path | None = None) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
+def cache_root(explicit: str | Path | None = None) -> Path:
+    """Where the artifact store is (the explicit argument, ``SSB_CACHE_DIR`` or the user's cache folder),
+    without looking at it."""
+    value = explicit if explicit is not None else os.environ.get("SSB_CACHE_DIR")
+    if value:
+        return Path(value).expanduser().resolve()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ssb"
+
+
 def cache_dir(explicit: str | Path | None = None) -> Path:
     """The artifact store: the explicit argument, else ``SSB_CACHE_DIR``, else the user's cache folder; a
     path that is a file is refused (ConfigError) before anything is built."""
-    value = explicit if explicit is not None else os.environ.get("SSB_CACHE_DIR")
-    if value:
-        root = Path(value).expanduser().resolve()
-    else:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ssb"
+    root = cache_root(explicit)
     from .config import ConfigError
 
     if root.exists() and not root.is_dir():

@@ -65,14 +65,15 @@ def committed_store(first: str | None = None) -> ArtifactStore | None:
 
 
 def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str) -> Path:
-    """Copy one verified artifact from the user's store into the profile's committed store (one committed
-    and intact already is left as it is)."""
-    target = store_dir(profile_name) / kind / key
-    if target.is_dir() and verify(target) is None:
-        return target
+    """Copy one verified artifact from the user's store into the profile's committed store, under the folder
+    name the store gave it (its key, re-keyed where the code differs from ssb/codekeys.json, so that the
+    committed store finds it the same way); one committed and intact already is left as it is."""
     source = store.lookup(kind, key)
     if source is None:
         raise FileNotFoundError(f"no artifact {kind}/{key} in {store.root}: compute it first")
+    target = store_dir(profile_name) / kind / source.name
+    if target.is_dir() and verify(target) is None:
+        return target
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
     return target
@@ -84,13 +85,18 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
     Raises :class:`StaleReference` if one is committed but was trained under another config, or if its
     files no longer match their manifest.
     """
-    from .codekeys import changed
+    from .codekeys import changed, code_tag
 
-    if moved := changed("backbone"):  # committed backbones were built by the recorded code, not this
+    if code_tag("backbone") is not None:  # committed backbones were built by the recorded code at version 0
+        why = (
+            f"the code that builds them ({', '.join(changed('backbone'))}) differs from ssb/codekeys.json"
+            if changed("backbone")
+            else "a version in ssb/codekeys.json was raised since they were trained"
+        )
         notice(
-            f"committed '{variant}' backbones are not used: the code that builds them ({', '.join(moved)}) differs "
-            f"from ssb/codekeys.json; pre-training it again (cpu: ~3 min on one GPU, ~3 h on two cores), or "
-            f"record the code if it builds the same (python -m ssb.codekeys --record)"
+            f"committed '{variant}' backbones are not used: {why}; a profile whose backbones must be committed "
+            f"(cpu: ~3 min on one GPU, ~3 h on two cores) needs them trained again, or the code recorded if it "
+            f"builds the same (python -m ssb.codekeys --record)"
         )
         return None
     folder = reference_dir(profile.name, variant)

@@ -102,3 +102,46 @@ def test_committed_backbones_of_other_code_are_not_used(monkeypatch, capsys):
     monkeypatch.setattr(codekeys, "own_digest", lambda kind: "0" * 16 if kind == "backbone" else live(kind))
     assert find_reference(cpu) is None
     assert "committed 'reference' backbones are not used" in capsys.readouterr().err
+
+
+def test_the_digest_of_a_tree_is_the_same_on_every_python():
+    """ast.dump's text differs between versions (3.12 adds type_params=[], 3.13 leaves out empty fields); the
+    canonical form does not: this digest was the same under 3.10.13, 3.11.7, 3.12.1 and 3.13.0."""
+    import ast
+    import hashlib
+
+    source = (
+        "class A:\n    def f(self, x: int = 1, *args, **kw) -> int:\n"
+        '        """doc"""\n        y = [i ** 2 for i in range(x) if i]\n'
+        '        with open("p") as h:\n            return h.read() + f"{y!r:>3}"\n'
+    )
+    digest = hashlib.sha256(json.dumps(codekeys._canonical(ast.parse(source))).encode()).hexdigest()[:16]
+    assert digest == "f113d547a6489b3b"
+
+
+def test_a_raised_version_retires_the_committed_backbones_too(monkeypatch, capsys):
+    from ssb.config import load_profile
+    from ssb.reference import find_reference
+
+    bumped = {k: {**v, "version": 1} if k == "backbone" else v for k, v in codekeys.recorded().items()}
+    monkeypatch.setattr(codekeys, "recorded", lambda: bumped)
+    assert codekeys.code_tag("backbone") is not None and find_reference(load_profile("cpu")) is None
+    assert "a version in ssb/codekeys.json was raised" in capsys.readouterr().err
+
+
+def test_an_artifact_of_other_code_is_committed_where_the_committed_store_finds_it(tmp_path, monkeypatch):
+    from ssb import reference
+
+    live = codekeys.own_digest
+    monkeypatch.setattr(codekeys, "own_digest", lambda kind: "0" * 16 if kind == "token-probe" else live(kind))
+    monkeypatch.setattr(reference, "ROOT", tmp_path / "reference")
+    user = ArtifactStore(tmp_path / "user")
+
+    def build(folder):
+        (folder / "head.safetensors").write_bytes(b"weights")
+        return {}
+
+    folder, _ = user.build("token-probe", "0123456789abcdef", build)
+    committed = reference.export_artifact(user, "token-probe", "0123456789abcdef", "mine")
+    assert committed.name == folder.name != "0123456789abcdef"  # re-keyed once, as the store names it
+    assert reference.committed_store("mine").lookup("token-probe", "0123456789abcdef") == committed

@@ -180,7 +180,8 @@ def test_an_earlier_comparison_is_replaced(tmp_path):
 
 def test_other_profiles_are_a_warning_and_fail_strict(tmp_path, capsys):
     other = _report()
-    other["profile"] = {**PROFILE, "name": "renamed", "seeds": {"probe": [4]}}  # name and seeds are free
+    free = {"name": "renamed", "seeds": {"probe": [4]}, "probe": {"layer": 2, "seed": 4}, "runtime": {"device": "cuda"}}
+    other["profile"] = {**PROFILE, **free}  # the name, the seeds (with the seeds they set), the runtime
     a, b = _write(tmp_path, "a", _report()), _write(tmp_path, "b", other)
     assert not compare(a, b).warnings
     other["profile"]["sweep"] = {"n_subsets": 20}

@@ -86,3 +86,12 @@ def test_ssb_data_fetch_refuses_offline_and_a_file_as_dir(tmp_path, capsys, monk
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert main(["data", "fetch", "--dir", str(tmp_path / "d")]) == 2
     assert "HF_HUB_OFFLINE" in capsys.readouterr().err and not (tmp_path / "d").exists()
+
+
+def test_fetch_refuses_a_layout_its_loaders_would_not_read(tmp_path, hub):
+    from ssb.data import DataError
+
+    txt = hub.replace(corpus={"path": "wikipedia/corpus.txt"})
+    with pytest.raises(DataError, match="corpus.path' = 'wikipedia/corpus.txt'"):
+        fetch_data(tmp_path / "data", txt, say=lambda _: None)
+    assert not (tmp_path / "data").exists()

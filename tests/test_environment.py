@@ -34,3 +34,16 @@ def test_the_environment_names_the_code_and_the_libraries():
 
 def test_a_folder_that_is_no_checkout_has_no_commit(tmp_path):
     assert git_commit(tmp_path) is None
+
+
+def test_with_reference_goes_with_model(tmp_path, capsys):
+    assert main(["reproduce", "--profile", "smoke", "--with-reference", "--out", str(tmp_path / "r")]) == 2
+    assert "--with-reference goes with --model" in capsys.readouterr().err
+
+
+def test_an_empty_table_keeps_its_columns():
+    from ssb.api import Analysis
+
+    empty = Analysis("smoke", 2, None, n_heads=4, width=32)
+    assert {"n_pos", "apt", "tokens"} <= set(empty.nodes.columns) and len(empty.nodes) == 0
+    assert "n_nodes" in empty.subsets.columns and empty.nodes.index.name == "id"

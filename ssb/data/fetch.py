@@ -75,6 +75,13 @@ def fetch_data(
     from .wikipedia import _hub_paragraphs, hub_paragraphs_needed
 
     corpus, fewrel = profile.corpus, profile.fewrel
+    for name, path in (("corpus.path", corpus.path), ("fewrel.path", fewrel.path)):
+        wanted = ".jsonl" if name == "corpus.path" else ".json"
+        if Path(path).name.removesuffix(".xz").removesuffix(".gz").rsplit(".", 1)[-1] != wanted[
+            1:
+        ] or not path.endswith(".xz"):
+            raise DataError(f"profile field '{name}' = '{path}': ssb data fetch writes {wanted}.xz files, which its "
+                            f"loader reads by that name; point the field at a {wanted}.xz path")  # fmt: skip
     if target.exists() and not target.is_dir():
         raise DataError(f"--dir {target} is a file; the data folder is a folder")
     target.mkdir(parents=True, exist_ok=True)

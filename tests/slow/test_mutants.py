@@ -1,0 +1,22 @@
+"""Planted bugs against the smoke claims (tests/mutants.py). Every mutant's edit applies to today's source; the
+learning-rate-0 mutant, which the smoke claims caught on a fresh store but not on a warm one (#34), is caught on
+both; the unedited code run again on its warm store changes no outcome. The whole table (every mutant, both
+stores, the project's data) is `python -m tests.mutants --write results/mutants.md`."""
+
+import pytest
+
+from tests.mutants import MUTANTS, differences, mutated_copy, run_all, smoke_outcomes
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
+def test_each_mutant_applies_to_todays_source(mutant, tmp_path):
+    copy = mutated_copy(mutant, tmp_path) / "ssb" / mutant.file
+    assert mutant.new in copy.read_text()
+
+
+def test_learning_rate_0_is_caught_on_a_fresh_and_on_a_warm_store(data_dir, tmp_path):
+    (lr0,) = [m for m in MUTANTS if m.id == "trainer-lr-0"]
+    clean, catches = run_all(data_dir, tmp_path, mutants=[lr0])
+    assert {c.store: c.caught for c in catches} == {"fresh": True, "warm": True}, catches
+    again = smoke_outcomes(tmp_path / "warm-store", data_dir)  # the unedited code, warm: nothing moves
+    assert not differences(clean, again)
