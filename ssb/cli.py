@@ -125,7 +125,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     is about to be pre-trained is said first, after the data has been read."""
     from .config import backbone_key
     from .reference import StaleReference, find_reference
-    from .train import pretrain, pretraining_plan, store_key
+    from .train import distributed_rank, pretrain, pretraining_plan, store_key
 
     profile = variant(_profile(args), args.variant)
     store = _store(args, profile)
@@ -142,7 +142,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             )
             return 0
     data = data_dir(args.data_dir)
-    if args.retrain or store.lookup("backbone", store_key(profile, store, data)) is None:
+    first = distributed_rank()[0] == 0  # under torchrun every process runs this: one notice, from rank 0
+    if first and (args.retrain or store.lookup("backbone", store_key(profile, store, data)) is None):
         print(f"[ssb] {where}: pre-training {pretraining_plan(profile)}", flush=True)
     folder, reused = pretrain(profile, store, data, force=args.retrain, progress=not args.quiet)
     print(f"{where}: {folder} ({'reused from the store' if reused else 'trained'})")

@@ -137,6 +137,19 @@ def _tree(obj: Any) -> ast.AST:
 RECEIVERS = {"pl": "ssb.pipeline:Pipeline", "pipeline": "ssb.pipeline:Pipeline"}
 
 
+def _constants(obj: Any, tree: ast.AST) -> dict[str, str]:
+    """The module-level constants (UPPER_CASE names bound to numbers, strings or tuples of them) that ``obj``'s
+    code names, ``{module:NAME: repr}``: ``N_EVAL_PARAGRAPHS = 500`` decides what is built as much as code."""
+    namespace = getattr(obj, "__globals__", None) or vars(sys.modules[obj.__module__])
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id.isupper() and node.id in namespace:
+            value = namespace[node.id]
+            if isinstance(value, (int, float, str, bytes, tuple)):
+                out[f"{obj.__module__}:{node.id}"] = repr(value)
+    return out
+
+
 def _references(obj: Any, tree: ast.AST) -> list[Any]:
     """The ssb functions and classes that ``obj``'s code names (``f``, ``module.f``, ``self.f``, ``pl.f``),
     resolved in its module."""
@@ -166,7 +179,7 @@ def _references(obj: Any, tree: ast.AST) -> list[Any]:
 
 def closure(names: tuple[str, ...]) -> dict[str, str]:
     """``{module:qualname: digest of its normalised AST}`` of the roots and every ssb function or class their
-    code reaches."""
+    code reaches, and ``{module:NAME: repr}`` of the module constants they name."""
     out: dict[str, str] = {}
     todo = [_resolve(name) for name in names]
     while todo:
@@ -176,6 +189,7 @@ def closure(names: tuple[str, ...]) -> dict[str, str]:
             continue
         tree = _tree(obj)
         out[label] = hashlib.sha256(json.dumps(_canonical(tree)).encode()).hexdigest()[:16]
+        out.update(_constants(obj, tree))
         todo.extend(_references(obj, tree))
     return out
 

@@ -60,8 +60,10 @@ class Resolver:
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        # the run's listed seeds, run 0's too (seed_run of a profile already set for a run picks the same)
-        self.profile = seed_run(self.profile, self.seed_index)
+        # the run's listed seeds, run 0's too (seed_run of a profile already set for a run picks the same); a
+        # profile given with fewer runs than the index (a run's resolver re-made alone) keeps the seeds it has
+        if self.seed_index < self.profile.seeds.n_runs:
+            self.profile = seed_run(self.profile, self.seed_index)
         if self.valid_texts is not None:
             self._use_valid_texts()
         if self.model_dir is not None:  # the recipe at the checkpoint's own shape (ssb/checkpoint.py)

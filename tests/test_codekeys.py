@@ -49,6 +49,8 @@ def test_the_closure_reaches_what_the_roots_call():
     backbone = codekeys.closure(codekeys.ROOTS["backbone"])
     assert {"ssb.model:build_mlm", "ssb.model:symmetrize_heads", "ssb.train:training_arguments"} <= set(backbone)
     assert not any(name.startswith("ssb.artifacts:") for name in backbone)  # keeping is not building
+    assert backbone["ssb.train:N_EVAL_PARAGRAPHS"] == "500"  # a module constant decides as much as code
+    assert "ssb.experiments.common:SWEEP_VERSION" in sweep
 
 
 @pytest.fixture()

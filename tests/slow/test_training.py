@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-import warnings
 from pathlib import Path
 
 import pytest
@@ -55,7 +54,7 @@ def test_interrupted_training_resumes_to_the_same_weights(smoke, tmp_path, data_
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
 
 
-def test_a_checkpoint_damaged_by_a_kill_during_its_save_is_skipped(smoke, tmp_path, data_dir):
+def test_a_checkpoint_damaged_by_a_kill_during_its_save_is_skipped(smoke, tmp_path, data_dir, capsys):
     import shutil
 
     full, _ = pretrain(smoke, ArtifactStore(tmp_path / "full"), data_dir, progress=False)
@@ -70,10 +69,10 @@ def test_a_checkpoint_damaged_by_a_kill_during_its_save_is_skipped(smoke, tmp_pa
     (damaged / "trainer_state.json").unlink()
     weights = damaged / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:500])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        resumed, _ = pretrain(smoke, store, data_dir, progress=False)
-    assert any("is damaged" in str(w.message) for w in caught)
+    capsys.readouterr()
+    resumed, _ = pretrain(smoke, store, data_dir, progress=False)
+    notices = [line for line in capsys.readouterr().err.splitlines() if "is damaged" in line]
+    assert notices and notices[0].startswith("[ssb] checkpoint ")  # ssb's own line, not a Python warning
     a, b = load_file(str(full / "model.safetensors")), load_file(str(resumed / "model.safetensors"))
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=1e-6, msg=name)
@@ -90,16 +89,16 @@ def test_retrain_starts_over_whatever_checkpoints_remain(smoke, tmp_path, data_d
     assert not reused and json.loads((folder / "record.json").read_text())["steps"] == smoke.pretrain.max_steps
 
 
-def test_corrupted_artifact_is_detected_and_rebuilt(smoke, tmp_path, data_dir):
+def test_corrupted_artifact_is_detected_and_rebuilt(smoke, tmp_path, data_dir, capsys):
     store = ArtifactStore(tmp_path / "s")
     folder, _ = pretrain(smoke, store, data_dir, progress=False)
     weights = folder / "model.safetensors"
     original = {k: v.clone() for k, v in load_file(str(weights)).items()}  # a copy: the file is truncated below
     weights.write_bytes(weights.read_bytes()[:1000])  # truncated
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        rebuilt, reused = pretrain(smoke, store, data_dir, progress=False)
-    assert not reused and any("corrupted" in str(w.message) for w in caught)
+    capsys.readouterr()
+    rebuilt, reused = pretrain(smoke, store, data_dir, progress=False)
+    err = capsys.readouterr().err
+    assert not reused and "[ssb] artifact backbone/" in err and "is corrupted and will be rebuilt" in err
     again = load_file(str(rebuilt / "model.safetensors"))  # the same seed retrains the same weights
     assert again.keys() == original.keys()
     for name in original:
