@@ -50,3 +50,17 @@ def data_dir(tmp_path_factory) -> Path:
     with lzma.open(root / "fewrel" / "train_wiki_partial_from_wiki80.json.xz", "wt") as handle:
         json.dump(fewrel, handle)
     return root
+
+
+@pytest.fixture()
+def committed_probe(tmp_path):
+    """``(committed, user, entry)``: a read-only committed store holding one token probe (key
+    ``0123456789abcdef``), a user's store that reads it as its fallback, and the entry's folder."""
+    from ssb.artifacts import ArtifactStore, write_manifest
+
+    committed = ArtifactStore(tmp_path / "committed", read_only=True)
+    entry = committed.path("token-probe", "0123456789abcdef")
+    entry.mkdir(parents=True)
+    (entry / "head.safetensors").write_bytes(b"weights")
+    write_manifest(entry)
+    return committed, ArtifactStore(tmp_path / "user", fallback=committed), entry

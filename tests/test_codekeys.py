@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ssb import codekeys
-from ssb.artifacts import ArtifactStore, write_manifest
+from ssb.artifacts import ArtifactStore
 
 
 def test_the_record_follows_the_code():
@@ -72,13 +72,8 @@ def test_other_code_re_keys_its_kind_and_what_is_downstream_not_upstream(edited_
     assert codekeys.changed("token-sweep") == ["token-probe"]
 
 
-def test_a_committed_entry_of_other_code_is_not_read_and_says_so(tmp_path, capsys, monkeypatch):
-    committed = ArtifactStore(tmp_path / "committed", read_only=True)
-    entry = committed.path("token-probe", "0123456789abcdef")
-    entry.mkdir(parents=True)
-    (entry / "head.safetensors").write_bytes(b"weights")
-    write_manifest(entry)
-    user = ArtifactStore(tmp_path / "user", fallback=committed)
+def test_a_committed_entry_of_other_code_is_not_read_and_says_so(committed_probe, capsys, monkeypatch):
+    _, user, entry = committed_probe
     assert user.lookup("token-probe", "0123456789abcdef") == entry  # as recorded: read
     live = codekeys.own_digest
     monkeypatch.setattr(codekeys, "own_digest", lambda kind: "0" * 16 if kind == "token-probe" else live(kind))

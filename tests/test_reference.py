@@ -71,18 +71,13 @@ def test_missing_reference_of_a_committed_profile_is_not_trained_silently(tmp_pa
         pl.backbone("no-dropout")
 
 
-def test_read_only_store_never_deletes(tmp_path, capsys):
-    committed_store = ArtifactStore(tmp_path / "committed", read_only=True)
-    entry = committed_store.path("token-probe", "k")
-    entry.mkdir(parents=True)
-    (entry / "head.safetensors").write_bytes(b"12345")
-    write_manifest(entry)
-    user = ArtifactStore(tmp_path / "user", fallback=committed_store)
-    assert user.lookup("token-probe", "k") == entry
+def test_read_only_store_never_deletes(committed_probe, capsys):
+    _, user, entry = committed_probe
+    assert user.lookup("token-probe", entry.name) == entry
     (entry / "head.safetensors").write_bytes(b"1234")  # damaged
-    assert user.lookup("token-probe", "k") is None
+    assert user.lookup("token-probe", entry.name) is None
     err = capsys.readouterr().err  # ssb's own one-line notice, not a Python warning with a source line
-    assert entry.exists() and err.startswith("[ssb] committed artifact token-probe/k is damaged and is ignored")
+    assert entry.exists() and err.startswith(f"[ssb] committed artifact token-probe/{entry.name} is damaged and is")
 
 
 def test_a_renamed_copy_of_a_profile_finds_the_committed_backbones_by_their_hash():
