@@ -137,10 +137,17 @@ def _tree(obj: Any) -> ast.AST:
 RECEIVERS = {"pl": "ssb.pipeline:Pipeline", "pipeline": "ssb.pipeline:Pipeline"}
 
 
+def _namespace(obj: Any) -> dict[str, Any]:
+    """The globals ``obj``'s code names resolve in: its module's, through any decorator's wrapper
+    (``@torch.no_grad()`` wraps a function in one whose ``__globals__`` are torch's)."""
+    inner = inspect.unwrap(obj)
+    return getattr(inner, "__globals__", None) or vars(sys.modules[inner.__module__])
+
+
 def _constants(obj: Any, tree: ast.AST) -> dict[str, str]:
     """The module-level constants (UPPER_CASE names bound to numbers, strings or tuples of them) that ``obj``'s
     code names, ``{module:NAME: repr}``: ``N_EVAL_PARAGRAPHS = 500`` decides what is built as much as code."""
-    namespace = getattr(obj, "__globals__", None) or vars(sys.modules[obj.__module__])
+    namespace = _namespace(obj)
     out = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id.isupper() and node.id in namespace:
@@ -153,7 +160,7 @@ def _constants(obj: Any, tree: ast.AST) -> dict[str, str]:
 def _references(obj: Any, tree: ast.AST) -> list[Any]:
     """The ssb functions and classes that ``obj``'s code names (``f``, ``module.f``, ``self.f``, ``pl.f``),
     resolved in its module."""
-    namespace = getattr(obj, "__globals__", None) or vars(sys.modules[obj.__module__])
+    namespace = _namespace(obj)
     owner_class = None
     if "." in obj.__qualname__ and "<locals>" not in obj.__qualname__:
         owner_class = _resolve(f"{obj.__module__}:{obj.__qualname__.rsplit('.', 1)[0]}")

@@ -50,6 +50,8 @@ def test_the_closure_reaches_what_the_roots_call():
     assert {"ssb.model:build_mlm", "ssb.model:symmetrize_heads", "ssb.train:training_arguments"} <= set(backbone)
     assert not any(name.startswith("ssb.artifacts:") for name in backbone)  # keeping is not building
     assert backbone["ssb.train:N_EVAL_PARAGRAPHS"] == "500"  # a module constant decides as much as code
+    features = codekeys.closure(codekeys.ROOTS["token-features"])  # through @torch.no_grad()'s wrapper too:
+    assert {"ssb.features:capture_context", "ssb.features:one_at_a_time_copies"} <= set(features)
     assert "ssb.experiments.common:SWEEP_VERSION" in sweep
 
 
