@@ -26,7 +26,9 @@ VERDICTS: dict = {}  # claim id -> Verdict, filled as the claims are measured (p
 def pytest_addoption(parser):
     group = parser.getgroup("ssb", "ssb claims")
     group.addoption(
-        "--ssb-profile", default="cpu", help="profile: a name in ssb/profiles/ (smoke, cpu, ...) or a TOML file (default cpu)"
+        "--ssb-profile",
+        default="cpu",
+        help="profile: a name in ssb/profiles/ (smoke, cpu, ...) or a TOML file (default cpu)",
     )
     group.addoption("--ssb-data-dir", default=None, help="local data folder (default $SSB_DATA_DIR)")
     group.addoption("--ssb-cache-dir", default=None, help="artifact store (default $SSB_CACHE_DIR or ~/.cache/ssb)")
