@@ -184,7 +184,7 @@ class ArtifactStore:
 
     root: Path
     fallback: ArtifactStore | None = None
-    read_only: bool = False  # a damaged entry is then ignored (with a warning), never removed
+    read_only: bool = False  # a damaged entry is then ignored (with a notice), never removed
     lock_timeout_s: float = 3_600.0  # how long a build waits for another process building the same key
     said: set[str] = field(default_factory=set, compare=False, repr=False)  # notices given once a store
 
