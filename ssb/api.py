@@ -279,10 +279,9 @@ class Verdicts(list):
 
     def rows(self) -> list[dict[str, Any]]:
         from .claims import check_rows
+        from .report import jsonable
 
-        return json.loads(
-            json.dumps(check_rows(self), default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
-        )
+        return jsonable(check_rows(self))
 
     def to_pandas(self):
         """A DataFrame, a row per (claim, check): value, interval, threshold, verdict, outcome, controls, seeds."""

@@ -38,7 +38,7 @@ from .config import (
     variant,
     with_device,
 )
-from .paths import cache_dir, cache_root, data_dir
+from .paths import cache_dir, cache_root, data_dir, refuse_other_files
 
 EXIT_OK, EXIT_CHECKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -188,11 +188,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     if args.profile is None:
         args.profile = "external" if args.model else "cpu"
-    out = Path(args.out) if args.out else None
-    if out is not None and (
-        out.is_file() or (out.is_dir() and any(p.name not in ANALYSIS_FILES for p in out.iterdir()))
-    ):
-        raise UsageError(f"--out {out}: a file, or a folder holding other files than an analysis's; name a new folder")
+    out = refuse_other_files(Path(args.out), ANALYSIS_FILES, "an analysis", UsageError) if args.out else None
     started = time.monotonic()
     with _notices_to_stderr(args.json):  # --json: stdout holds the one JSON object
         pl = _pipeline(args, args.model)

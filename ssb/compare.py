@@ -426,17 +426,9 @@ COMPARE_FILES = ("compare.json", "compare.txt", "compare.png")
 def check_out(out: str | Path) -> Path:
     """Refuse, before any work, a ``--out`` that is a file or a folder holding anything but an earlier
     comparison's files (``COMPARE_FILES``): those are replaced, nothing else is ever touched."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise CompareError(f"--out {out} is a file; a comparison is written into a folder")
-    if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in COMPARE_FILES or not p.is_file())
-        if foreign:
-            raise CompareError(
-                f"--out {out} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, which are not an "
-                f"earlier comparison's ({', '.join(COMPARE_FILES)}): name a new or empty folder"
-            )
-    return out
+    from .paths import refuse_other_files
+
+    return refuse_other_files(Path(out), COMPARE_FILES, "a comparison", CompareError)
 
 
 def write(result: Comparison, out: str | Path) -> list[Path]:

@@ -155,15 +155,16 @@ def resolve_model(model: str | Path) -> Path:
         f"download it where the hub is reachable (`hf download {name} --local-dir DIR`, or "
         f"`huggingface-cli download {name} --local-dir DIR`) and pass --model DIR"
     )
-    from huggingface_hub import constants, snapshot_download
+    from huggingface_hub import snapshot_download
+
+    from .data.common import hub_offline
 
     patterns = ["*.json", "*.txt", "*.safetensors"]
     try:  # a hub id already in the local Hugging Face cache loads offline
         return Path(snapshot_download(repo_id=name, allow_patterns=patterns, local_files_only=True))
     except OSError:  # not cached: huggingface_hub's LocalEntryNotFoundError (a FileNotFoundError)
         pass
-    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on") or constants.HF_HUB_OFFLINE
-    if offline:
+    if hub_offline():
         raise CheckpointError(f"--model {name}: no such folder, and the hub is offline here (HF_HUB_OFFLINE): {advice}")
     try:
         folder = snapshot_download(repo_id=name, allow_patterns=patterns)

@@ -57,3 +57,19 @@ def foreign_entries(root: Path) -> list[str]:
         ):
             foreign.append(entry.name)
     return foreign
+
+
+def refuse_other_files(out: Path, keeps: tuple[str, ...], what: str, error: type[Exception]) -> Path:
+    """``out``, unless it is a file or a folder holding anything but the files ``keeps`` of an earlier ``what``
+    (an analysis, a comparison): those are replaced, nothing else is ever touched; else ``error`` in one line."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise error(f"--out {out} is a file; {what} is written into a folder")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in keeps or not p.is_file())
+        if foreign:
+            raise error(
+                f"--out {out} holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, which are not an "
+                f"earlier {what.split(' ', 1)[1]}'s ({', '.join(keeps)}): name a new or empty folder"
+            )
+    return out

@@ -459,7 +459,8 @@ def _short_value(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON (arrays as lists, anything else unknown as its string)."""
     return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
@@ -639,12 +640,12 @@ def _write_report_files(
                 "statement": v.spec.statement,
                 "verdict": v.label,
                 "skipped": v.skipped,
-                "measured": _jsonable(v.measured),
+                "measured": jsonable(v.measured),
             }
             for v in verdicts
         ],
-        "checks": _jsonable(check_rows(verdicts)),
-        "extra": {name: _jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
+        "checks": jsonable(check_rows(verdicts)),
+        "extra": {name: jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
         "timings": pl.timings,
         "time_budget": budget_record(pl),
         "runtime": pl.runtime.record(),

@@ -65,6 +65,18 @@ def _uncompressed_sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _fetch_one(
+    target: Path, path: str, source: str, produce: Callable[[], tuple[list[str], int]], say: Callable[[str], None]
+) -> Fetched:
+    """``target/path`` written from ``produce()`` (its text chunks and record count), or kept if it is there."""
+    file = target / path
+    if file.is_file():
+        say(f"[ssb] {file}: already there, kept")
+        return Fetched(path, "kept", *_uncompressed_sha256(file), records=-1, kept=True)
+    chunks, records = produce()
+    return Fetched(path, source, *_write_xz(file, chunks), records=records, kept=False)
+
+
 def fetch_data(
     target: Path, profile: Profile, say: Callable[[str], None] = print, n_paragraphs: int | None = None
 ) -> list[Fetched]:
@@ -75,41 +87,31 @@ def fetch_data(
     from .wikipedia import _hub_paragraphs, hub_paragraphs_needed
 
     corpus, fewrel = profile.corpus, profile.fewrel
-    for name, path in (("corpus.path", corpus.path), ("fewrel.path", fewrel.path)):
-        wanted = ".jsonl" if name == "corpus.path" else ".json"
-        if Path(path).name.removesuffix(".xz").removesuffix(".gz").rsplit(".", 1)[-1] != wanted[
-            1:
-        ] or not path.endswith(".xz"):
-            raise DataError(f"profile field '{name}' = '{path}': ssb data fetch writes {wanted}.xz files, which its "
-                            f"loader reads by that name; point the field at a {wanted}.xz path")  # fmt: skip
+    for name, path, wanted in (("corpus.path", corpus.path, ".jsonl.xz"), ("fewrel.path", fewrel.path, ".json.xz")):
+        if not path.endswith(wanted):
+            raise DataError(
+                f"profile field '{name}' = '{path}': ssb data fetch writes {wanted} files, which its loader reads "
+                f"by that name; point the field at a {wanted} path"
+            )
     if target.exists() and not target.is_dir():
         raise DataError(f"--dir {target} is a file; the data folder is a folder")
     target.mkdir(parents=True, exist_ok=True)
-    out: list[Fetched] = []
 
-    corpus_file = target / corpus.path
-    if corpus_file.is_file():
-        say(f"[ssb] {corpus_file}: already there, kept")
-        out.append(Fetched(corpus.path, "kept", *_uncompressed_sha256(corpus_file), records=-1, kept=True))
-    else:
+    def paragraphs() -> tuple[list[str], int]:
         needed = n_paragraphs or hub_paragraphs_needed(corpus)
-        say(f"[ssb] streaming {needed:,} paragraphs of {corpus.hub_name} ({corpus.hub_config}) into {corpus_file}")
-        paragraphs = _hub_paragraphs(corpus, needed)
-        sha, size = _write_xz(corpus_file, (json.dumps({"text": p}) + "\n" for p in paragraphs))
-        out.append(
-            Fetched(corpus.path, f"hub:{corpus.hub_name}:{corpus.hub_config}", sha, size, len(paragraphs), False)
-        )
+        say(f"[ssb] streaming {needed:,} paragraphs of {corpus.hub_name} ({corpus.hub_config}) into {corpus.path}")
+        texts = _hub_paragraphs(corpus, needed)
+        return [json.dumps({"text": t}) + "\n" for t in texts], len(texts)
 
-    fewrel_file = target / fewrel.path
-    if fewrel_file.is_file():
-        say(f"[ssb] {fewrel_file}: already there, kept")
-        out.append(Fetched(fewrel.path, "kept", *_uncompressed_sha256(fewrel_file), records=-1, kept=True))
-    else:
-        say(f"[ssb] reading FewRel's train_wiki from {fewrel.hub_name} into {fewrel_file}")
-        relations = read_hub(fewrel)
-        sha, size = _write_xz(fewrel_file, [json.dumps(relations)])
-        n = sum(len(v) for v in relations.values())
-        out.append(Fetched(fewrel.path, f"hub:{fewrel.hub_name}:train_wiki", sha, size, n, False))
+    def relations() -> tuple[list[str], int]:
+        say(f"[ssb] reading FewRel's train_wiki from {fewrel.hub_name} into {fewrel.path}")
+        data = read_hub(fewrel)
+        return [json.dumps(data)], sum(len(v) for v in data.values())
+
+    out = [
+        _fetch_one(target, corpus.path, f"hub:{corpus.hub_name}:{corpus.hub_config}", paragraphs, say),
+        _fetch_one(target, fewrel.path, f"hub:{fewrel.hub_name}:train_wiki", relations, say),
+    ]
 
     record_file = target / RECORD
     previous: dict[str, Any] = {}
