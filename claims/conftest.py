@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ssb.artifacts import ArtifactStore
+from ssb.api import pipeline as make_pipeline
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
 from ssb.config import ConfigError, load_profile, with_device
 from ssb.device import DeviceError, runtime_for
-from ssb.model import resolve_model
-from ssb.paths import cache_dir, data_dir
+from ssb.paths import cache_dir
 from ssb.pipeline import Pipeline
 
 SPECS = load_specs(Path(__file__).parent)
@@ -78,12 +77,11 @@ def pipeline(request) -> Pipeline:
     opt = request.config.getoption
     model = opt("--ssb-model")
     profile, _ = _profile(request.config)
-    root = cache_dir(opt("--ssb-cache-dir"))
-    return Pipeline(
-        profile=profile,
-        store=ArtifactStore(root, lock_timeout_s=profile.runtime.lock_timeout_s),
-        data_dir=data_dir(opt("--ssb-data-dir")),
-        model_dir=resolve_model(model) if model else None,
+    return make_pipeline(
+        profile,
+        model or None,
+        cache_dir=opt("--ssb-cache-dir"),
+        data_dir=opt("--ssb-data-dir"),
         retrain=opt("--ssb-retrain"),
         progress=not opt("--ssb-quiet"),
     )

@@ -15,9 +15,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from .config import Profile
 from .experiments.common import METRIC_FIELDS as ROW_FIELDS  # a row's metrics: those every sweep stores
+
+if TYPE_CHECKING:
+    from .pipeline import Pipeline
 
 
 @dataclass
@@ -134,7 +138,7 @@ def _cell(value: Any) -> Any:
 
 
 def pipeline(
-    profile: str | Path = "cpu",
+    profile: str | Path | Profile = "cpu",
     model: str | Path | Any = None,
     *,
     tokenizer: Any = None,
@@ -143,18 +147,21 @@ def pipeline(
     data_dir: str | Path | None = None,
     progress: bool = True,
     texts: Sequence[str] | None = None,
-):
-    """The :class:`~ssb.pipeline.Pipeline` the CLI builds for these options (``layer`` sets ``probe.layer``;
-    ``texts``: validation paragraphs of one's own instead of the corpus's; ``model`` an in-memory BERT with
-    its ``tokenizer``, or a folder or hub id)."""
+    retrain: bool = False,
+) -> Pipeline:
+    """The one constructor of a :class:`~ssb.pipeline.Pipeline`: the API's, the CLI's and the claims
+    conftest's. ``profile``: a profile's name or file, or a loaded :class:`~ssb.config.Profile`; ``layer``
+    sets ``probe.layer``; ``texts``: validation paragraphs of one's own instead of the corpus's; ``model``
+    an in-memory BERT with its ``tokenizer``, or a folder or hub id; ``cache_dir`` and ``data_dir`` default
+    to ``$SSB_CACHE_DIR`` and ``$SSB_DATA_DIR`` (``ssb/paths.py``); ``retrain``: build every artifact anew."""
     from .artifacts import ArtifactStore
     from .config import ConfigError, load_profile, validate
     from .model import resolve_model, saved_model_folder
     from .paths import cache_dir as resolve_cache
     from .paths import data_dir as resolve_data
-    from .pipeline import Pipeline
+    from .pipeline import Pipeline  # noqa: F811 (the run-time class of the annotation's)
 
-    loaded = load_profile(str(profile))
+    loaded = profile if isinstance(profile, Profile) else load_profile(str(profile))
     if layer is not None:
         loaded = loaded.replace(probe={"layer": layer})
         validate(loaded, f"layer={layer}")
@@ -172,6 +179,7 @@ def pipeline(
         store,
         resolve_data(None if data_dir is None else str(data_dir)),
         model_dir=model_dir,
+        retrain=retrain,
         progress=progress,
         valid_texts=None if texts is None else tuple(texts),
     )
@@ -211,7 +219,7 @@ def analyze(
     return result
 
 
-def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Analysis:
+def item_tables(pl: Pipeline, model: str | None = None, strings: bool = True) -> Analysis:
     """The per-item tables of ``pl``'s block (``analyze``'s result; the report's per-item log, there without
     the token strings)."""
     from .tokenizer import load_tokenizer
@@ -242,7 +250,7 @@ def item_tables(pl: Any, model: str | None = None, strings: bool = True) -> Anal
     return result
 
 
-def fewrel_items(pl: Any) -> list[dict[str, Any]]:
+def fewrel_items(pl: Pipeline) -> list[dict[str, Any]]:
     """One row per node subset of the fine-tuned FewRel system's node sweep (Fig. 5), ids ``fewrel:n4:s2``;
     ``label_sweeps`` draws the token sweep's masks (``aperture.node_sweep_subsets``), so ``subset_nodes`` gives
     their nodes. Labels, not tokens: no recognised sets (the sweep keeps none)."""
@@ -256,7 +264,7 @@ def fewrel_items(pl: Any) -> list[dict[str, Any]]:
     return out
 
 
-def items_log(pl: Any, model: str | None = None, fewrel: bool = False) -> dict[str, Any]:
+def items_log(pl: Pipeline, model: str | None = None, fewrel: bool = False) -> dict[str, Any]:
     """The report's per-item log: :func:`item_tables` (without token strings) and, with ``fewrel``,
     :func:`fewrel_items` of every seed run (``ssb/seeds.py``). Each row carries its ``seed_run``; run 0's
     ids are the bare ids a one-run profile writes (``head3``, ``n4:s2``), run k's are prefixed ``run{k}:``,
@@ -323,7 +331,7 @@ def claims_folder(claims: str | Path | None = None) -> Path:
     raise SpecError("no claims folder found; pass claims=DIR (the specs are in the ssb checkout's claims/)")
 
 
-def evaluate_all(pl: Any, folder: Path) -> Verdicts:
+def evaluate_all(pl: Pipeline, folder: Path) -> Verdicts:
     """Every claim of ``folder`` with an expectation at the profile's tier (a profile that names none is
     refused), evaluated on ``pl``."""
     from .claims import evaluate, load_specs, tier_of

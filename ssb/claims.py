@@ -47,6 +47,7 @@ else:  # pragma: no cover
 
 from .estimate import Est, as_est, replicate_matrix
 from .measures import CURVE, MEASURES, SCALAR, Measure
+from .protocols import SeedRuns
 from .reference import MissingReference
 from .seeds import combine, combine_runs, per_seed_note, run_picks
 
@@ -620,7 +621,7 @@ def point_values(measured: dict[str, Any]) -> dict[str, Any]:
     return {k: point(v) for k, v in measured.items()}
 
 
-def measure(spec: Spec, pipeline: Any, system: str = "reference") -> dict[str, Any]:
+def measure(spec: Spec, pipeline: SeedRuns, system: str = "reference") -> dict[str, Any]:
     """Run the spec's measure on ``system`` and check that it produced only what it declares."""
     m = MEASURES[spec.measure]
     measured = m.fn(pipeline) if system == "reference" else m.fn(pipeline, system=system)
@@ -630,7 +631,7 @@ def measure(spec: Spec, pipeline: Any, system: str = "reference") -> dict[str, A
     return measured
 
 
-def evaluate(spec: Spec, pipeline: Any, tier: str | None = None, system: str = "reference") -> Verdict:
+def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: str = "reference") -> Verdict:
     """Measure one claim and run every check of its expectation at ``tier`` (default: the profile's).
 
     ``system``: the system the claim is measured on (a control's name measures the claim on the control,

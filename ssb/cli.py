@@ -26,7 +26,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__
+from . import __version__, systems
 from .artifacts import ArtifactStore, stored_key
 from .config import (
     VARIANTS,
@@ -101,20 +101,20 @@ def _store(args: argparse.Namespace, profile) -> ArtifactStore:
     return ArtifactStore(cache_dir(args.cache_dir), lock_timeout_s=profile.runtime.lock_timeout_s)
 
 
-def _pipeline(args: argparse.Namespace, model: str | None = None):
-    from .model import resolve_model
-    from .pipeline import Pipeline
+def _pipeline(args: argparse.Namespace, model: str | None = None, profile=None):
+    """``api.pipeline`` for the command's options (``profile``: one already read from ``--profile``)."""
+    from .api import pipeline
 
-    profile = _profile(args)
+    profile = profile if profile is not None else _profile(args)
     layer = getattr(args, "layer", None)
     if layer is not None:  # 0 and negative blocks are refused by validate, not skipped or wrapped around
         profile = profile.replace(probe={"layer": layer})
         validate(profile, f"--layer {layer}")
-    return Pipeline(
+    return pipeline(
         profile,
-        _store(args, profile),
-        data_dir(args.data_dir),
-        model_dir=resolve_model(model) if model else None,
+        model or None,
+        cache_dir=args.cache_dir,
+        data_dir=args.data_dir,
         retrain=getattr(args, "retrain", False),
         progress=not args.quiet,
     )
@@ -356,7 +356,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_CHECKS if result.verdict_changes or (args.strict and doubtful) else EXIT_OK
 
 
-PROBE_ONLY = ("random-init", "control-task")  # controls whose only trained part is their token probe
+def probe_only() -> tuple[str, ...]:
+    """The registered systems whose only trained part is their token probe: not a variant pre-trained at the
+    profile's budget (a never-trained backbone, or the reference's own read through another probe)."""
+    return tuple(
+        name
+        for name, s in systems.SYSTEMS.items()
+        if not isinstance(s.backbone, systems.Pretrained) or s.probe != systems.TOKEN_PROBE
+    )
 
 
 def cmd_reference(args: argparse.Namespace) -> int:
@@ -372,13 +379,13 @@ def cmd_reference(args: argparse.Namespace) -> int:
     if args.short:
         if args.probes:
             raise UsageError("--short commits a pre-trained backbone alone: not with --probes")
-        if args.variant in PROBE_ONLY:
+        if args.variant in probe_only():
             raise UsageError(f"--short: --variant {args.variant} is a control with no pre-training of its own")
         return _commit_short(args)
-    if args.variant in PROBE_ONLY:  # a control built in the run (seeded initialisation, or the reference's own
+    if args.variant in probe_only():  # a control built in the run (seeded initialisation, or the reference's own
         if not args.probes:  # backbone with a control-task probe): only its probe is committed
             raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
-        return _commit_probes(args, _store(args, _profile(args)))
+        return _commit_probes(args)
     profile = variant(_profile(args), args.variant)
     store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
@@ -394,26 +401,23 @@ def cmd_reference(args: argparse.Namespace) -> int:
             f"no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
             f"{args.profile} --variant {args.variant}` first"
         )
-    return _commit_probes(args, store) if args.probes else 0
-
-
-FEWREL_SYSTEMS = {"reference": "finetuned", "no-dropout": "no-dropout"}  # variant -> its FewRel system
+    return _commit_probes(args) if args.probes else 0
 
 
 def _commit_fewrel(args: argparse.Namespace) -> int:
     """Fine-tune (if missing) and commit a backbone's FewRel classifier, keyed by its recipe and this
     machine's runtime (a GPU's bf16 fine-tuning is another key, and trains in its run)."""
     from .experiments.fewrel import fewrel_model
-    from .pipeline import Pipeline
     from .reference import export_artifact
 
-    if args.variant not in FEWREL_SYSTEMS:
-        raise UsageError(f"--fewrel: --variant must be one of {', '.join(FEWREL_SYSTEMS)}, got {args.variant}")
-    profile = _profile(args)
-    store = _store(args, profile)
-    pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
-    folder, _ = fewrel_model(pl, FEWREL_SYSTEMS[args.variant])
-    print(f"FewRel classifier ({args.variant}): {export_artifact(store, 'fewrel', stored_key(folder), args.profile)}")
+    fine_tuned = [n for n, s in systems.SYSTEMS.items() if s.fewrel is not None and s.fewrel.finetune]
+    if args.variant not in fine_tuned:
+        raise UsageError(f"--fewrel: --variant must be one of {', '.join(fine_tuned)}, got {args.variant}")
+    pl = _pipeline(args)
+    folder, _ = fewrel_model(pl, args.variant)
+    print(
+        f"FewRel classifier ({args.variant}): {export_artifact(pl.store, 'fewrel', stored_key(folder), args.profile)}"
+    )
     return 0
 
 
@@ -421,35 +425,30 @@ def _commit_short(args: argparse.Namespace) -> int:
     """Pre-train (if missing) and commit a variant at the symmetric comparison's short in-run budget
     (``[variants]`` symmetric_steps, ...): keyed like any store entry by its recipe, the corpus, the reference's
     vocabulary and this machine's runtime, so a run whose key differs (another budget, a GPU) trains its own."""
-    from .pipeline import Pipeline
     from .reference import export_artifact
-    from .resolver import SHORT
 
-    profile = _profile(args)
-    store = _store(args, profile)
-    pl = Pipeline(profile, store, data_dir(args.data_dir), progress=not args.quiet)
-    folder, _ = pl.backbone(SHORT + args.variant)  # the store's folder is named by its key
-    where = export_artifact(store, "backbone", stored_key(folder), args.profile)
-    print(f"short backbone ({args.variant}, {profile.variants.symmetric_steps} steps): {where}")
+    pl = _pipeline(args)
+    folder, _ = pl.backbone(systems.short(args.variant))  # the store's folder is named by its key
+    where = export_artifact(pl.store, "backbone", stored_key(folder), args.profile)
+    print(f"short backbone ({args.variant}, {pl.profile.variants.symmetric_steps} steps): {where}")
     return 0
 
 
-def _commit_probes(args: argparse.Namespace, store: ArtifactStore) -> int:
+def _commit_probes(args: argparse.Namespace) -> int:
     """Train (if missing) and commit the token probes of a system: every block of the reference's, the
     probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
     probe has its own seed and its own masking of the training features). The control-task probe serves
     the report's probe-selectivity section alone, which reads run 0: its other runs are not trained."""
-    from .pipeline import Pipeline
     from .reference import export_artifact
 
-    pl = Pipeline(_profile(args), store, data_dir(args.data_dir), progress=not args.quiet)
+    pl = _pipeline(args)
     layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
     runs = 1 if args.variant == "control-task" else pl.n_seed_runs
     for k in range(runs):
         run = pl.seed_run(k)
         for layer in layers:
             run.token_probe(layer, args.variant)  # trains it if missing
-            where = export_artifact(store, "token-probe", run.token_probe_key(layer, args.variant), args.profile)
+            where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, args.variant), args.profile)
             print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)
     return 0
 
@@ -535,7 +534,7 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument(
         "--variant",
         default="reference",
-        choices=[*VARIANTS, *PROBE_ONLY],
+        choices=[*VARIANTS, *probe_only()],
         help="backbone variant, or a control built in the run (random-init, control-task: with --probes, its "
         "token probe only)",
     )

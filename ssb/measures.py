@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from . import systems
 from .estimate import Est, absolute, average, exact, maximum, means, minimum, paired
 from .metrics import jaccard_pairs
-from .systems import FEWREL_CONTROLS, TOKEN_CONTROLS
+from .protocols import Experiments
 
 SCALAR, CURVE, INFO = "scalar", "curve", "info"
 EXPERIMENTS = (
@@ -43,9 +44,12 @@ METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted",
 _WILDCARDS = {"{n}": r"\d+", "{g}": r"(?:\d+|all)"}
 
 
-# Systems a measure can be taken on besides the reference (``ssb/systems.py``): a spec's check may name one
-# as its control (``control = "symmetric"``) and is then decided on the paired difference reference - control.
-TOKEN_SYSTEMS, FEWREL_SYSTEMS = TOKEN_CONTROLS, FEWREL_CONTROLS
+# The controls a measure can be taken on besides the reference, by the side of the systems it reads
+# (``ssb/systems.py``): a spec's check may name one as its control (``control = "symmetric"``) and is then
+# decided on the paired difference reference - control. Read from the registry when asked, so a control
+# registered after import is one at once.
+TOKEN_SYSTEMS, FEWREL_SYSTEMS = "tokens", "fewrel"
+CONTROLS = {TOKEN_SYSTEMS: systems.token_controls, FEWREL_SYSTEMS: systems.fewrel_controls}
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,12 @@ class Measure:
     needs: tuple[str, ...]
     outputs: dict[str, str]  # quantity (may hold {n} / {g}) -> scalar | curve | info
     fn: Callable[..., dict[str, Any]]  # fn(pipeline, system="reference")
-    systems: tuple[str, ...] = ()  # the controls it can be measured on
+    controls: str = ""  # TOKEN_SYSTEMS or FEWREL_SYSTEMS: the registered controls of that side ("": none)
+
+    @property
+    def systems(self) -> tuple[str, ...]:
+        """The controls it can be measured on (the registry's, now)."""
+        return CONTROLS[self.controls]() if self.controls else ()
 
     def kind(self, quantity: str) -> str | None:
         """The declared kind of ``quantity``, or None if this measure does not produce it."""
@@ -81,18 +90,21 @@ def measure(
     scalars: tuple[str, ...] = (),
     curves: tuple[str, ...] = (),
     info: tuple[str, ...] = (),
-    systems: tuple[str, ...] = (),
+    systems: str = "",
 ) -> Callable[[Callable], Callable]:
     """Register a measure under its function's name (``head_specialisation`` -> ``head-specialisation``).
-    ``systems``: the controls it can also be measured on (its function then takes ``system=``)."""
+    ``systems``: TOKEN_SYSTEMS or FEWREL_SYSTEMS, whose controls it can also be measured on (its function
+    then takes ``system=``)."""
     unknown = set(needs) - set(EXPERIMENTS)
     if unknown:
         raise ValueError(f"unknown experiments {sorted(unknown)}")
+    if systems and systems not in CONTROLS:
+        raise ValueError(f"systems must be one of {', '.join(CONTROLS)}, got {systems!r}")
 
     def register(fn: Callable) -> Callable:
         name = fn.__name__.replace("_", "-")
         outputs = {**{q: SCALAR for q in scalars}, **{q: CURVE for q in curves}, **{q: INFO for q in info}}
-        MEASURES[name] = Measure(name, tuple(needs), outputs, fn, tuple(systems))
+        MEASURES[name] = Measure(name, tuple(needs), outputs, fn, systems)
         return fn
 
     return register
@@ -121,14 +133,15 @@ def _curve(groups: dict[str, dict[str, Est]], metric: str) -> dict[str, Est]:
     return {x: g[metric] for x, g in groups.items()}
 
 
-def _fewrel_system(pl: Any, system: str) -> dict[str, Any]:
-    """The FewRel experiment of a system: the fine-tuned backbone and its label head (reference), or the
-    randomly initialised backbone with a label head trained on its features (random-init)."""
-    if system == "reference":
-        return pl.fewrel("finetuned")
-    if system == "random-init":
-        return pl.fewrel("random")["trained_head"]
-    raise ValueError(f"no FewRel system {system!r}")
+def _fewrel_system(pl: Experiments, system: str) -> dict[str, Any]:
+    """The part of a system's FewRel experiment the label claims read (``FewRelPath.result``): the fine-tuned
+    backbone and its label head (reference), or the randomly initialised backbone with a label head trained
+    on its features (random-init)."""
+    path = systems.get(system).fewrel
+    if path is None:
+        raise systems.UnknownSystem(f"system {system!r} has no FewRel path")
+    record = pl.fewrel(system)
+    return record[path.result] if path.result else record
 
 
 def _jaccard_mean(sets: list[set[int]]) -> float:
@@ -179,7 +192,7 @@ def frequent_threshold(n_valid_paragraphs: int) -> float:
     ),
     systems=TOKEN_SYSTEMS,
 )
-def head_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
+def head_specialisation(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """Each head alone. The random guess is 1 / (average n_pos over heads), as the paper's arithmetic for
     nodes; ``apt_over_chance`` is the paper's own comparison, with 1 / V."""
     table = pl.head_table(system)
@@ -247,7 +260,7 @@ def _head_groups(table: dict[str, Any]) -> list[str]:
     info=("heads_per_group",),
     systems=TOKEN_SYSTEMS,
 )
-def head_cooperation(pl: Any, system: str = "reference") -> dict[str, Any]:
+def head_cooperation(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """Table 1: n heads together (1, 2, 4, all), curves indexed by the number of heads."""
     table, rng = pl.head_table(system), _rng()
     n_heads = pl.profile.backbone.n_heads
@@ -268,7 +281,7 @@ def head_cooperation(pl: Any, system: str = "reference") -> dict[str, Any]:
     info=("n_positions", "n_correct_all", "n_correct_some_head", "n_correct_all_no_head", "accuracy_from_joint"),
     systems=TOKEN_SYSTEMS,
 )
-def hidden_correlations(pl: Any, system: str = "reference") -> dict[str, Any]:
+def hidden_correlations(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """§3: of the validation inputs predicted correctly with all heads kept, the share that no head predicts
     correctly alone (the summed output fields decide against every head's own decision); bootstrap over
     those inputs. ``accuracy_from_joint``: what those inputs add to the all-heads accuracy."""
@@ -289,7 +302,7 @@ def hidden_correlations(pl: Any, system: str = "reference") -> dict[str, Any]:
     info=("n_pos_per_head", "jointly_only_{n}", "jointly_only_tokens_{n}"),
     systems=TOKEN_SYSTEMS,
 )
-def cooperation_beyond_sum(pl: Any, system: str = "reference") -> dict[str, Any]:
+def cooperation_beyond_sum(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """All heads together against the union of what the heads recognise one at a time; and n random nodes
     (2 and 4, the reference's) against the union and the sum of what their nodes recognise alone, paired
     over the subsets, with the tokens a subset recognises that none of its nodes does alone."""
@@ -339,7 +352,7 @@ def cooperation_beyond_sum(pl: Any, system: str = "reference") -> dict[str, Any]
     ),
     systems=TOKEN_SYSTEMS,
 )
-def few_empty_columns(pl: Any, system: str = "reference") -> dict[str, Any]:
+def few_empty_columns(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """The share of inputs predicted as a class with a zero diagonal (and, §4's other reading, the share of
     occupied columns with a zero diagonal): each head alone, and n random nodes. Along the number of
     validation paragraphs read (``*_vs_paragraphs``, the reference's), the scale knob a reason on the
@@ -375,7 +388,7 @@ NODE_GUESS = dict(
 
 
 @measure(needs=("token-nodes",), **NODE_GUESS, systems=TOKEN_SYSTEMS)
-def node_specialisation(pl: Any, system: str = "reference") -> dict[str, Any]:
+def node_specialisation(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """Single nodes and pairs against two random guesses: the paper's arithmetic, 1 / (average n_pos)
     ("1/3.7 ~ 0.27": ``apt_over_guess``), and each subset's own, the average of 1 / n_pos
     (``apt_over_subset_guess``), which is the larger by Jensen's inequality and so the stricter."""
@@ -424,7 +437,7 @@ CROSSOVER = dict(
 
 
 @measure(needs=("token-nodes",), **CROSSOVER, systems=TOKEN_SYSTEMS)
-def pretrain_crossover(pl: Any, system: str = "reference") -> dict[str, Any]:
+def pretrain_crossover(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     return _crossover(pl.token_node_sweep(name=system))
 
 
@@ -438,7 +451,7 @@ CONFIDENCE = dict(curves=("confidence_vs_nodes",), scalars=("confidence_first", 
 
 
 @measure(needs=("token-nodes",), **CONFIDENCE, systems=TOKEN_SYSTEMS)
-def pretrain_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
+def pretrain_confidence(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     return _confidence(pl.token_node_sweep(name=system))
 
 
@@ -447,7 +460,7 @@ def pretrain_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
     curves=("n_pos_vs_nodes", "diagonal_sum_vs_nodes", "column_sum_vs_nodes"),
     systems=TOKEN_SYSTEMS,
 )
-def diagonal_sums(pl: Any, system: str = "reference") -> dict[str, Any]:
+def diagonal_sums(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """§4, per node count: the recognised tokens (n_pos), the sum of the positive diagonal and the sum of
     those tokens' columns, both sums as shares of the validation inputs (the counts over a constant): the
     diagonal sum is the accuracy, the column sum the share of inputs predicted as a recognised token
@@ -468,7 +481,7 @@ def diagonal_sums(pl: Any, system: str = "reference") -> dict[str, Any]:
     curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),
     info=("counts", "apt_within_higher", "apt_random", "apt_within_head"),
 )
-def subset_origin(pl: Any) -> dict[str, Any]:
+def subset_origin(pl: Experiments) -> dict[str, Any]:
     """Signed relative difference (within one head - at random) / at random, per subset size from 2 nodes
     to one head (one node is the same either way), its mean over the sizes and its largest size in absolute
     value; each arm is resampled over its own subsets."""
@@ -492,8 +505,8 @@ def subset_origin(pl: Any) -> dict[str, Any]:
 @measure(
     needs=("fewrel-finetuned",), **{**CROSSOVER, "info": ("argmin_nodes", "n_labels", "n_test")}, systems=FEWREL_SYSTEMS
 )
-def finetune_crossover(pl: Any, system: str = "reference") -> dict[str, Any]:
-    fewrel = pl.fewrel("finetuned")
+def finetune_crossover(pl: Experiments, system: str = "reference") -> dict[str, Any]:
+    fewrel = pl.fewrel("reference")
     return {
         **_crossover(_fewrel_system(pl, system)["nodes"]),
         "n_labels": fewrel["n_labels"],
@@ -507,7 +520,7 @@ def finetune_crossover(pl: Any, system: str = "reference") -> dict[str, Any]:
     scalars=(*CONFIDENCE["scalars"], "zero_diagonal_fraction_{n}"),
     systems=FEWREL_SYSTEMS,
 )
-def finetune_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
+def finetune_confidence(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """Fig. 5C, and §5's "almost all inputs predict one of the diagonal labels": the share of the test
     inputs predicted as a label with a zero diagonal, per number of nodes."""
     nodes = _fewrel_system(pl, system)["nodes"]
@@ -519,7 +532,7 @@ def finetune_confidence(pl: Any, system: str = "reference") -> dict[str, Any]:
 
 
 @measure(needs=("fewrel-finetuned",), **NODE_GUESS, systems=FEWREL_SYSTEMS)
-def fewrel_node_guess(pl: Any, system: str = "reference") -> dict[str, Any]:
+def fewrel_node_guess(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """§5: a single node's (and a pair's) FewRel accuracy over its recognised labels against 1 / n_pos."""
     return _node_guess(_fewrel_system(pl, system)["nodes"], ("1", "2"))
 
@@ -542,10 +555,10 @@ def _hull_panel(panel: dict[str, Any]) -> None:
     scalars=("tightness_{n}", "gap_{n}", "gap_cv_{n}", "n_pos_{n}", "bound_{n}"),
     curves=("gap_vs_nodes",),
 )
-def hull_tightness(pl: Any) -> dict[str, Any]:
+def hull_tightness(pl: Experiments) -> dict[str, Any]:
     """Recognised labels over the hull bound (summed over a panel's subsets), and the mean gap."""
     rng, out, gaps = _rng(), {}, {}
-    for n, panel in pl.fewrel("finetuned")["hull"].items():
+    for n, panel in pl.fewrel("reference")["hull"].items():
         _hull_panel(panel)
         data = {"n_pos": panel["n_pos"], "bound": panel["bound"]}
         out[f"tightness_{n}"] = paired(data, rng, lambda d: d["n_pos"].sum() / d["bound"].sum())
@@ -574,7 +587,7 @@ def hull_tightness(pl: Any) -> dict[str, Any]:
     ),
     info=("bound_trained_{n}", "bound_random_{n}", "untrained_head_bound_ratio_{n}", "untrained_head_n_predicted_{n}"),
 )
-def hull_untrained(pl: Any) -> dict[str, Any]:
+def hull_untrained(pl: Experiments) -> dict[str, Any]:
     """The random system is the randomly initialised backbone with a label head trained on its features
     (the paper compares the *classifier head's* bound on both backbones). The hull panels of both systems
     use the same node subsets, so they are resampled jointly. The head at initialisation is reported
@@ -582,7 +595,7 @@ def hull_untrained(pl: Any) -> dict[str, Any]:
     ratio (the paper's "main difference"), and the spread of the random system's across the panels'
     sizes ("independent of the size of the input nodes")."""
     rng = _rng()
-    trained, random = pl.fewrel("finetuned"), pl.fewrel("random")
+    trained, random = pl.fewrel("reference"), pl.fewrel("random-init")
     out: dict[str, Any] = {}
     ratios, predicted, contrast = [], [], []
     for n, t in trained["hull"].items():
@@ -655,7 +668,7 @@ def _learned_ratio(symmetric: float | None, normal: float | None, floor: float) 
         "budget",
     ),
 )
-def symmetric_collapse(pl: Any) -> dict[str, Any]:
+def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
     """Identical heads (spread), their breaking by attention dropout, and what the collapse costs: MLM
     accuracy and the union of tokens the heads recognise, symmetric against normal at one budget. Single
     training runs: no intervals."""
@@ -726,7 +739,7 @@ def symmetric_collapse(pl: Any) -> dict[str, Any]:
         "mlm_accuracy_no_dropout",
     ),
 )
-def no_dropout(pl: Any) -> dict[str, Any]:
+def no_dropout(pl: Experiments) -> dict[str, Any]:
     """No-dropout against the reference: each head alone, and every single node (each arm resampled over
     its own heads or nodes); on FewRel ("classification"), each backbone fine-tuned: the label head's
     accuracy with all nodes (one test split: exact) and every single node's APT and recognised labels."""
@@ -755,9 +768,9 @@ def no_dropout(pl: Any) -> dict[str, Any]:
     }
 
 
-def _fewrel_no_dropout(pl: Any, rng: np.random.Generator) -> dict[str, Any]:
+def _fewrel_no_dropout(pl: Experiments, rng: np.random.Generator) -> dict[str, Any]:
     """Appendix 3's classification part: the no-dropout backbone fine-tuned on FewRel against the reference."""
-    ref, nod = pl.fewrel("finetuned")["nodes"], pl.fewrel("no-dropout")["nodes"]
+    ref, nod = pl.fewrel("reference")["nodes"], pl.fewrel("no-dropout")["nodes"]
     whole = str(pl.profile.backbone.hidden)
     acc = {k: sweep[whole]["per_subset"][0]["accuracy"] for k, sweep in (("dropout", ref), ("no_dropout", nod))}
     one_ref, one_nod = _group(ref["1"], rng), _group(nod["1"], rng)
@@ -773,7 +786,7 @@ def _fewrel_no_dropout(pl: Any, rng: np.random.Generator) -> dict[str, Any]:
     }
 
 
-def _mlm_accuracy(pl: Any, name: str) -> float | None:
+def _mlm_accuracy(pl: Experiments, name: str) -> float | None:
     """A backbone's held-out MLM accuracy at the end of its pre-training, from its training record."""
     folder, _ = pl.backbone(name)
     return json.loads((folder / "record.json").read_text())["final_eval"].get("eval_mlm_accuracy")
@@ -785,7 +798,7 @@ def _mlm_accuracy(pl: Any, name: str) -> float | None:
     scalars=("last_over_first",),
     info=("apt_per_head_vs_block", "n_pos_all_heads_vs_block", "union_vs_block", "jaccard_vs_block"),
 )
-def depth_prominence(pl: Any) -> dict[str, Any]:
+def depth_prominence(pl: Experiments) -> dict[str, Any]:
     """Per block: n_pos per head (the reading checked), APT per head, all heads' n_pos, the union of the
     heads' recognised tokens and their mean pairwise overlap (Jaccard)."""
     rng = _rng()
@@ -805,7 +818,7 @@ def depth_prominence(pl: Any) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- the probe's control (report only)
-def probe_selectivity(pl: Any, control: str = "control-task") -> dict[str, dict[str, Est]]:
+def probe_selectivity(pl: Experiments, control: str = "control-task") -> dict[str, dict[str, Est]]:
     """Selectivity of the token probe (Hewitt & Liang 2019): the reference's probe against the same recipe
     trained on the control task, on the same features, heads and validation positions. ``{quantity:
     {"reference", "control", "selectivity"}}``; per-head means carry paired replicates over the heads.

@@ -13,6 +13,7 @@ from .experiments import depth as depth_experiment
 from .experiments import fewrel as fewrel_experiment
 from .experiments import heads, nodes, variants
 from .resolver import Resolver
+from .systems import System
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Pipeline(Resolver):
     def depth(self) -> dict[str, Any]:
         return depth_experiment.depth(self)
 
-    def fewrel(self, system: str = "finetuned") -> dict[str, Any]:
+    def fewrel(self, system: System | str = "reference") -> dict[str, Any]:
         """Figs. 5-6: see :func:`ssb.experiments.fewrel.fewrel`."""
         return fewrel_experiment.fewrel(self, system)
 

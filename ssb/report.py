@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from . import systems
 from .api import items_log
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, tier_of, verdict_table
@@ -21,7 +22,6 @@ from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
 from .seeds import per_seed_note, untouched
-from .systems import SYSTEMS
 from .tokenizer import load_tokenizer
 
 PAPER_TABLE1 = {
@@ -491,7 +491,7 @@ def figures_for(
         )
         figures.append(("Fig. 4: token head through n random nodes", f"{prefix}fig4_pretrain_nodes.png", NODES_CAPTION))
     if "fewrel-finetuned" in needs:
-        fewrel = pl.fewrel("finetuned")
+        fewrel = pl.fewrel("reference")
         fig_nodes(
             fewrel["nodes"],
             out / f"{prefix}fig5_fewrel_nodes.png",
@@ -505,7 +505,7 @@ def figures_for(
             ("Fig. 6: hull bound", f"{prefix}fig6_hull.png", HULL_CAPTION),
         ]
     controls = sorted({c.check.control for v in verdicts for c in v.checks if c.check.control})
-    token_controls = [c for c in controls if SYSTEMS[c].tokens]
+    token_controls = [c for c in controls if systems.get(c).token_control]
     if token_controls and "heads" in needs and pl.model_dir is None:
         fig_specificity(pl, ["reference", *token_controls], out / f"{prefix}fig_specificity.png", run_id)
         figures.append(("Specificity: the reference against its controls", f"{prefix}fig_specificity.png", ""))

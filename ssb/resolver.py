@@ -1,9 +1,10 @@
 """Resolving a system to its artifacts: one place for every backbone, feature set and probe.
 
-A :class:`Resolver` holds one profile, its artifact store, data folder and runtime. Given a system's name
-(``ssb/systems.py``: the reference, a variant, the random-init control, or a user's ``--model DIR`` as the
-reference) it returns the system's backbone, its block-L features and its token probe, each from the
-store under a key hashing everything upstream of it, or built there. It also runs node-subset sweeps on
+A :class:`Resolver` holds one profile, its artifact store, data folder and runtime. Given a system
+(``ssb/systems.py``: a :class:`~ssb.systems.System` or its name) it returns the system's backbone, built by
+its recipe (pre-trained, a user's ``--model DIR`` as the reference, never trained, or short), its block-L
+features and its token probe, each from the store under a key hashing everything upstream of it, or built
+there. It also runs node-subset sweeps on
 the run's device and memoises per run. The experiments (``ssb/experiments/``) are functions of a resolver
 and a system; :class:`~ssb.pipeline.Pipeline` adds their entry points.
 """
@@ -22,7 +23,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from . import aperture
+from . import aperture, systems
 from .artifacts import ArtifactStore
 from .checkpoint import shaped_for
 from .config import ConfigError, Profile, backbone_key, config_hash, seed_run, variant
@@ -33,11 +34,10 @@ from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .model import build_mlm, check_model_folder, load_mlm
 from .probe import TokenHead, control_task_labels, load_head, save_head, train_head
 from .reference import COMMITTED_PROFILES, MissingReference, committed_store, find_reference
-from .systems import control_task, reads
+from .systems import Pretrained, RandomInit, Short, System
 from .tokenizer import load_tokenizer
 from .train import pretrain, pretraining_plan, store_key
 
-SHORT = "short:"  # backbone names of the variants pre-trained at the in-run budget of ``[variants]``
 CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how its labels are drawn
 # joins the validation features' key (2: each position's paragraph stored; 3: no probe seed in the key, as
 # masking one token at a time draws nothing: every seed run reads the same validation features)
@@ -165,21 +165,28 @@ class Resolver:
         return json.loads((folder / "result.json").read_text())
 
     # ------------------------------------------------------------------ backbones
-    def backbone(self, name: str = "reference") -> tuple[Path, str]:
-        """``(folder, id)`` of a pre-trained MLM backbone: the user's, the committed one, or trained. The id
-        covers the backbone's weights, so everything keyed by it is rebuilt when the weights change
-        (``--retrain``, a new committed reference) and only then."""
-
-        name = reads(name)  # a probe control (control-task) reads the backbone of the system it controls
+    def backbone(self, system: System | str = "reference") -> tuple[Path, str]:
+        """``(folder, id)`` of a system's backbone: the user's, the committed one, trained, or never trained
+        (by its recipe, ``ssb/systems.py``). The id of a trained one covers its weights, so everything keyed
+        by it is rebuilt when the weights change (``--retrain``, a new committed reference) and only then."""
+        system = systems.get(system)
         self._apply_budget()
 
         def resolve() -> tuple[Path, str]:
-            folder, key = self._backbone(name)
+            match system.backbone:
+                case RandomInit(seed=seed):
+                    folder, key = self.random_backbone(seed)
+                case Short(variant=name):
+                    folder, key = self._short_backbone(name)
+                case Pretrained(variant=name):
+                    folder, key = self._pretrained(name)
+                case other:
+                    raise TypeError(f"system {system.name!r}: unknown backbone recipe {other!r}")
             if key.startswith("external-"):
                 return folder, key
             return folder, config_hash("backbone-weights", key, weights_digest(folder, self.store.root))
 
-        return self.once(f"backbone:{name}", resolve)
+        return self.once(f"backbone:{system.features_of}", resolve)
 
     def _apply_budget(self) -> None:
         """With ``runtime.time_budget_s``: the plan (``ssb/budget.py``) sets this run's ``pretrain.max_steps``
@@ -256,11 +263,9 @@ class Resolver:
             f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir, self.store.root)
         )
 
-    def _backbone(self, name: str) -> tuple[Path, str]:
-        if name.startswith(SHORT):
-            return self._short_backbone(name.removeprefix(SHORT))
-        if name == "random-init":  # a control (ssb/systems.py): never trained
-            return self.random_backbone()
+    def _pretrained(self, name: str) -> tuple[Path, str]:
+        """Variant ``name`` at the profile's budget: the user's model (the reference under ``--model``), one
+        trained here on this corpus, the committed one, or pre-trained now."""
         if self.model_dir is not None and name == "reference":
             check_model_folder(self.model_dir)
             return self.model_dir, "external-" + config_hash(
@@ -333,21 +338,24 @@ class Resolver:
         )
         return folder, json.loads((folder / "record.json").read_text())["store_key"]
 
-    def random_backbone(self) -> tuple[Path, str]:
+    def random_backbone(self, seed: int | None = None) -> tuple[Path, str]:
         """A randomly initialised (never trained) BERT of the profile's shape, with its tokenizer; for a user's
-        checkpoint, a model of its family built from its config.json (the same shape and vocabulary)."""
+        checkpoint, a model of its family built from its config.json (the same shape and vocabulary).
+        ``seed``: its initialisation seed (None: ``backbone.seed``; another joins the key)."""
         ref_dir, ref_id = self.backbone()
-        key = config_hash("random-backbone", ref_id, self.profile.backbone)
+        init_seed = self.profile.backbone.seed if seed is None else seed
+        key = config_hash("random-backbone", ref_id, self.profile.backbone, *(() if seed is None else (seed,)))
 
         def build(folder: Path) -> None:
             tokenizer = load_tokenizer(ref_dir)
             if self.model_dir is not None:  # a user's checkpoint: its own family and config, new weights
                 from transformers import AutoConfig, AutoModelForMaskedLM
 
-                torch.manual_seed(self.profile.backbone.seed)
+                torch.manual_seed(init_seed)
                 model = AutoModelForMaskedLM.from_config(AutoConfig.from_pretrained(str(ref_dir)))
             else:
-                model = build_mlm(self.profile.backbone, len(tokenizer), tokenizer.pad_token_id)
+                backbone = dataclasses.replace(self.profile.backbone, seed=init_seed)
+                model = build_mlm(backbone, len(tokenizer), tokenizer.pad_token_id)
             model.save_pretrained(str(folder))
             tokenizer.save_pretrained(str(folder))
 
@@ -358,15 +366,16 @@ class Resolver:
         """Blocks whose features are extracted: the probe's block and the depth sweep's."""
         return tuple(sorted({self.profile.probe.layer, *self.profile.probe.depth_layers}))
 
-    def _features_key(self, name: str, split: str) -> str:
-        _, bb_id = self.backbone(name)
+    def _features_key(self, system: System | str, split: str) -> str:
+        system = systems.get(system)
+        _, bb_id = self.backbone(system)
         p, c = self.profile.probe, self.profile.corpus
         return config_hash(
             "token-features",
             *((split, VALID_FEATURES_VERSION) if split == "valid" else (split,)),
             bb_id,
             self.layers(),
-            self._n_paragraphs(name, split),
+            self._n_paragraphs(system, split),
             *(() if split == "valid" else (p.seed,)),  # the training masks are seeded; every valid token is masked
             c,
             self.profile.backbone.max_len,
@@ -374,28 +383,29 @@ class Resolver:
             *(("texts", _texts_digest(self.valid_texts)) if split == "valid" and self.valid_texts else ()),
         )
 
-    def _n_paragraphs(self, name: str, split: str) -> int:
+    def _n_paragraphs(self, system: System, split: str) -> int:
         """Paragraphs whose features are extracted (the short backbones' probes train on fewer)."""
         if split == "valid":
             return self.profile.probe.n_valid_paragraphs
         return (
             self.profile.variants.symmetric_probe_paragraphs
-            if name.startswith(SHORT)
+            if isinstance(system.backbone, Short)
             else self.profile.probe.n_train_paragraphs
         )
 
-    def valid_features_key(self, name: str = "reference") -> str:
-        """The key of system ``name``'s validation features (what a sweep on them is cached under)."""
-        return self._features_key(name, "valid")
+    def valid_features_key(self, system: System | str = "reference") -> str:
+        """The key of a system's validation features (what a sweep on them is cached under)."""
+        return self._features_key(system, "valid")
 
-    def token_features(self, name: str = "reference", split: str = "valid") -> tuple[Path, str]:
+    def token_features(self, system: System | str = "reference", split: str = "valid") -> tuple[Path, str]:
         """Cached features of every block in :meth:`layers`, ``[n_positions, hidden]`` each, with true ids.
 
         ``train``: random 15 % masking of the training paragraphs; ``valid``: one token at a time.
         """
-        bb_dir, _ = self.backbone(name)
-        key = self._features_key(name, split)
-        n = self._n_paragraphs(name, split)
+        system = systems.get(system)
+        bb_dir, _ = self.backbone(system)
+        key = self._features_key(system, split)
+        n = self._n_paragraphs(system, split)
 
         def build(folder: Path) -> dict[str, Any]:
             if split == "valid" and self.valid_texts is not None:
@@ -424,20 +434,20 @@ class Resolver:
         folder, _ = self.store.build("token-features", key, build)
         return folder, key
 
-    def token_probe(self, layer: int | None = None, name: str = "reference") -> tuple[TokenHead, str]:
-        layer = layer or self.profile.probe.layer
-        return self.once(f"token-probe:{name}:{layer}", lambda: self._token_probe(layer, name))
+    def token_probe(self, layer: int | None = None, system: System | str = "reference") -> tuple[TokenHead, str]:
+        layer, system = layer or self.profile.probe.layer, systems.get(system)
+        return self.once(f"token-probe:{system.name}:{layer}", lambda: self._token_probe(layer, system))
 
-    def _token_probe(self, layer: int, name: str) -> tuple[TokenHead, str]:
+    def _token_probe(self, layer: int, system: System) -> tuple[TokenHead, str]:
         p = self.profile.probe
-        key = self.token_probe_key(layer, name)
+        key = self.token_probe_key(layer, system)
 
         def build(folder: Path) -> dict[str, Any]:
-            feat_dir, feat_key = self.token_features(name, "train")
+            feat_dir, feat_key = self.token_features(system, "train")
             train = load_file(str(feat_dir / "features.safetensors"))
             vocab = self.store.meta("token-features", feat_key)["vocab_size"]
             X, targets = train[f"layer{layer}"], train["ids"]
-            if control_task(name):  # the same features, each target type re-drawn once: a map [vocab]
+            if system.control_task:  # the same features, each target type re-drawn once: a map [vocab]
                 labels = control_task_labels(targets.numpy(), vocab, p.seed)
                 save_file({"labels": torch.from_numpy(labels)}, str(folder / "control_labels.safetensors"))
                 targets = torch.from_numpy(labels[targets.numpy()])
@@ -453,7 +463,7 @@ class Resolver:
                 batch_size=p.batch_size,
                 seed=p.seed,
                 progress=self.progress,
-                desc=f"token probe (block {layer}, {name})",
+                desc=f"token probe (block {layer}, {system.name})",
                 device=self.device,
                 memory_bytes=self.runtime.memory_bytes,
             )
@@ -463,11 +473,11 @@ class Resolver:
         folder, _ = self.store.build("token-probe", key, build)
         return load_head(folder / "head.safetensors"), key
 
-    def token_probe_key(self, layer: int, name: str = "reference") -> str:
-        p = self.profile.probe
+    def token_probe_key(self, layer: int, system: System | str = "reference") -> str:
+        p, system = self.profile.probe, systems.get(system)
         return config_hash(
             "token-probe",
-            self._features_key(name, "train"),
+            self._features_key(system, "train"),
             layer,
             p.activation,
             p.token_epochs,
@@ -475,36 +485,37 @@ class Resolver:
             p.token_weight_decay,
             p.batch_size,
             p.seed,
-            *((CONTROL_TASK_VERSION,) if control_task(name) else ()),
+            *((CONTROL_TASK_VERSION,) if system.control_task else ()),
         )
 
-    def control_labels(self, layer: int, name: str) -> np.ndarray:
+    def control_labels(self, layer: int, system: System | str) -> np.ndarray:
         """The control task's map ``[vocab]`` from a token type to its re-drawn label, stored with the probe."""
-        self.token_probe(layer, name)
-        folder = self.store.lookup("token-probe", self.token_probe_key(layer, name))
+        self.token_probe(layer, system)
+        folder = self.store.lookup("token-probe", self.token_probe_key(layer, system))
         return load_file(str(folder / "control_labels.safetensors"))["labels"].numpy()
 
-    def valid_paragraphs(self, name: str = "reference") -> np.ndarray:
+    def valid_paragraphs(self, system: System | str = "reference") -> np.ndarray:
         """Each validation position's paragraph ``[n_positions]`` (its index among the validation paragraphs)."""
-        return self._valid_tensors(name)[0]["paragraph"].numpy()
+        return self._valid_tensors(systems.get(system))[0]["paragraph"].numpy()
 
-    def valid_features(self, layer: int, name: str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
+    def valid_features(self, layer: int, system: System | str = "reference") -> tuple[torch.Tensor, np.ndarray, int]:
         """Block-``layer`` validation features ``[n_positions, hidden]`` on the run's device, the targets
         ``[n_positions]`` (a control task's re-drawn by its probe's map) and the vocabulary size."""
-        valid, vocab = self._valid_tensors(name)
+        system = systems.get(system)
+        valid, vocab = self._valid_tensors(system)
         y = valid["ids"].numpy()
-        if control_task(name):  # the validation targets re-drawn by the probe's own map
-            y = self.control_labels(layer, name)[y]
+        if system.control_task:  # the validation targets re-drawn by the probe's own map
+            y = self.control_labels(layer, system)[y]
         return valid[f"layer{layer}"], y, vocab
 
-    def _valid_tensors(self, name: str) -> tuple[dict[str, torch.Tensor], int]:
+    def _valid_tensors(self, system: System) -> tuple[dict[str, torch.Tensor], int]:
         def read():  # the features on the run's device, once per run; the ids and paragraphs on the CPU
-            feat_dir, feat_key = self.token_features(name, "valid")
+            feat_dir, feat_key = self.token_features(system, "valid")
             tensors = load_file(str(feat_dir / "features.safetensors"))
             tensors = {k: v.to(self.device) if k.startswith("layer") else v for k, v in tensors.items()}
             return tensors, self.store.meta("token-features", feat_key)["vocab_size"]
 
-        return self.once(f"valid:{reads(name)}", read)
+        return self.once(f"valid:{system.features_of}", read)
 
 
 def _texts_digest(texts: tuple[str, ...]) -> str:

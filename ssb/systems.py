@@ -1,78 +1,206 @@
-"""Systems: what a measurement is taken on, by name.
+"""Systems: what a measurement is taken on, as typed objects.
 
-A system is a backbone (the profile's reference, one of its variants, or a randomly initialised BERT of the
-same shape) read at the profile's block through what is trained on it (the token probe; for FewRel the
-label head). The reference is the system every claim is about; the others are *controls*, systems that
-should not show a claim's effect. A spec's check names one (``control = "symmetric"``) and is decided on
-the paired difference reference - control: both are measured on the same heads and the same node subsets,
-and their bootstrap replicates resample the same items (``ssb.estimate.means`` draws one fixed stream per
-measure), so the difference carries paired replicates.
+A system is a backbone read at the profile's block through what is trained on it (the token probe; for FewRel
+the label head). :class:`System` says how each part is made:
 
-The resolver (``ssb/resolver.py``) finds a system's backbone, features and probe by its name (``backbone(name)``);
-a new control is one entry here and, where it needs one, a branch in ``Resolver._backbone``.
+- ``backbone``: :class:`Pretrained` (the profile's reference, or one of its variants: committed, trained
+  here, or for the reference a user's ``--model``), :class:`RandomInit` (a never-trained model of the
+  reference's shape) or :class:`Short` (a variant pre-trained at the in-run budget of ``[variants]``);
+- ``probe``: :data:`TOKEN_PROBE` (the block-L token probe) or :data:`CONTROL_TASK_PROBE` (a probe of the same
+  features trained on re-drawn labels, Hewitt & Liang 2019);
+- ``fewrel``: its :class:`FewRelPath` (how its FewRel classifier and label head are made), or None.
 
-``control-task`` is a control of the probe, not of the backbone: it reads the reference's backbone and
-features (``reads``) through a probe trained on re-drawn labels, and its validation targets are re-drawn
-by the same map. Its labels are a function of the masked token, so its task is a coarsening of the real
-one (no harder); what it can say is in the report's "Probe selectivity" section.
+The reference is the system every claim is about; the others are *controls*, systems that should not show a
+claim's effect. A spec's check names one (``control = "symmetric"``) and is decided on the paired difference
+reference - control: both are measured on the same heads and the same node subsets, and their bootstrap
+replicates resample the same items (``ssb.estimate.means`` draws one fixed stream per measure), so the
+difference carries paired replicates.
+
+A new control is one :func:`register` call (the measures, the spec validation and the report see it at once)
+plus its spec lines; the resolver (``ssb/resolver.py``) builds it from its recipes and never from its name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .config import VARIANTS
+
+
+@dataclass(frozen=True)
+class Pretrained:
+    """The profile's backbone with variant ``variant`` applied (``config.VARIANTS``), pre-trained at the
+    profile's budget; for ``reference`` under ``--model``, the user's checkpoint."""
+
+    variant: str = "reference"
+
+
+@dataclass(frozen=True)
+class RandomInit:
+    """A randomly initialised, never-trained model of the reference's shape and vocabulary. ``seed``: its
+    initialisation seed (None: the profile's ``backbone.seed``)."""
+
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Short:
+    """Variant ``variant`` pre-trained at the in-run budget of ``[variants]`` (the symmetric comparison)."""
+
+    variant: str
+
+
+BackboneRecipe = Pretrained | RandomInit | Short
+
+TOKEN_PROBE = "token"  # the block-L token probe on the system's own training features
+CONTROL_TASK_PROBE = "control-task"  # the same features, each token type's target re-drawn once
+
+
+@dataclass(frozen=True)
+class FewRelPath:
+    """How a system's FewRel classifier and label head are made. ``label`` names its experiment in the store
+    (it joins the sweeps' key, so it stays what it was); ``finetune``: the backbone is fine-tuned on FewRel
+    (False: stored untrained, epochs 0); ``result``: the part of the experiment's record the claims read
+    ("": all of it; ``trained_head``: the untrained backbone through a label head trained on its features)."""
+
+    label: str
+    finetune: bool = True
+    result: str = ""
 
 
 @dataclass(frozen=True)
 class System:
     name: str
     what: str  # one line for the report
-    tokens: bool  # has a token probe on its block-L features (the token claims can be measured on it)
-    fewrel: bool  # has a FewRel label head (the label claims can be measured on it)
-    own_variant: bool  # built from the profile's own backbone (absent for an external --model)
-    reads: str = ""  # another system whose backbone and features it reads (its own probe differs)
-    control_task: bool = False  # its token probe learns a control task (labels re-drawn per type)
+    backbone: BackboneRecipe = field(default_factory=Pretrained)
+    probe: str = TOKEN_PROBE
+    fewrel: FewRelPath | None = None
+    token_control: bool = True  # the token claims can be measured on it as a control
+    fewrel_control: bool = False  # the label claims can be measured on it as a control
+
+    def __post_init__(self) -> None:
+        if self.probe not in (TOKEN_PROBE, CONTROL_TASK_PROBE):
+            raise ValueError(f"system {self.name!r}: probe must be {TOKEN_PROBE!r} or {CONTROL_TASK_PROBE!r}")
+        if isinstance(self.backbone, Pretrained | Short) and self.backbone.variant not in VARIANTS:
+            raise ValueError(f"system {self.name!r}: no variant {self.backbone.variant!r} ({', '.join(VARIANTS)})")
+        if self.fewrel_control and self.fewrel is None:
+            raise ValueError(f"system {self.name!r}: a FewRel control needs a FewRel path")
+
+    @property
+    def control_task(self) -> bool:
+        return self.probe == CONTROL_TASK_PROBE
+
+    @property
+    def own_variant(self) -> bool:
+        """Built from the profile's own backbone (an external ``--model`` has only the reference and the
+        systems built from it: random-init, control-task)."""
+        return isinstance(self.backbone, Short) or (
+            isinstance(self.backbone, Pretrained) and self.backbone.variant != "reference"
+        )
+
+    @property
+    def features_of(self) -> str:
+        """The name under which its backbone's features are kept in a run: systems that share a backbone
+        share their features (control-task reads the reference's)."""
+        return "reference" if self.backbone == Pretrained() else self.name
 
 
-SYSTEMS: dict[str, System] = {
-    s.name: s
-    for s in (
-        System("reference", "the profile's pre-trained backbone (fine-tuned for FewRel)", True, True, False),
-        System("no-dropout", "the same pre-training without dropout", True, False, True),
-        System("symmetric", "identical heads: every head starts as head 0, no attention dropout", True, False, True),
-        System(
-            "random-init",
-            "a randomly initialised, never trained BERT of the same shape, with probes and label heads trained "
-            "on its features",
-            True,
-            True,
-            True,
-        ),
-        System(
-            "control-task",
-            "the reference's features through a probe trained on a control task (Hewitt & Liang 2019): each "
-            "token type's label re-drawn once from the distribution of the training targets",
-            True,
-            False,
-            True,
-            reads="reference",
-            control_task=True,
-        ),
+class UnknownSystem(ValueError):
+    pass
+
+
+SYSTEMS: dict[str, System] = {}
+SHORT = "short:"  # the name prefix of a variant's short backbone (:func:`short`)
+
+
+def register(system: System, *, replace: bool = False) -> System:
+    """Add ``system`` to the registry (``replace``: over one of the same name)."""
+    if system.name.startswith(SHORT):
+        raise ValueError(f"system {system.name!r}: the prefix {SHORT!r} is kept for short backbones")
+    if system.name in SYSTEMS and not replace:
+        raise ValueError(f"system {system.name!r} is registered already")
+    SYSTEMS[system.name] = system
+    return system
+
+
+def unregister(name: str) -> None:
+    SYSTEMS.pop(name, None)
+
+
+def short(variant: str) -> System:
+    """The system of variant ``variant``'s backbone at the in-run budget of ``[variants]``."""
+    return System(SHORT + variant, f"variant {variant}, pre-trained at [variants]' in-run budget", Short(variant))
+
+
+def get(system: System | str) -> System:
+    """The system named ``system`` (``short:<variant>`` for a short backbone), or ``system`` itself."""
+    if isinstance(system, System):
+        return system
+    if system.startswith(SHORT):
+        return short(system.removeprefix(SHORT))
+    if system not in SYSTEMS:
+        raise UnknownSystem(f"no system {system!r}: choose one of {', '.join(SYSTEMS)}")
+    return SYSTEMS[system]
+
+
+def token_controls() -> tuple[str, ...]:
+    """The systems the token claims can be measured on besides the reference."""
+    return tuple(n for n, s in SYSTEMS.items() if s.token_control and n != "reference")
+
+
+def fewrel_controls() -> tuple[str, ...]:
+    """The systems the label (FewRel) claims can be measured on besides the reference."""
+    return tuple(n for n, s in SYSTEMS.items() if s.fewrel_control and n != "reference")
+
+
+REFERENCE = register(
+    System(
+        "reference",
+        "the profile's pre-trained backbone (fine-tuned for FewRel)",
+        Pretrained(),
+        fewrel=FewRelPath("finetuned"),
+        token_control=False,
     )
-}
-TOKEN_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.tokens and n != "reference")
+)
+register(
+    System(
+        "no-dropout",
+        "the same pre-training without dropout",
+        Pretrained("no-dropout"),
+        fewrel=FewRelPath("no-dropout"),
+    )
+)
+register(
+    System("symmetric", "identical heads: every head starts as head 0, no attention dropout", Pretrained("symmetric"))
+)
+register(
+    System(
+        "symmetric-attention-dropout",
+        "identical heads with attention dropout (read in the symmetric comparison only)",
+        Pretrained("symmetric-attention-dropout"),
+        token_control=False,
+    )
+)
+register(
+    System(
+        "random-init",
+        "a randomly initialised, never trained BERT of the same shape, with probes and label heads trained on its "
+        "features",
+        RandomInit(),
+        fewrel=FewRelPath("random", finetune=False, result="trained_head"),
+        fewrel_control=True,
+    )
+)
+register(
+    System(
+        "control-task",
+        "the reference's features through a probe trained on a control task (Hewitt & Liang 2019): each token "
+        "type's label re-drawn once from the distribution of the training targets",
+        Pretrained(),
+        probe=CONTROL_TASK_PROBE,
+    )
+)
 
-
-def reads(name: str) -> str:
-    """The system whose backbone and features ``name`` reads: itself, or its ``reads`` (control-task)."""
-    system = SYSTEMS.get(name)
-    return system.reads if system is not None and system.reads else name
-
-
-def control_task(name: str) -> bool:
-    return name in SYSTEMS and SYSTEMS[name].control_task
-
-
-FEWREL_CONTROLS = tuple(n for n, s in SYSTEMS.items() if s.fewrel and n != "reference")
 # A control's node sweep: one node and two nodes (node-specialisation) and, added by the sweep, all nodes
 # (the end points of the crossover, confidence and empty-column checks). The bootstrap pairs a control's
 # group with the reference's when both are drawn in the same order: 1 and 2 come first on both, and all

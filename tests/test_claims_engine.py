@@ -292,7 +292,7 @@ def _control_spec(tmp_path, control, op=">", monkeypatch=None):
     def fn(pl, system="reference"):
         return {"apt_1": _items(SYSTEM_VALUES[system])}
 
-    fake = measures.Measure("head-cooperation", ("heads",), {"apt_{g}": "scalar"}, fn, ("symmetric", "random-init"))
+    fake = measures.Measure("head-cooperation", ("heads",), {"apt_{g}": "scalar"}, fn, measures.TOKEN_SYSTEMS)
     monkeypatch.setitem(measures.MEASURES, "head-cooperation", fake)
     (tmp_path / "x.toml").write_text(
         GOOD.replace('op = ">", value = 0 }', f'op = "{op}", value = 0, control = "{control}" }}')

@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from .. import aperture
+from .. import aperture, systems
 from ..config import config_hash
 from ..data import load_fewrel
 from ..features import cls_vectors
@@ -25,28 +25,37 @@ CLS_FEATURES_VERSION = 2
 
 if TYPE_CHECKING:
     from ..resolver import Resolver
+    from ..systems import System
 
 
-def fewrel(pl: Resolver, system: str = "finetuned") -> dict[str, Any]:
-    """Label-head experiments on a FewRel system, on [CLS] features of block L.
+def fewrel(pl: Resolver, system: System | str = "reference") -> dict[str, Any]:
+    """Label-head experiments on a system's FewRel path (``System.fewrel``), on [CLS] features of block L.
 
-    ``finetuned``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
+    ``reference``: the pre-trained backbone fine-tuned on FewRel, with a label head trained on its
     features; ``no-dropout``: the same with the backbone pre-trained without dropout (its config carries
-    dropout 0 into the fine-tuning: Appendix 3's "the same setup ... without dropout"). ``random``: the
-    randomly initialised backbone, read through two heads: a label head trained on its features by the
-    fine-tuned system's recipe (``trained_head``: the random system the claims check,
+    dropout 0 into the fine-tuning: Appendix 3's "the same setup ... without dropout"). ``random-init``:
+    the randomly initialised backbone, never fine-tuned, read through two heads: a label head trained on
+    its features by the fine-tuned system's recipe (``trained_head``: the random system the claims check,
     ``measures.hull_untrained``) and the head at initialisation (reported beside it)."""
-    return pl.once(f"fewrel:{system}", lambda: _fewrel(pl, system))
+    system = systems.get(system)
+    if system.fewrel is None:
+        raise systems.UnknownSystem(f"system {system.name!r} has no FewRel path")
+    return pl.once(f"fewrel:{system.fewrel.label}", lambda: _fewrel(pl, system))
 
 
-def fewrel_model(pl: Resolver, system: str = "finetuned") -> tuple[Path, str]:
-    """A FewRel system's sequence classifier (its store folder, named by its key) and its backbone's id:
-    fine-tuned (``finetuned``, ``no-dropout``), or stored untrained (``random``: never fine-tuned, epochs 0)."""
-    bb_dir, bb_id = {
-        "finetuned": pl.backbone,
-        "no-dropout": lambda: pl.backbone("no-dropout"),
-        "random": pl.random_backbone,
-    }[system]()
+def fewrel_model(pl: Resolver, system: System | str = "reference") -> tuple[Path, str]:
+    """A system's FewRel sequence classifier (its store folder, named by its key) and its backbone's id:
+    fine-tuned, or stored untrained (epochs 0) when its path does not fine-tune."""
+    system = systems.get(system)
+    path = system.fewrel
+    if path is None:
+        raise systems.UnknownSystem(f"system {system.name!r} has no FewRel path")
+    if path.finetune:
+        bb_dir, bb_id = pl.backbone(system)
+    elif isinstance(system.backbone, systems.RandomInit):  # the bare key of the untrained backbone
+        bb_dir, bb_id = pl.random_backbone(system.backbone.seed)
+    else:
+        raise ValueError(f"system {system.name!r}: an untrained FewRel path needs a never-trained backbone")
     model_dir, _ = finetune_fewrel(
         pl.profile,
         bb_dir,
@@ -55,20 +64,20 @@ def fewrel_model(pl: Resolver, system: str = "finetuned") -> tuple[Path, str]:
         backbone_id=bb_id,
         data_id=pl.data_id("fewrel"),
         progress=pl.progress,
-        epochs=None if system != "random" else 0,
+        epochs=None if path.finetune else 0,
         runtime=pl.runtime,
     )
     return model_dir, bb_id
 
 
-def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
+def _fewrel(pl: Resolver, system: System) -> dict[str, Any]:
     model_dir, bb_id = fewrel_model(pl, system)
-    finetuned = system != "random"
+    finetuned, label = system.fewrel.finetune, system.fewrel.label
     fr, p, sw = pl.profile.fewrel, pl.profile.probe, pl.profile.sweep
     key = config_hash(
         "fewrel-sweep",
         SWEEP_VERSION,
-        system,
+        label,
         bb_id,
         pl.data_id("fewrel"),
         fr,
@@ -103,7 +112,7 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
                     batch_size=p.batch_size,
                     seed=p.seed,
                     progress=pl.progress,
-                    desc=f"label head ({system})",
+                    desc=f"label head ({label})",
                     device=pl.device,
                     memory_bytes=pl.runtime.memory_bytes,
                 )
@@ -119,7 +128,7 @@ def _fewrel(pl: Resolver, system: str) -> dict[str, Any]:
             out["trained_head"] = label_sweeps(pl, label_head(True), X_test, y_test, n_labels)
         return out
 
-    what = f"label sweeps ({system}), probe seed {p.seed}, subset seed {sw.seed}, split seed {fr.split_seed}"
+    what = f"label sweeps ({label}), probe seed {p.seed}, subset seed {sw.seed}, split seed {fr.split_seed}"
     return pl.cached_json("fewrel-sweep", key, compute, what=what)
 
 

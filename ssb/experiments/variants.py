@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..model import head_spread, load_mlm
-from ..resolver import SHORT
+from ..systems import SHORT
 from .heads import head_table
 
 if TYPE_CHECKING:

@@ -93,3 +93,22 @@ def test_a_control_and_another_block_have_each_head_and_all_heads_only(pipeline)
     whats = {json.loads(m.read_text())["meta"].get("what") for m in manifests}
     layer, seeds = pipeline.profile.probe.layer, f"probe seed {pipeline.profile.probe.seed}"
     assert f"sweep heads:random-init (block {layer}), all, {seeds}, subset seed {pipeline.profile.sweep.seed}" in whats
+
+
+def test_a_toy_control_is_one_registration(tmp_path, pipeline):
+    """#35: a new control is one ``systems.register`` call plus its spec line; the resolver builds it from its
+    recipe (a never-trained backbone with another initialisation seed) and the claim is decided against it."""
+    from ssb import systems
+
+    toy = systems.register(systems.System("toy", "random-init, initialisation seed 1", systems.RandomInit(seed=1)))
+    try:
+        verdict = evaluate(_spec(tmp_path, "toy"), pipeline, "smoke")
+        (result,) = verdict.checks
+        assert result.check.control == "toy" and result.verdict in ("holds", "fails", "inconclusive")
+        assert result.value == pytest.approx(result.reference_value - result.control_value)
+        assert pipeline.backbone(toy)[1] != pipeline.backbone("random-init")[1]  # its own seed, its own weights
+        assert pipeline.token_probe_key(pipeline.profile.probe.layer, toy) != pipeline.token_probe_key(
+            pipeline.profile.probe.layer, "random-init"
+        )
+    finally:
+        systems.unregister("toy")

@@ -30,7 +30,7 @@ def test_head_correctness_agrees_with_the_head_sweep(pipeline):
 
 def test_no_dropout_measures_the_fewrel_fine_tuning_of_the_no_dropout_backbone(pipeline):
     out = MEASURES["no-dropout"].fn(pipeline)
-    nod, ref = pipeline.fewrel("no-dropout"), pipeline.fewrel("finetuned")
+    nod, ref = pipeline.fewrel("no-dropout"), pipeline.fewrel("reference")
     assert (
         out["fewrel_accuracy_no_dropout"]
         == nod["nodes"][str(pipeline.profile.backbone.hidden)]["per_subset"][0]["accuracy"]

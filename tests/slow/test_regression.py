@@ -57,7 +57,7 @@ def test_token_curves(pipeline, num_regression, smoke):
 
 
 def test_fewrel_curves(pipeline, num_regression):
-    result = pipeline.fewrel("finetuned")
+    result = pipeline.fewrel("reference")
     num_regression.check(
         _table(result["nodes"], "nodes_kept"), basename=f"smoke_fewrel_nodes{MAJOR}", default_tolerance=TOLERANCE
     )

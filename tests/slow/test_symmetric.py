@@ -62,7 +62,7 @@ def test_the_short_backbone_commits_and_a_run_then_reads_it(smoke, own_store, da
     from ssb import reference
     from ssb.artifacts import verify
     from ssb.cli import main
-    from ssb.resolver import SHORT
+    from ssb.systems import SHORT
 
     monkeypatch.setattr(reference, "ROOT", tmp_path / "reference")
     name = "symmetric-attention-dropout"

@@ -1,0 +1,71 @@
+"""Systems as typed objects: one registry that the measures, the spec validation and the CLI read, so a new
+control is one registration."""
+
+import pytest
+
+from ssb import systems
+from ssb.claims import SpecError, load_spec
+from ssb.measures import MEASURES
+from ssb.systems import FewRelPath, Pretrained, RandomInit, Short, System
+
+SPEC = """id = "x"
+paper = "§3"
+quote = "q"
+statement = "s"
+measure = "head-specialisation"
+[expect.cpu]
+checks = [{{ quantity = "jaccard_mean", op = "<", value = 0, control = "{control}" }}]
+"""
+
+
+@pytest.fixture
+def toy():
+    system = systems.register(System("toy", "a toy control: another initialisation seed", RandomInit(seed=1)))
+    yield system
+    systems.unregister("toy")
+
+
+def test_a_registered_control_is_a_control_of_every_token_measure_and_of_the_specs(tmp_path, toy):
+    assert "toy" in systems.token_controls() and "toy" not in systems.fewrel_controls()
+    assert "toy" in MEASURES["head-specialisation"].systems
+    assert "toy" not in MEASURES["finetune-crossover"].systems  # no FewRel path: not a label control
+    (tmp_path / "x.toml").write_text(SPEC.format(control="toy"))
+    assert load_spec(tmp_path / "x.toml").expect["cpu"].checks[0].control == "toy"
+
+
+def test_an_unregistered_control_is_refused_naming_the_controls(tmp_path):
+    (tmp_path / "x.toml").write_text(SPEC.format(control="toy"))
+    with pytest.raises(SpecError, match=r"x.toml.*'toy'.*random-init"):
+        load_spec(tmp_path / "x.toml")
+
+
+def test_lookup_by_name_and_short_systems():
+    assert systems.get("random-init").backbone == RandomInit()
+    assert systems.get(systems.REFERENCE) is systems.REFERENCE
+    short = systems.get("short:symmetric")
+    assert short.backbone == Short("symmetric") and short.name == systems.SHORT + "symmetric" and short.own_variant
+    assert systems.get("control-task").features_of == "reference"  # it reads the reference's features
+    assert not systems.get("random-init").own_variant and systems.get("no-dropout").own_variant
+    with pytest.raises(systems.UnknownSystem, match="no system 'nope': choose one of reference"):
+        systems.get("nope")
+
+
+def test_a_system_is_validated_when_made_and_registered(toy):
+    with pytest.raises(ValueError, match="registered already"):
+        systems.register(System("toy", "again"))
+    with pytest.raises(ValueError, match="no variant 'wide'"):
+        System("x", "x", Pretrained("wide"))
+    with pytest.raises(ValueError, match="probe must be"):
+        System("x", "x", probe="shuffled")
+    with pytest.raises(ValueError, match="needs a FewRel path"):
+        System("x", "x", fewrel_control=True)
+    with pytest.raises(ValueError, match="kept for short backbones"):
+        systems.register(System("short:x", "x"))
+    assert System("x", "x", fewrel=FewRelPath("x"), fewrel_control=True).fewrel_control
+
+
+def test_the_cli_offers_the_registered_probe_only_controls(toy):
+    from ssb.cli import probe_only
+
+    assert {"random-init", "control-task", "toy"} <= set(probe_only())
+    assert "no-dropout" not in probe_only() and "reference" not in probe_only()
