@@ -77,7 +77,7 @@ SELECTIVITY_ROWS = {
 
 
 def evidence_lines(result) -> list[str]:
-    """What the run measured for a pinned check's kind of reason (``claims.REASONS``), one line each."""
+    """What the run measured for a pinned check's kind of reason (``ssb.spec.REASONS``), one line each."""
     ev, lines = result.evidence, []
     if result.pin_problem:
         lines.append(f"**mispinned**: {result.pin_problem}")

@@ -4,7 +4,7 @@ A profile's ``[seeds]`` (``ssb.config.SeedsConfig``) lists the seed runs: run k 
 FewRel label head (``probe.seed``), the node subsets (``sweep.seed``) and the FewRel split
 (``fewrel.split_seed``) on the same committed backbones. Every claim is measured on every run, and so is
 every system it reads: the reference, its variants (their own probes and label heads at the run's seeds)
-and the controls a check compares it with (``ssb.claims.run_control_check`` forms the paired difference on
+and the controls a check compares it with (``ssb.evaluation.run_control_check`` forms the paired difference on
 each run and combines the differences). What no seed touches (a backbone's head spread, its MLM accuracy)
 comes out the same on every run and stays exact. Each run's estimates carry bootstrap replicates over that
 run's items (``ssb.estimate``). They are combined by a two-level bootstrap: a replicate draws the runs with

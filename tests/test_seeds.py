@@ -3,9 +3,10 @@
 import numpy as np
 import pytest
 
-from ssb.claims import Check, MeasureError, run_control_check
+from ssb.claims import Check, MeasureError
 from ssb.config import ConfigError, load_profile, profile_from_dict, seed_run
 from ssb.estimate import N_BOOT, Est, as_est
+from ssb.evaluation import run_control_check
 from ssb.seeds import combine, combine_runs, per_seed_note, run_picks, untouched
 
 

@@ -1,0 +1,126 @@
+"""Evaluating a claim: its measure taken on every seed run of the profile (and on each control a check
+names), combined, and each check of its expectation decided (``ssb/decision.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .decision import CheckResult, MeasureError, Verdict, pin_evidence, point_values, run_check
+from .estimate import as_est
+from .measures import MEASURES
+from .protocols import SeedRuns
+from .reference import MissingReference
+from .seeds import combine, combine_runs, run_picks
+from .spec import Check, Spec, tier_of
+
+# experiments that need the profile's own variants (not --model's)
+VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout", "fewrel-no-dropout")
+
+
+def measure(spec: Spec, pipeline: SeedRuns, system: str = "reference") -> dict[str, Any]:
+    """Run the spec's measure on ``system`` and check that it produced only what it declares."""
+    m = MEASURES[spec.measure]
+    measured = m.fn(pipeline) if system == "reference" else m.fn(pipeline, system=system)
+    undeclared = [k for k in measured if m.kind(k) is None]
+    if undeclared:
+        raise MeasureError(f"measure '{m.name}' produced undeclared quantities: {', '.join(undeclared)}")
+    return measured
+
+
+def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: str = "reference") -> Verdict:
+    """Measure one claim and run every check of its expectation at ``tier`` (default: the profile's).
+
+    ``system``: the system the claim is measured on (a control's name measures the claim on the control,
+    which is how a test shows that a specificity check fails there). A check with a ``control`` measures
+    the claim on that control too and is decided on the paired difference.
+
+    A backbone that a committed-reference profile lacks, or a variant that an external ``--model`` does not
+    have, gives a ``skipped`` verdict with the reason.
+    """
+    tier = tier or tier_of(pipeline.profile)
+    variants = sorted(set(MEASURES[spec.measure].needs) & set(VARIANT_EXPERIMENTS))
+    if getattr(pipeline, "model_dir", None) is not None and variants:
+        return Verdict(
+            spec,
+            tier,
+            [],
+            {},
+            skipped=f"{spec.id} compares the profile's own backbone variants ({', '.join(variants)}), "
+            "which an external --model does not have",
+        )
+    # the seed runs (ssb/seeds.py) the claim is measured on: every run of [seeds] for the reference (its
+    # controls measured on each run too), the one run asked for when measuring the claim on a control
+    n_runs = getattr(pipeline, "n_seed_runs", 1) if system == "reference" else 1
+    resolvers = [pipeline.seed_run(k) for k in range(n_runs)] if n_runs > 1 else [pipeline]
+    picks = run_picks(n_runs) if n_runs > 1 else None
+    try:
+        runs = [measure(spec, r, system) for r in resolvers]
+        measured, per_run = combine_runs(runs, picks) if picks is not None else (runs[0], {})
+    except MissingReference as err:
+        return Verdict(spec, tier, [], {}, skipped=str(err))
+    expectation = spec.expect.get(tier)
+    checks, controls, skipped = [], {}, {}
+    for c in expectation.checks if expectation else ():
+        if c.control is None:
+            checks.append(run_check(c, measured))
+            if len(runs) > 1:
+                each = [run_check(c, r) for r in runs]
+                checks[-1].seed_runs = len(runs)
+                checks[-1].per_seed = [e.margin if c.shape else e.value for e in each]
+            if c.xfail:
+                pin_evidence(checks[-1], measured)
+            continue
+        if getattr(pipeline, "model_dir", None) is not None:
+            skipped[c.name] = (
+                f"control {c.control!r} is a system of the profile's own backbone, which an external --model "
+                "does not have"
+            )
+            continue
+        if c.control not in controls:  # the control on every seed run, beside the reference's own
+            controls[c.control] = [measure(spec, r, c.control) for r in resolvers]
+        checks.append(run_control_check(c, runs, controls[c.control], picks))
+        if c.xfail:
+            pin_evidence(checks[-1], measured)
+    out = point_values(measured)
+    if len(runs) > 1:
+        out["per_seed_run"] = per_run
+    if controls:
+        out["controls"] = {
+            name: point_values(combine_runs(m, picks)[0] if picks is not None else m[0]) for name, m in controls.items()
+        }
+    return Verdict(spec, tier, checks, out, skipped_checks=skipped)
+
+
+def run_control_check(
+    check: Check,
+    runs: list[dict[str, Any]],
+    controls: list[dict[str, Any]],
+    picks: np.ndarray | None = None,
+) -> CheckResult:
+    """A check on the paired difference (system - control) of one quantity, formed on each seed run and
+    combined over the runs (``ssb.seeds.combine`` with ``picks``; one run: its own difference). Within a
+    run the two estimates come from the same heads or node subsets resampled with the same indices, so
+    their replicates pair item by item; over runs, the reference and its control of one run are paired."""
+    refs, ctls = [], []
+    for k, (measured, control) in enumerate(zip(runs, controls, strict=True)):
+        for where, values in (("this system", measured), (f"control {check.control!r}", control)):
+            if values.get(check.quantity) is None:
+                run = f" (seed run {k})" if len(runs) > 1 else ""
+                raise MeasureError(f"{check.name}: quantity {check.quantity!r} has no value on {where}{run}")
+            if as_est(values[check.quantity]) is None:
+                raise MeasureError(f"{check.name}: quantity {check.quantity!r} is not a number on {where}")
+        refs.append(as_est(measured[check.quantity]))
+        ctls.append(as_est(control[check.quantity]))
+    diffs = [a - b for a, b in zip(refs, ctls, strict=True)]
+    if len(diffs) == 1:
+        diff, a, b = diffs[0], refs[0], ctls[0]
+    else:
+        diff, a, b = (combine(e, picks) for e in (diffs, refs, ctls))
+    result = run_check(check, {check.quantity: diff})
+    result.reference_value, result.control_value = a.value, b.value
+    if len(diffs) > 1:
+        result.seed_runs, result.per_seed = len(diffs), [d.value for d in diffs]
+    return result
