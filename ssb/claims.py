@@ -1,6 +1,6 @@
 """The claims engine: load declarative specs (``claims/*.toml``), validate them, measure, and decide.
 
-A spec names a *measure* (``ssb/measures.py``: it declares the quantities it produces, each a scalar or a
+A spec names a *measure* (``ssb/measures/``: it declares the quantities it produces, each a scalar or a
 curve) and, per expectation tier (``smoke``, ``cpu``, ``paper``: a profile names its tier with
 ``expect = "..."``), a list of *checks*:
 

@@ -1,6 +1,6 @@
 """The pipeline: one profile's systems resolved to their artifacts (:class:`~ssb.resolver.Resolver`), and
 the experiments of ``ssb/experiments/`` as methods, each a one-line entry point that the measures and the
-report call. A newcomer reads a claim's numbers as spec -> measure (``ssb/measures.py``) -> one of these
+report call. A newcomer reads a claim's numbers as spec -> measure (``ssb/measures/``) -> one of these
 methods -> its experiment module -> the resolver's backbone, features and probe.
 """
 

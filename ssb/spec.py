@@ -1,6 +1,6 @@
 """Claim specs: the one schema of ``claims/*.toml``, validated when loaded.
 
-A spec names a *measure* (``ssb/measures.py``: it declares the quantities it produces, each a scalar or a
+A spec names a *measure* (``ssb/measures/``: it declares the quantities it produces, each a scalar or a
 curve) and, per expectation tier (``smoke``, ``cpu``, ``paper``: a profile names its tier with
 ``expect = "..."``), a list of *checks*; ``ssb/claims.py`` says what each kind of check means and how it is
 decided (``ssb/decision.py``). A malformed spec raises :class:`SpecError` naming the file, the claim and

@@ -31,39 +31,42 @@ def test_several_nodes_against_the_sum_and_the_union_of_their_nodes_alone():
         token_node_sweep=lambda name="reference": sweep,
         subset_nodes=lambda n: [[0, 1], [2, 3]],
     )
-    out = measures.cooperation_beyond_sum(pl)
+    out = measures.heads.cooperation_beyond_sum(pl)
     # together 2 and 3 tokens (mean 2.5); alone: union {0} and {1} (mean 1), sum 2 and 1 (mean 1.5)
     assert out["nodes_over_union_2"].value == pytest.approx(2.5) and out["nodes_over_sum_2"].value == pytest.approx(
         2.5 / 1.5
     )
     assert out["jointly_only_2"] == pytest.approx(1.5) and out["jointly_only_tokens_2"] == [2, 3, 5]
     assert out["all_over_union"].value == pytest.approx(1.5)
-    assert "nodes_over_union_2" not in measures.cooperation_beyond_sum(pl, system="symmetric")  # the reference's
+    assert "nodes_over_union_2" not in measures.heads.cooperation_beyond_sum(pl, system="symmetric")  # the reference's
 
 
 def test_recognised_share_by_frequency_band():
     counts = {1: 1, 2: 1, 3: 3, 4: 50, 5: 500}
-    shares = measures._share_by_frequency(counts, recognised={2, 4, 5})
+    shares = measures.heads._share_by_frequency(counts, recognised={2, 4, 5})
     assert {x: e.value for x, e in shares.items()} == {"1": 0.5, "2": 0.0, "21": 1.0, "101": 1.0}  # 6-20: none
 
 
 def test_the_frequency_threshold_scales_with_the_validation_paragraphs():
-    assert measures.frequent_threshold(90_000) == 100 and measures.frequent_threshold(2_000) == pytest.approx(
-        2.22, 0.01
-    )
+    assert measures.heads.frequent_threshold(90_000) == 100 and measures.heads.frequent_threshold(
+        2_000
+    ) == pytest.approx(2.22, 0.01)
 
 
 def test_the_learned_ratio_is_measured_from_the_unigram_floor():
-    assert measures._learned_ratio(0.3, 0.5, 0.1).value == pytest.approx(0.5)
-    assert measures._learned_ratio(0.1, 0.5, 0.1).value == 0.0  # nothing learned beyond the floor
-    assert measures._learned_ratio(0.3, 0.1, 0.1) is None and measures._learned_ratio(None, 0.5, 0.1) is None
+    assert measures.variants._learned_ratio(0.3, 0.5, 0.1).value == pytest.approx(0.5)
+    assert measures.variants._learned_ratio(0.1, 0.5, 0.1).value == 0.0  # nothing learned beyond the floor
+    assert (
+        measures.variants._learned_ratio(0.3, 0.1, 0.1) is None
+        and measures.variants._learned_ratio(None, 0.5, 0.1) is None
+    )
 
 
 def test_the_subset_guess_is_the_stricter_of_the_two_random_guesses():
     # APT 0.5 for subsets recognising 1 and 3 tokens: the paper's guess 1 / mean(n_pos) = 0.5, each subset's
     # own mean(1 / n_pos) = 2/3 (Jensen), so the same APT beats one and not the other
     sweep = {"1": {"per_subset": [_subset(1), _subset(3)]}}
-    out = measures._node_guess(sweep, ("1",))
+    out = measures.nodes._node_guess(sweep, ("1",))
     assert out["apt_over_guess_1"].value == pytest.approx(1.0)
     assert out["apt_over_subset_guess_1"].value == pytest.approx(0.5 / (2 / 3))
 
@@ -71,26 +74,26 @@ def test_the_subset_guess_is_the_stricter_of_the_two_random_guesses():
 def test_the_spread_of_a_hull_gap_is_relative_to_its_mean():
     import numpy as np
 
-    assert measures._cv(np.array([2.0, 4.0, 6.0])) == pytest.approx(np.std([2, 4, 6]) / 4)
-    assert measures._cv(np.zeros(3)) == 0.0
+    assert measures.common._cv(np.array([2.0, 4.0, 6.0])) == pytest.approx(np.std([2, 4, 6]) / 4)
+    assert measures.common._cv(np.zeros(3)) == 0.0
 
 
 def test_the_heads_spread_is_their_standard_deviation_over_the_mean():
     import numpy as np
 
     rows = [{**_subset(2), "apt": a} for a in (0.2, 0.3, 0.4)]
-    spread = measures._spread(rows, "apt")
+    spread = measures.heads._spread(rows, "apt")
     assert spread.value == pytest.approx(np.std([0.2, 0.3, 0.4]) / 0.3) and spread.interval() is not None
 
 
 def test_hidden_correlations_count_the_inputs_only_the_summed_heads_get_right():
     counts = {"n_positions": 100, "n_correct_all": 40, "n_correct_some_head": 50, "n_correct_all_no_head": 10}
     pl = SimpleNamespace(head_correctness=lambda system="reference": counts)
-    out = measures.hidden_correlations(pl)
+    out = measures.heads.hidden_correlations(pl)
     assert out["jointly_correct_share"].value == pytest.approx(0.25) and out["accuracy_from_joint"] == 0.1
     lo, hi = out["jointly_correct_share"].interval()
     assert 0.1 < lo < 0.25 < hi < 0.45  # a bootstrap over the 40 inputs right with all heads (sd 0.068)
-    none = measures.hidden_correlations(SimpleNamespace(head_correctness=lambda system="reference": {
+    none = measures.heads.hidden_correlations(SimpleNamespace(head_correctness=lambda system="reference": {
         **counts, "n_correct_all_no_head": 0}))  # fmt: skip
     assert none["jointly_correct_share"].value == 0 and none["jointly_correct_share"].interval() == (0.0, 0.0)
 
@@ -100,7 +103,7 @@ def test_the_diagonal_and_column_sums_are_shares_of_the_inputs():
         return {**_subset(2), "accuracy": accuracy, "zero_diagonal_fraction": zero_diagonal}
 
     sweep = {"1": {"per_subset": [row(0.1, 0.2), row(0.3, 0.4)]}, "4": {"per_subset": [row(0.5, 0.5)]}}
-    out = measures.diagonal_sums(SimpleNamespace(token_node_sweep=lambda name="reference": sweep))
+    out = measures.nodes.diagonal_sums(SimpleNamespace(token_node_sweep=lambda name="reference": sweep))
     assert out["diagonal_sum_vs_nodes"]["1"].value == pytest.approx(0.2)
     assert out["column_sum_vs_nodes"]["1"].value == pytest.approx(0.7)  # 1 - mean zero-diagonal fraction
     assert out["column_sum_vs_nodes"]["4"].value == pytest.approx(0.5) and out["n_pos_vs_nodes"]["4"].value == 2

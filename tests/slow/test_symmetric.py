@@ -6,7 +6,7 @@ import pytest
 
 from ssb.artifacts import ArtifactStore
 from ssb.claims import evaluate, load_spec
-from ssb.measures import symmetric_collapse
+from ssb.measures.variants import symmetric_collapse
 from ssb.pipeline import Pipeline
 
 SPEC = Path(__file__).resolve().parents[2] / "claims" / "symmetric-collapse.toml"

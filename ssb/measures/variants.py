@@ -1,0 +1,196 @@
+"""Variants (§3, Appendix 3, §7): identical heads, no dropout, and the blocks' depth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from ..estimate import Est, exact
+from ..protocols import Experiments
+from .common import _group, _jaccard_mean, _rng
+from .registry import measure
+
+
+def _learned_ratio(symmetric: float | None, normal: float | None, floor: float) -> Est | None:
+    """What the symmetric model learned above the unigram floor, as a share of what the normal one learned."""
+    if symmetric is None or normal is None or normal <= floor:
+        return None
+    return exact((symmetric - floor) / (normal - floor))
+
+
+@measure(
+    needs=("symmetric",),
+    scalars=(
+        "spread_symmetric",
+        "spread_symmetric_attention_dropout",
+        "accuracy_ratio_symmetric",
+        "learned_ratio_symmetric",
+        "union_ratio_symmetric",
+    ),
+    info=(
+        "unigram_masked_accuracy",
+        "spread_normal",
+        "mlm_accuracy_normal",
+        "mlm_accuracy_symmetric",
+        "masked_accuracy_normal",
+        "masked_accuracy_symmetric",
+        "masked_accuracy_ratio_symmetric",
+        "union_normal",
+        "union_symmetric",
+        "n_pos_per_head_normal",
+        "n_pos_per_head_symmetric",
+        "distinct_head_sets_symmetric",
+        "steps",
+        "steps_attention_dropout",
+        "budget",
+    ),
+)
+def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
+    """Identical heads (spread), their breaking by attention dropout, and what the collapse costs: MLM
+    accuracy and the union of tokens the heads recognise, symmetric against normal at one budget. Single
+    training runs: no intervals."""
+    s = pl.symmetric()
+    pair = s.get("full", s)  # the reference's budget when the profile compares there, else the short budget
+    ref, sym, sad = pair["reference"], pair["symmetric"], s["symmetric-attention-dropout"]
+    floor = s["unigram_masked_accuracy"]
+
+    def ratio(a, b):
+        return None if a is None or not b else exact(a / b)
+
+    return {
+        "spread_symmetric": exact(sym["head_spread"]),
+        "spread_symmetric_attention_dropout": exact(sad["head_spread"]),
+        "accuracy_ratio_symmetric": ratio(sym["mlm_accuracy"], ref["mlm_accuracy"]),
+        "learned_ratio_symmetric": _learned_ratio(sym["masked_accuracy"], ref["masked_accuracy"], floor),
+        "unigram_masked_accuracy": floor,
+        "union_ratio_symmetric": exact(sym["union_recognised"] / max(ref["union_recognised"], 1)),
+        "spread_normal": ref["head_spread"],
+        "mlm_accuracy_normal": ref["mlm_accuracy"],
+        "mlm_accuracy_symmetric": sym["mlm_accuracy"],
+        "masked_accuracy_normal": ref["masked_accuracy"],
+        "masked_accuracy_symmetric": sym["masked_accuracy"],
+        "masked_accuracy_ratio_symmetric": (
+            sym["masked_accuracy"] / ref["masked_accuracy"]
+            if sym["masked_accuracy"] and ref["masked_accuracy"]
+            else None
+        ),
+        "union_normal": ref["union_recognised"],
+        "union_symmetric": sym["union_recognised"],
+        "n_pos_per_head_normal": ref["n_pos_per_head"],
+        "n_pos_per_head_symmetric": sym["n_pos_per_head"],
+        "distinct_head_sets_symmetric": sym["distinct_head_sets"],
+        "steps": ref["steps"],
+        "steps_attention_dropout": sad["steps"],
+        "budget": "full" if "full" in s else "short",
+    }
+
+
+@measure(
+    needs=("heads", "heads-no-dropout", "token-nodes", "fewrel-finetuned", "fewrel-no-dropout"),
+    scalars=(
+        "n_pos_ratio",
+        "apt_ratio",
+        "n_pos_1_ratio",
+        "apt_1_ratio",
+        "n_pos_min_no_dropout",
+        "fewrel_accuracy_ratio",
+        "fewrel_apt_1_ratio",
+        "fewrel_n_pos_1_ratio",
+    ),
+    info=(
+        "fewrel_accuracy_dropout",
+        "fewrel_accuracy_no_dropout",
+        "fewrel_apt_1_dropout",
+        "fewrel_apt_1_no_dropout",
+        "fewrel_n_pos_1_dropout",
+        "fewrel_n_pos_1_no_dropout",
+        "n_pos_mean_dropout",
+        "n_pos_mean_no_dropout",
+        "apt_mean_dropout",
+        "apt_mean_no_dropout",
+        "n_pos_1_dropout",
+        "n_pos_1_no_dropout",
+        "apt_1_dropout",
+        "apt_1_no_dropout",
+        "mlm_accuracy_dropout",
+        "mlm_accuracy_no_dropout",
+    ),
+)
+def no_dropout(pl: Experiments) -> dict[str, Any]:
+    """No-dropout against the reference: each head alone, and every single node (each arm resampled over
+    its own heads or nodes); on FewRel ("classification"), each backbone fine-tuned: the label head's
+    accuracy with all nodes (one test split: exact) and every single node's APT and recognised labels."""
+    rng = _rng()
+    heads_nod = pl.head_table("no-dropout")["1"]
+    ref, nod = _group(pl.head_table()["1"], rng), _group(heads_nod, rng)
+    node_ref = _group(pl.token_node_sweep(counts=(1,))["1"], rng)
+    node_nod = _group(pl.token_node_sweep(name="no-dropout", counts=(1,))["1"], rng)
+    return {
+        "n_pos_ratio": nod["n_pos"] / ref["n_pos"],
+        "apt_ratio": nod["apt"] / ref["apt"],
+        "n_pos_1_ratio": node_nod["n_pos"] / node_ref["n_pos"],
+        "apt_1_ratio": node_nod["apt"] / node_ref["apt"],
+        "n_pos_min_no_dropout": exact(min(h["n_pos"] for h in heads_nod["per_subset"])),
+        "n_pos_mean_dropout": ref["n_pos"].value,
+        "n_pos_mean_no_dropout": nod["n_pos"].value,
+        "apt_mean_dropout": ref["apt"].value,
+        "apt_mean_no_dropout": nod["apt"].value,
+        "n_pos_1_dropout": node_ref["n_pos"].value,
+        "n_pos_1_no_dropout": node_nod["n_pos"].value,
+        "apt_1_dropout": node_ref["apt"].value,
+        "apt_1_no_dropout": node_nod["apt"].value,
+        "mlm_accuracy_dropout": _mlm_accuracy(pl, "reference"),
+        "mlm_accuracy_no_dropout": _mlm_accuracy(pl, "no-dropout"),
+        **_fewrel_no_dropout(pl, rng),
+    }
+
+
+def _fewrel_no_dropout(pl: Experiments, rng: np.random.Generator) -> dict[str, Any]:
+    """Appendix 3's classification part: the no-dropout backbone fine-tuned on FewRel against the reference."""
+    ref, nod = pl.fewrel("reference")["nodes"], pl.fewrel("no-dropout")["nodes"]
+    whole = str(pl.profile.backbone.hidden)
+    acc = {k: sweep[whole]["per_subset"][0]["accuracy"] for k, sweep in (("dropout", ref), ("no_dropout", nod))}
+    one_ref, one_nod = _group(ref["1"], rng), _group(nod["1"], rng)
+    return {
+        "fewrel_accuracy_ratio": exact(acc["no_dropout"] / acc["dropout"]) if acc["dropout"] else None,
+        "fewrel_apt_1_ratio": one_nod["apt"] / one_ref["apt"],
+        "fewrel_n_pos_1_ratio": one_nod["n_pos"] / one_ref["n_pos"],
+        **{f"fewrel_accuracy_{k}": v for k, v in acc.items()},
+        "fewrel_apt_1_dropout": one_ref["apt"].value,
+        "fewrel_apt_1_no_dropout": one_nod["apt"].value,
+        "fewrel_n_pos_1_dropout": one_ref["n_pos"].value,
+        "fewrel_n_pos_1_no_dropout": one_nod["n_pos"].value,
+    }
+
+
+def _mlm_accuracy(pl: Experiments, name: str) -> float | None:
+    """A backbone's held-out MLM accuracy at the end of its pre-training, from its training record."""
+    folder, _ = pl.backbone(name)
+    return json.loads((folder / "record.json").read_text())["final_eval"].get("eval_mlm_accuracy")
+
+
+@measure(
+    needs=("depth",),
+    curves=("n_pos_per_head_vs_block",),
+    scalars=("last_over_first",),
+    info=("apt_per_head_vs_block", "n_pos_all_heads_vs_block", "union_vs_block", "jaccard_vs_block"),
+)
+def depth_prominence(pl: Experiments) -> dict[str, Any]:
+    """Per block: n_pos per head (the reading checked), APT per head, all heads' n_pos, the union of the
+    heads' recognised tokens and their mean pairwise overlap (Jaccard)."""
+    rng = _rng()
+    depth = pl.depth()
+    blocks = sorted(depth, key=int)
+    groups = {b: _group(depth[b]["1"], rng) for b in blocks}
+    n_pos = {b: groups[b]["n_pos"] for b in blocks}
+    sets = {b: [set(r) for r in depth[b]["1"]["recognised"]] for b in blocks}
+    return {
+        "n_pos_per_head_vs_block": n_pos,
+        "last_over_first": n_pos[blocks[-1]] / n_pos[blocks[0]],
+        "apt_per_head_vs_block": {b: groups[b]["apt"].value for b in blocks},
+        "n_pos_all_heads_vs_block": {b: depth[b]["all"]["per_subset"][0]["n_pos"] for b in blocks},
+        "union_vs_block": {b: len(set().union(*sets[b])) for b in blocks},
+        "jaccard_vs_block": {b: round(_jaccard_mean(sets[b]), 4) for b in blocks},
+    }
