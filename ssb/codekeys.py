@@ -38,9 +38,9 @@ RECORD = Path(__file__).with_name("codekeys.json")
 ROOTS: dict[str, tuple[str, ...]] = {
     "tokenizer": ("ssb.train:tokenizer_artifact",),
     "backbone": ("ssb.train:pretrain",),
-    "random-backbone": ("ssb.resolver:Resolver.random_backbone",),
-    "token-features": ("ssb.resolver:Resolver.token_features",),
-    "token-probe": ("ssb.resolver:Resolver._token_probe",),
+    "random-backbone": ("ssb.backbones:Backbones.random_backbone",),
+    "token-features": ("ssb.token_artifacts:TokenArtifacts.token_features",),
+    "token-probe": ("ssb.token_artifacts:TokenArtifacts._token_probe",),
     "token-sweep": (
         "ssb.experiments.common:token_sweep",
         "ssb.resolver:Resolver.sweep",
@@ -157,6 +157,13 @@ def _constants(obj: Any, tree: ast.AST) -> dict[str, str]:
     return out
 
 
+def _self_class(owner: type) -> type:
+    """The class ``self`` is in a method of ``owner``: the pipeline's, when ``owner`` is one of the parts it is
+    made of (``self.backbone`` in the token side is the backbone side's), else ``owner``."""
+    pipeline = _resolve(RECEIVERS["pl"])
+    return pipeline if issubclass(pipeline, owner) else owner
+
+
 def _references(obj: Any, tree: ast.AST) -> list[Any]:
     """The ssb functions and classes that ``obj``'s code names (``f``, ``module.f``, ``self.f``, ``pl.f``),
     resolved in its module."""
@@ -172,7 +179,7 @@ def _references(obj: Any, tree: ast.AST) -> list[Any]:
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             owner = namespace.get(node.value.id)
             if node.value.id == "self" and owner_class is not None:
-                target = inspect.getattr_static(owner_class, node.attr, None)
+                target = inspect.getattr_static(_self_class(owner_class), node.attr, None)
             elif node.value.id in RECEIVERS:
                 target = inspect.getattr_static(_resolve(RECEIVERS[node.value.id]), node.attr, None)
             elif isinstance(owner, types.ModuleType) and owner.__name__.startswith("ssb"):

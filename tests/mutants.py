@@ -89,7 +89,7 @@ MUTANTS = (
     Mutant(
         "probe-shuffled-targets",
         "the token probe trained on shuffled targets",
-        "resolver.py",
+        "token_artifacts.py",
         '            X, targets = train[f"layer{layer}"], train["ids"]',
         '            X, targets = train[f"layer{layer}"], train["ids"][torch.randperm(len(train["ids"]))]',
     ),

@@ -91,12 +91,12 @@ def test_a_renamed_copy_of_a_profile_finds_the_committed_backbones_by_their_hash
 
 
 def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch, tmp_path, capsys, data_dir):
-    from ssb import resolver
+    from ssb import backbones, resolver
 
     def no_training(*args, **kwargs):
         raise RuntimeError("pre-training would start here")
 
-    monkeypatch.setattr(resolver, "pretrain", no_training)
+    monkeypatch.setattr(backbones, "pretrain", no_training)
     mine = dataclasses.replace(load_profile("cpu").replace(pretrain={"max_steps": 6000}), name="mine")
     pl = resolver.Resolver(mine, ArtifactStore(tmp_path), data_dir, progress=False)
     with pytest.raises(RuntimeError, match="would start here"):
@@ -107,10 +107,10 @@ def test_an_unmatched_backbone_says_it_will_pretrain_before_it_does(monkeypatch,
 
 
 def test_without_its_corpus_nothing_announces_a_pre_training(monkeypatch, tmp_path, capsys):
-    from ssb import resolver
+    from ssb import backbones, resolver
     from ssb.data import DataError
 
-    monkeypatch.setattr(resolver, "pretrain", lambda *a, **k: pytest.fail("pre-training started"))
+    monkeypatch.setattr(backbones, "pretrain", lambda *a, **k: pytest.fail("pre-training started"))
     mine = dataclasses.replace(load_profile("cpu").replace(pretrain={"max_steps": 6000}), name="mine")
     pl = resolver.Resolver(mine, ArtifactStore(tmp_path), tmp_path / "no-data", progress=False)
     with pytest.raises(DataError):
