@@ -28,6 +28,17 @@ CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how
 # joins the validation features' key (2: each position's paragraph stored; 3: no probe seed in the key, as
 # masking one token at a time draws nothing: every seed run reads the same validation features)
 VALID_FEATURES_VERSION = 3
+# What each key leaves out of the sections it reads ([corpus], [probe]): fields that do not change the
+# artifact. tests/test_key_fields.py perturbs every field of those sections and checks that each key changes
+# exactly when the field is not listed here (a new field fails it until it is keyed or listed).
+_PROBE_RECIPE = ("activation", "token_epochs", "token_lr", "token_weight_decay", "batch_size")
+_LABEL_HEAD = ("label_epochs", "label_lr", "label_weight_decay")
+UNKEYED = {
+    "token-features:train": {"probe": ("n_valid_paragraphs", *_PROBE_RECIPE, *_LABEL_HEAD)},
+    # every validation token is masked once: no seed draws anything
+    "token-features:valid": {"probe": ("n_train_paragraphs", "seed", *_PROBE_RECIPE, *_LABEL_HEAD)},
+    "token-probe": {"probe": ("n_valid_paragraphs", *_LABEL_HEAD)},
+}
 
 
 class TokenArtifacts:

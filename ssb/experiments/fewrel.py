@@ -74,23 +74,7 @@ def _fewrel(pl: Resolver, system: System) -> dict[str, Any]:
     model_dir, bb_id = fewrel_model(pl, system)
     finetuned, label = system.fewrel.finetune, system.fewrel.label
     fr, p, sw = pl.profile.fewrel, pl.profile.probe, pl.profile.sweep
-    key = config_hash(
-        "fewrel-sweep",
-        SWEEP_VERSION,
-        label,
-        bb_id,
-        pl.data_id("fewrel"),
-        fr,
-        p.layer,
-        p.label_epochs,
-        p.label_lr,
-        p.label_weight_decay,
-        p.batch_size,
-        p.seed,
-        sw,
-    )
-    if finetuned:  # measured on a model the runtime fine-tuned
-        key = pl.runtime.tag_key(key)
+    key = sweep_key(pl, system, bb_id)
 
     def compute() -> dict[str, Any]:
         split = load_fewrel(fr, pl.data_dir)
@@ -130,6 +114,44 @@ def _fewrel(pl: Resolver, system: System) -> dict[str, Any]:
 
     what = f"label sweeps ({label}), probe seed {p.seed}, subset seed {sw.seed}, split seed {fr.split_seed}"
     return pl.cached_json("fewrel-sweep", key, compute, what=what)
+
+
+# What the label sweeps' key leaves out of the sections it reads ([fewrel], [probe], [sweep]): the token
+# probe's recipe and the pre-training's paragraph counts do not change them. tests/test_key_fields.py
+# perturbs every field of those sections and checks that the key changes exactly when it is not listed here.
+SWEEP_UNKEYED = {
+    "probe": (
+        "n_train_paragraphs",
+        "n_valid_paragraphs",
+        "activation",
+        "token_epochs",
+        "token_lr",
+        "token_weight_decay",
+        "depth_layers",
+    )
+}
+
+
+def sweep_key(pl: Resolver, system: System, bb_id: str) -> str:
+    """The key of a system's label sweeps: its FewRel label, its backbone's id, the data, [fewrel], [sweep] and
+    the label head's recipe (a model the runtime fine-tuned is tagged by the runtime)."""
+    fr, p = pl.profile.fewrel, pl.profile.probe
+    key = config_hash(
+        "fewrel-sweep",
+        SWEEP_VERSION,
+        system.fewrel.label,
+        bb_id,
+        pl.data_id("fewrel"),
+        fr,
+        p.layer,
+        p.label_epochs,
+        p.label_lr,
+        p.label_weight_decay,
+        p.batch_size,
+        p.seed,
+        pl.profile.sweep,
+    )
+    return pl.runtime.tag_key(key) if system.fewrel.finetune else key
 
 
 def cls_features(pl: Resolver, model_dir: Path) -> tuple[torch.Tensor, torch.Tensor]:
