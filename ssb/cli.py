@@ -302,6 +302,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .claims import exit_code, load_specs
     from .report import check_out, write_report
+    from .run_result import collect
 
     folder = _claims_dir(args)
     load_specs(folder)
@@ -313,7 +314,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         out = Path(args.out or f"results/{pl.profile.name}-{named}")  # a hub id by its name, not its snapshot
         check_out(out)  # before any work: a report that cannot be written is known now, not after an hour
         verdicts = _evaluate_all(pl, folder)
-        path = write_report(verdicts, pl, out)
+        path = write_report(verdicts, collect(verdicts, pl), out)
         print(f"{pl.model_dir}: {_summary(verdicts)}")
         print(f"report: {path}")
         return exit_code(verdicts)
@@ -324,8 +325,9 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     verdicts = _evaluate_all(pl, folder)
     extra = {}
     if model_pl is not None:
-        extra[args.model] = (_evaluate_all(model_pl, folder), model_pl)
-    path = write_report(verdicts, pl, out, extra)
+        column = _evaluate_all(model_pl, folder)
+        extra[args.model] = (column, collect(column, model_pl))
+    path = write_report(verdicts, collect(verdicts, pl), out, extra)
     print(_summary(verdicts))
     for name, (column, _) in extra.items():
         print(f"{name}: {_summary(column)}")

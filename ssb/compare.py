@@ -400,7 +400,7 @@ def curves(items: dict[str, Any]) -> dict[str, dict[int, tuple[float, float]]]:
 
 def fig_compare(a: dict[str, Any], b: dict[str, Any], labels: tuple[str, str], path: Path) -> Path:
     """A's and B's curves against the number of nodes, overlaid (mean and spread over the items)."""
-    from .report import _plt, _save
+    from .figures import _plt, _save
 
     plt = _plt()
     fig, axes = plt.subplots(1, len(CURVE_METRICS), figsize=(13, 3.6))

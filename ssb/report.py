@@ -1,4 +1,5 @@
-"""The report: Markdown and JSON with the claim table, the Table 1 analogue and figures like Figs. 3-6."""
+"""The report: Markdown and JSON with the claim table, the Table 1 analogue and figures like Figs. 3-6, rendered
+from a run's serialised result (``ssb/run_result.py``) and its verdicts; nothing here runs an experiment."""
 
 from __future__ import annotations
 
@@ -12,17 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from . import systems
-from .api import items_log
 from .artifacts import atomic_write_text, file_sha256, key_lock
-from .claims import Verdict, check_rows, tier_of, verdict_table
-from .config import backbone_key, to_dict
-from .environment import environment
-from .measures import probe_selectivity
-from .metrics import jaccard_pairs
-from .pipeline import Pipeline
+from .claims import Verdict, check_rows, verdict_table
+from .figures import draw
+from .run_result import jsonable
 from .seeds import per_seed_note, untouched
-from .tokenizer import load_tokenizer
 
 PAPER_TABLE1 = {
     "1": (3507, 0.043, 0.176),
@@ -32,37 +27,16 @@ PAPER_TABLE1 = {
 }
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path, run_id: str) -> None:
-    """Save a figure with the run's id in its PNG metadata (``Description``), then close it."""
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, metadata={"Description": f"ssb report run {run_id}"})
-    _plt().close(fig)
-
-
-def table1(pl: Pipeline) -> str:
-    table = pl.head_table()
+def table1(data: dict[str, Any]) -> str:
+    """The Table 1 analogue (``run_result.table1``) beside the paper's numbers."""
     rows = [
         "| heads | tokens with positive diagonal | APT | diagonal confidence | paper (tokens / APT / confidence) |",
         "|---|---|---|---|---|",
     ]
-    for g in ("1", "2", "4", "all"):
-        if g not in table:
-            continue
-        v = table[g]
+    for g, v in data["groups"].items():
         paper = "{:,} / {} / {}".format(*PAPER_TABLE1[g])
-        rows.append(
-            f"| {g if g != 'all' else f'all ({pl.profile.backbone.n_heads})'} | {v['n_pos']['mean']:.1f} | "
-            f"{v['apt']['mean']:.3f} | {v['diagonal_confidence']['mean']:.3f} | {paper} |"
-        )
+        heads = g if g != "all" else f"all ({data['n_heads']})"
+        rows.append(f"| {heads} | {v['n_pos']:.1f} | {v['apt']:.3f} | {v['diagonal_confidence']:.3f} | {paper} |")
     return "\n".join(rows)
 
 
@@ -111,9 +85,9 @@ def evidence_lines(result) -> list[str]:
 def selectivity_table(rows: dict[str, dict[str, Any]]) -> str:
     """The reference's probe against the control-task probe (``measures.probe_selectivity``)."""
 
-    def cell(est) -> str:
-        ci = est.interval()
-        return f"{est.value:.4g}" + (f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else "")
+    def cell(est: dict[str, Any]) -> str:  # {"value", "interval"} (``run_result.est_json``)
+        ci = est["interval"]
+        return f"{est['value']:.4g}" + (f" [{ci[0]:.4g}, {ci[1]:.4g}]" if ci else "")
 
     lines = [
         "The same probe recipe trained on a control task (Hewitt & Liang 2019) on the reference's features: each "
@@ -131,125 +105,6 @@ def selectivity_table(rows: dict[str, dict[str, Any]]) -> str:
             f"{cell(row['selectivity'])} |"
         )
     return "\n".join(lines)
-
-
-def _est_json(est) -> dict[str, Any]:
-    ci = est.interval()
-    return {"value": est.value, "interval": list(ci) if ci else None}
-
-
-def fig_heads(pl: Pipeline, path: Path, run_id: str = "") -> None:
-    plt = _plt()
-    heads = pl.head_table()["1"]["per_subset"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    panels = [
-        ("n_pos", "(A) tokens with positive diagonal", "tokens recognised (n_pos)"),
-        ("apt", "(B) average APT", "mean accuracy per recognised token"),
-        ("diagonal_confidence", "(C) diagonal confidence", "diagonal / its columns"),
-    ]
-    for ax, (metric, title, ylabel) in zip(axes, panels, strict=True):
-        values = [h[metric] for h in heads]
-        ax.bar(range(len(values)), values, color="tab:blue")
-        ax.axhline(np.mean(values), color="red", ls="--", label=f"mean {np.mean(values):.3g}")
-        ax.set_xticks(range(len(values)))
-        ax.set_xlabel("head (ids as in the API: head0, head1, ...)")
-        ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=8)
-    fig.suptitle(f"Fig. 3 analogue: heads of block {pl.profile.probe.layer} ({pl.profile.name} profile)")
-    _save(fig, path, run_id)
-
-
-NODES_CAPTION = (
-    "Each point is the mean over the node subsets of that size (every single node at 1, one subset of all "
-    "nodes); error bars: one standard deviation over those subsets (not an interval of the mean)."
-)
-
-
-def fig_nodes(sweep: dict[str, Any], path: Path, title: str, unit: str, run_id: str = "") -> None:
-    plt = _plt()
-    xs = sorted((k for k, v in sweep.items() if isinstance(v, dict) and "apt" in v), key=int)
-    n = np.array([int(x) for x in xs])
-
-    def curve(metric):
-        return np.array([sweep[x][metric]["mean"] for x in xs]), np.array([sweep[x][metric]["std"] for x in xs])
-
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
-    m, s = curve("n_pos")
-    axes[0].errorbar(n, m, yerr=s, marker="o", capsize=3)
-    axes[0].set_yscale("log")
-    axes[0].yaxis.set_major_formatter(plt.matplotlib.ticker.ScalarFormatter())
-    axes[0].set_title(f"(A) {unit} with positive diagonal", fontsize=10)
-    axes[0].set_ylabel(f"{unit} recognised (n_pos)")
-    m, s = curve("apt")
-    axes[1].errorbar(n, m, yerr=s, marker="o", capsize=3, label="APT (diagonal)")
-    g, _ = curve("random_guess")
-    axes[1].plot(n, g, marker="s", color="tab:orange", label="random guess (mean of 1/n_pos)")
-    axes[1].set_title("(B) average accuracy of recognised " + unit, fontsize=10)
-    axes[1].set_ylabel(f"mean accuracy per recognised {unit[:-1]}")
-    axes[1].legend(fontsize=8)
-    m, s = curve("diagonal_confidence")
-    axes[2].errorbar(n, m, yerr=s, marker="o", capsize=3, color="tab:green")
-    axes[2].set_title("(C) diagonal confidence", fontsize=10)
-    axes[2].set_ylabel("diagonal / its columns")
-    for ax in axes:
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("number of nodes")
-    fig.suptitle(title)
-    _save(fig, path, run_id)
-
-
-HULL_CAPTION = (
-    "Each subset is one pair of markers, the subsets sorted by their bound (they have no order of their own, "
-    "so no line joins them): the labels the subset recognises, and the labels the convex-hull bound allows."
-)
-
-
-def fig_hull(hull: dict[str, Any], path: Path, run_id: str = "") -> None:
-    plt = _plt()
-    fig, axes = plt.subplots(1, len(hull), figsize=(4.4 * len(hull), 3.8))
-    names = {"1": "single nodes", "2": "pairs", "4": "quadruplets"}
-    for ax, (n, v), letter in zip(np.atleast_1d(axes), hull.items(), "ABCDEF", strict=False):
-        order = np.argsort(v["bound"], kind="stable")  # subsets are unordered: sorted by their bound
-        rank = np.arange(len(order))
-        ax.plot(rank, np.asarray(v["n_pos"])[order], "o", ms=4, label="recognised labels")
-        ax.plot(rank, np.asarray(v["bound"])[order], "s", ms=4, mfc="none", color="tab:orange", label="hull bound")
-        ax.set_title(f"({letter}) {len(rank)} {names.get(n, f'{n}-node subsets')}", fontsize=10)
-        ax.set_xlabel("subset, sorted by its bound")
-        ax.xaxis.set_major_locator(plt.matplotlib.ticker.MaxNLocator(integer=True))
-        ax.set_ylabel("FewRel labels")
-        ax.legend(fontsize=8)
-    fig.suptitle("Fig. 6 analogue: recognised FewRel labels vs the convex-hull bound")
-    _save(fig, path, run_id)
-
-
-def fig_confusion(confusion: dict[str, Any], strings: list[str], path: Path, run_id: str = "") -> None:
-    """One head's confusion matrix on its top recognised tokens, each row a true token's share of predictions
-    (the last column: predicted as any other token)."""
-    plt = _plt()
-    counts = np.asarray(confusion["counts"], dtype=np.float64)  # [n, n]
-    other = np.asarray(confusion["other"], dtype=np.float64)[:, None]  # [n, 1]
-    totals = np.asarray(confusion["row_totals"], dtype=np.float64)[:, None]  # [n, 1]
-    share = np.hstack([counts, other]) / np.maximum(totals, 1)  # [n, n + 1]
-    size = 2.5 + 0.38 * len(strings)
-    fig, ax = plt.subplots(figsize=(size + 1.5, size))
-    image = ax.imshow(share, cmap="viridis", vmin=0, vmax=1)
-    ax.set_xticks(range(len(strings) + 1))
-    ax.set_xticklabels([*strings, "(other)"], rotation=90, fontsize=8)
-    ax.set_yticks(range(len(strings)))
-    ax.set_yticklabels([f"{t} ({int(n)})" for t, n in zip(strings, totals.ravel(), strict=True)], fontsize=8)
-    ax.set_xlabel("predicted token")
-    ax.set_ylabel("true token (its occurrences)")
-    fig.colorbar(image, ax=ax, label="share of the true token's occurrences")
-    ax.set_title(f"head{confusion['head']} alone: its {len(strings)} most recognised tokens", fontsize=10)
-    _save(fig, path, run_id)
-
-
-CONFUSION_CAPTION = (
-    "The object every quantity above is read from: the confusion matrix of one head alone (all other nodes "
-    "silenced), on the recognised tokens with the largest diagonal counts; rows are normalised to each true "
-    "token's occurrences, the diagonal is what the head gets right."
-)
 
 
 def results_table(payload: dict[str, Any]) -> str:
@@ -289,23 +144,6 @@ def results_table(payload: dict[str, Any]) -> str:
             rows.append(f"| {' | '.join(lead)} | `{c['check']}` | {value} | {c['threshold']} | {outcome} |")
             lead = ["", ""]
     return "\n".join(rows)
-
-
-def budget_record(pl: Pipeline) -> dict[str, Any] | None:
-    """The time budget's plan, the run's wall time up to the report, and the tokens pre-training saw
-    against the paper's (``ssb.budget``); None without a budget."""
-    from .budget import against_paper
-
-    plan = pl.budget_plan
-    if not plan:
-        return None
-    record = json.loads((pl.backbone()[0] / "record.json").read_text())
-    return {
-        **plan,
-        "wall_s_to_report": round(time.monotonic() - pl.started, 1),
-        "pretrain_steps_done": record.get("steps"),
-        **against_paper(plan, record.get("train_tokens_per_epoch", 0), pl.profile.corpus.n_train),
-    }
 
 
 def budget_lines(b: dict[str, Any]) -> list[str]:
@@ -459,83 +297,6 @@ def _short_value(value: Any) -> str:
     return f"{value:.3g}" if isinstance(value, float) else str(value)
 
 
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON (arrays as lists, anything else unknown as its string)."""
-    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
-
-
-def figures_for(
-    verdicts: list[Verdict], pl: Pipeline, out: Path, prefix: str = "", run_id: str = ""
-) -> list[tuple[str, str]]:
-    """Draw the figures the measured claims need (Figs. 3-6 analogues, one head's confusion matrix); returns
-    ``(title, file name, caption)``."""
-    figures = []
-    needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
-    source = f"{pl.profile.name}" + (f", {pl.model_dir.name}" if pl.model_dir else "")
-    if "heads" in needs:
-        fig_heads(pl, out / f"{prefix}fig3_heads.png", run_id)
-        figures.append(("Fig. 3: each head alone", f"{prefix}fig3_heads.png", ""))
-        heads = pl.head_table()["1"]["per_subset"]
-        best = int(np.argmax([h["n_pos"] for h in heads]))  # the head that recognises most tokens
-        confusion = pl.head_confusion(best)
-        strings = load_tokenizer(pl.backbone()[0]).convert_ids_to_tokens(confusion["tokens"])
-        fig_confusion(confusion, strings, out / f"{prefix}fig_confusion_head.png", run_id)
-        figures.append((f"A confusion matrix: head{best}", f"{prefix}fig_confusion_head.png", CONFUSION_CAPTION))
-    if "token-nodes" in needs:
-        fig_nodes(
-            pl.token_node_sweep(),
-            out / f"{prefix}fig4_pretrain_nodes.png",
-            f"Fig. 4 analogue: masked tokens vs number of nodes ({source})",
-            "tokens",
-            run_id,
-        )
-        figures.append(("Fig. 4: token head through n random nodes", f"{prefix}fig4_pretrain_nodes.png", NODES_CAPTION))
-    if "fewrel-finetuned" in needs:
-        fewrel = pl.fewrel("reference")
-        fig_nodes(
-            fewrel["nodes"],
-            out / f"{prefix}fig5_fewrel_nodes.png",
-            f"Fig. 5 analogue: FewRel labels vs number of nodes ({source})",
-            "labels",
-            run_id,
-        )
-        fig_hull(fewrel["hull"], out / f"{prefix}fig6_hull.png", run_id)
-        figures += [
-            ("Fig. 5: FewRel head through n random nodes", f"{prefix}fig5_fewrel_nodes.png", NODES_CAPTION),
-            ("Fig. 6: hull bound", f"{prefix}fig6_hull.png", HULL_CAPTION),
-        ]
-    controls = sorted({c.check.control for v in verdicts for c in v.checks if c.check.control})
-    token_controls = [c for c in controls if systems.get(c).token_control]
-    if token_controls and "heads" in needs and pl.model_dir is None:
-        fig_specificity(pl, ["reference", *token_controls], out / f"{prefix}fig_specificity.png", run_id)
-        figures.append(("Specificity: the reference against its controls", f"{prefix}fig_specificity.png", ""))
-    return figures
-
-
-def fig_specificity(pl: Pipeline, systems: list[str], path: Path, run_id: str = "") -> None:
-    """Per system: the pairwise overlap (Jaccard) of the heads' recognised token sets, and each single node's
-    APT over its random guess (APT x n_pos), the two effects a control should not show."""
-    plt = _plt()
-    overlaps, node_ratios = [], []
-    for system in systems:
-        sets = [set(r) for r in pl.head_table(system)["1"]["recognised"]]
-        overlaps.append(jaccard_pairs(sets))
-        singles = pl.token_node_sweep(name=system, counts=(1,))["1"]["per_subset"]
-        node_ratios.append([r["apt"] * r["n_pos"] for r in singles if r["n_pos"] > 0])
-    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
-    for ax, data, title in (
-        (axes[0], overlaps, "(A) overlap of two heads' token sets (Jaccard)"),
-        (axes[1], node_ratios, "(B) single node: APT / random guess (APT x n_pos)"),
-    ):
-        ax.boxplot(data)
-        ax.set_xticks(range(1, len(systems) + 1), systems)
-        ax.set_title(title, fontsize=10)
-    axes[1].axhline(1.0, color="red", ls="--", label="random guess")
-    axes[1].legend(fontsize=8)
-    fig.suptitle(f"Specificity: the reference and its controls, block {pl.profile.probe.layer} ({pl.profile.name})")
-    _save(fig, path, run_id)
-
-
 class ReportError(ValueError):
     """The report folder cannot take a report (a file, or a folder holding other things than a report)."""
 
@@ -584,12 +345,13 @@ def _replace_folder(tmp: Path, out: Path, run_id: str) -> None:
 
 def write_report(
     verdicts: list[Verdict],
-    pl: Pipeline,
+    result: dict[str, Any],
     out: Path,
-    extra_columns: dict[str, tuple[list[Verdict], Pipeline]] | None = None,
+    extra_columns: dict[str, tuple[list[Verdict], dict[str, Any]]] | None = None,
 ) -> Path:
-    """Write ``report.md``, ``report.json`` and the figures as one folder ``out``; returns the Markdown path.
-    ``extra_columns``: the same claims on other models (``--model``), each with its pipeline.
+    """Write ``report.md``, ``report.json`` and the figures of a run's result (``run_result.collect``) as one
+    folder ``out``; returns the Markdown path. ``extra_columns``: the same claims on other models
+    (``--model``), each with its result.
 
     Atomic: everything is written into a temporary folder beside ``out`` and renamed into place as a whole,
     under a lock, so ``out`` always holds one whole report of one run (its run id in report.md, report.json
@@ -601,7 +363,7 @@ def write_report(
     run_id = new_run_id()
     with key_lock(  # beside the folder (which is replaced whole), and removed when the report is written
         out.with_name(f".{out.name}.lock"),
-        pl.profile.runtime.lock_timeout_s,
+        result["profile"]["runtime"]["lock_timeout_s"],
         what=f"the report folder {out}",
         remove=True,
     ):
@@ -609,7 +371,7 @@ def write_report(
             shutil.rmtree(stale, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
         try:
-            _write_report_files(verdicts, pl, tmp, extra_columns or {}, run_id)
+            _write_report_files(verdicts, result, tmp, extra_columns or {}, run_id)
             check_out(out)  # again: another process may have put something there meanwhile
             _replace_folder(tmp, out, run_id)
         finally:
@@ -619,48 +381,28 @@ def write_report(
 
 def _write_report_files(
     verdicts: list[Verdict],
-    pl: Pipeline,
+    result: dict[str, Any],
     out: Path,
-    extra_columns: dict[str, tuple[list[Verdict], Pipeline]],
+    extra_columns: dict[str, tuple[list[Verdict], dict[str, Any]]],
     run_id: str,
 ) -> None:
-    needs = {e for v in verdicts if not v.skipped for e in v.spec.experiments}
-    figures = figures_for(verdicts, pl, out, run_id=run_id)
-    tier = tier_of(pl.profile)
+    figures = draw(result["figure_data"], out, run_id=run_id)
+    tier, runtime = result["tier"], result["runtime"]
     payload = {
         "run_id": run_id,
-        "profile_name": pl.profile.name,
-        "profile": to_dict(pl.profile),
-        "backbone_key": backbone_key(pl.profile),
-        "tier": tier,
-        "claims": [
-            {
-                "id": v.spec.id,
-                "paper": v.spec.paper,
-                "statement": v.spec.statement,
-                "verdict": v.label,
-                "skipped": v.skipped,
-                "measured": jsonable(v.measured),
-            }
-            for v in verdicts
-        ],
-        "checks": jsonable(check_rows(verdicts)),
+        **result,
         "extra": {name: jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
-        "timings": pl.timings,
-        "time_budget": budget_record(pl),
-        "runtime": pl.runtime.record(),
-        "environment": environment(pl.runtime.device_name),
     }
     verdicts_shown = [v for v in verdicts if not v.skipped]
     labels = [v.label for v in verdicts_shown]
     lines = [
-        f"# ssb report: profile `{pl.profile.name}`",
+        f"# ssb report: profile `{result['profile_name']}`",
         "",
         f"Generated {time.strftime('%Y-%m-%d %H:%M')} by run `{run_id}`; backbone config hash "
-        f"`{backbone_key(pl.profile)}`"
-        + (f"; model `{pl.model_dir}`" if pl.model_dir else "")
+        f"`{result['backbone_key']}`"
+        + (f"; model `{result['model']}`" if result["model"] else "")
         + f"; expectation tier `{tier}`"
-        + f"; this run's device: {pl.runtime.device_name}, training in {pl.runtime.precision}.",
+        + f"; this run's device: {runtime['device_name']}, training in {runtime['precision']}.",
         f"{labels.count('holds')} of {len(verdicts)} claims hold at every check; {labels.count('xfail')} hold except "
         f"for checks pinned as expected failures; {len(labels) - labels.count('holds') - labels.count('xfail')} "
         f"do not behave as their spec expects"
@@ -695,30 +437,23 @@ def _write_report_files(
         lines += ["## Seed runs", "", *seeds, ""]
     if power := power_lines(payload):
         lines += ["## Power", "", *power, ""]
-    for i, (name, (column, extra_pl)) in enumerate(extra_columns.items()):
+    for i, (name, (column, extra_result)) in enumerate(extra_columns.items()):
         lines += [f"## The same claims on `{name}`", "", verdict_table(column), ""]
         lines += [
             f"### {title}\n\n![{title}]({file})\n"
-            for title, file, _ in figures_for(column, extra_pl, out, f"model{i}-", run_id)
+            for title, file, _ in draw(extra_result["figure_data"], out, f"model{i}-", run_id)
         ]
-    if "heads" in needs:
-        lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(pl), ""]
-        if "token-nodes" in needs:  # the per-item log: every head, node and subset of every seed run by a stable id
-            model = None if pl.model_dir is None else str(pl.model_dir)
-            payload["items"] = items_log(pl, model, fewrel="fewrel-finetuned" in needs)
-        if pl.model_dir is None:
-            selectivity = probe_selectivity(pl)
-            payload["probe_selectivity"] = {
-                q: {role: _est_json(e) for role, e in row.items()} for q, row in selectivity.items()
-            }
-            lines += ["## Probe selectivity (control task)", "", selectivity_table(selectivity), ""]
+    if "table1" in result:
+        lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(result["table1"]), ""]
+    if "probe_selectivity" in result:
+        lines += ["## Probe selectivity (control task)", "", selectivity_table(result["probe_selectivity"]), ""]
     lines += ["## Figures", ""] + [
         f"### {title}\n\n![{title}]({name})\n" + (f"\n{caption}\n" if caption else "")
         for title, name, caption in figures
     ]
     if payload["time_budget"]:
         lines += ["## Time budget", "", *budget_lines(payload["time_budget"]), ""]
-    lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in pl.timings.items()], ""]
+    lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in result["timings"].items()], ""]
     payload["figures"] = {p.name: file_sha256(p) for p in sorted(out.glob("*.png"))}
     (out / "report.md").write_text("\n".join(lines))
     (out / "report.json").write_text(json.dumps(payload, indent=1))

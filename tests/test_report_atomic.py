@@ -4,14 +4,13 @@ the previous one kept when writing fails (a full disk) and left alone when ``--o
 import errno
 import json
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
 import ssb.report
 from ssb.report import ReportError, check_out, write_report
 
-PL = SimpleNamespace(profile=SimpleNamespace(runtime=SimpleNamespace(lock_timeout_s=5.0)))
+PL = {"profile": {"runtime": {"lock_timeout_s": 5.0}}}  # a run result, as far as the writer reads it
 
 
 def _fake_files(fail_at: str | None = None):

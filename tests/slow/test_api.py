@@ -60,11 +60,12 @@ def test_analyze_reproduces_the_committed_head_table(tmp_path):
 
 def test_the_report_keeps_the_per_item_log(data_dir, tmp_path, monkeypatch):
     from ssb.report import write_report
+    from ssb.run_result import collect
 
     monkeypatch.setenv("SSB_DATA_DIR", str(data_dir))
     pl = ssb.api.pipeline("smoke", cache_dir=tmp_path / "store")
     verdicts = ssb.api.evaluate_all(pl, ssb.api.claims_folder(ROOT / "claims"))
-    write_report(verdicts, pl, tmp_path / "report")
+    write_report(verdicts, collect(verdicts, pl), tmp_path / "report")
     markdown = (tmp_path / "report" / "report.md").read_text()
     assert "![A confusion matrix: head" in markdown and (tmp_path / "report" / "fig_confusion_head.png").is_file()
     assert "error bars: one standard deviation over those subsets" in markdown  # defined where they are drawn

@@ -45,6 +45,7 @@ def test_a_claim_against_its_control_and_on_its_control(tmp_path, pipeline, cont
 def test_the_control_task_probe_reads_the_reference_features_with_relabelled_targets(pipeline):
     from ssb.measures import probe_selectivity
     from ssb.report import selectivity_table
+    from ssb.run_result import est_json
 
     layer = pipeline.profile.probe.layer
     X, y, vocab = pipeline.valid_features(layer)
@@ -60,7 +61,8 @@ def test_the_control_task_probe_reads_the_reference_features_with_relabelled_tar
     for row in rows.values():
         assert row["selectivity"].value == pytest.approx(row["reference"].value - row["control"].value)
     assert rows["n_distinct_targets"]["control"].value <= rows["n_distinct_targets"]["reference"].value
-    assert "| accuracy, all nodes |" in selectivity_table(rows)
+    serialised = {q: {role: est_json(e) for role, e in row.items()} for q, row in rows.items()}
+    assert "| accuracy, all nodes |" in selectivity_table(serialised)
 
 
 def test_a_sweep_is_keyed_by_its_validation_features(pipeline):
