@@ -21,30 +21,23 @@ printed).
 from __future__ import annotations
 
 import argparse
-import errno
 import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, systems
-from .artifacts import ArtifactStore, stored_key
+from . import __version__
+from .cli_common import UsageError, _pipeline, _profile, _store
+from .cli_errors import _expected_errors, _one_line, environment_errno, environment_hint
+from .cli_reference import cmd_reference, probe_only
 from .config import (
     VARIANTS,
     ConfigError,
-    defaulted_sections,
-    load_profile,
     profile_names,
-    validate,
     variant,
-    with_device,
 )
-from .paths import cache_dir, cache_root, data_dir, refuse_other_files
+from .paths import data_dir, refuse_other_files
 
 EXIT_OK, EXIT_CHECKS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
-
-
-class UsageError(ValueError):
-    """A command-line option that cannot be used as given (the message names the option)."""
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -68,55 +61,6 @@ def _common(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="SECONDS",
         help="how long to wait for another run building the same artifact (default: runtime.lock_timeout_s)",
-    )
-
-
-def _profile(args: argparse.Namespace):
-    """The profile named by ``--profile``, with ``--device`` and ``--lock-timeout`` applied; a profile file that
-    leaves sections out says so, with the backbone it then gets (nothing silently takes the paper's 768 wide)."""
-    profile = with_device(load_profile(args.profile), getattr(args, "device", None))
-    if missing := defaulted_sections(args.profile):
-        b = profile.backbone
-        print(
-            f"[ssb] {args.profile} has no {', '.join(f'[{m}]' for m in missing)}: "
-            f"{'they take' if len(missing) > 1 else 'it takes'} the paper's defaults "
-            f"(backbone: {b.n_layers} blocks x {b.n_heads} heads, {b.hidden} wide, {b.max_len} positions)",
-            flush=True,
-        )  # on stdout, with the other notices: stderr keeps an error to its one line
-    budget = getattr(args, "time_budget", None)
-    if budget is not None:
-        from .budget import parse_duration
-
-        profile = profile.replace(runtime={"time_budget_s": parse_duration(budget)})
-        validate(profile, f"--time-budget {budget}")
-    timeout = getattr(args, "lock_timeout", None)
-    if timeout is not None:
-        profile = profile.replace(runtime={"lock_timeout_s": timeout})
-        validate(profile, f"--lock-timeout {timeout:g}")
-    return profile
-
-
-def _store(args: argparse.Namespace, profile) -> ArtifactStore:
-    """The artifact store of ``--cache-dir`` / ``SSB_CACHE_DIR`` (a file there is refused by ``cache_dir``)."""
-    return ArtifactStore(cache_dir(args.cache_dir), lock_timeout_s=profile.runtime.lock_timeout_s)
-
-
-def _pipeline(args: argparse.Namespace, model: str | None = None, profile=None):
-    """``api.pipeline`` for the command's options (``profile``: one already read from ``--profile``)."""
-    from .api import pipeline
-
-    profile = profile if profile is not None else _profile(args)
-    layer = getattr(args, "layer", None)
-    if layer is not None:  # 0 and negative blocks are refused by validate, not skipped or wrapped around
-        profile = profile.replace(probe={"layer": layer})
-        validate(profile, f"--layer {layer}")
-    return pipeline(
-        profile,
-        model or None,
-        cache_dir=args.cache_dir,
-        data_dir=args.data_dir,
-        retrain=getattr(args, "retrain", False),
-        progress=not args.quiet,
     )
 
 
@@ -358,103 +302,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return EXIT_CHECKS if result.verdict_changes or (args.strict and doubtful) else EXIT_OK
 
 
-def probe_only() -> tuple[str, ...]:
-    """The registered systems whose only trained part is their token probe: not a variant pre-trained at the
-    profile's budget (a never-trained backbone, or the reference's own read through another probe)."""
-    return tuple(
-        name
-        for name, s in systems.SYSTEMS.items()
-        if not isinstance(s.backbone, systems.Pretrained) or s.probe != systems.TOKEN_PROBE
-    )
-
-
-def cmd_reference(args: argparse.Namespace) -> int:
-    """Commit a backbone trained into the store; with ``--probes``, also its token probes (a backbone that is
-    already committed, e.g. trained on another machine and copied in, gets its probes alone)."""
-    from .reference import export_reference, find_reference
-    from .train import store_key
-
-    if args.fewrel:
-        if args.probes or args.short:
-            raise UsageError("--fewrel commits a FewRel classifier alone: not with --probes or --short")
-        return _commit_fewrel(args)
-    if args.short:
-        if args.probes:
-            raise UsageError("--short commits a pre-trained backbone alone: not with --probes")
-        if args.variant in probe_only():
-            raise UsageError(f"--short: --variant {args.variant} is a control with no pre-training of its own")
-        return _commit_short(args)
-    if args.variant in probe_only():  # a control built in the run (seeded initialisation, or the reference's own
-        if not args.probes:  # backbone with a control-task probe): only its probe is committed
-            raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
-        return _commit_probes(args)
-    profile = variant(_profile(args), args.variant)
-    store = _store(args, profile)
-    trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
-    if trained is not None:
-        command = f"ssb train --profile {args.profile}" + (
-            f" --variant {args.variant}" if args.variant != "reference" else ""
-        )
-        print(f"reference: {export_reference(trained, profile, args.variant, command)}")
-    elif args.probes and (committed := find_reference(profile, args.variant)) is not None:
-        print(f"reference: {committed} (already committed; adding its token probes)")
-    else:
-        raise UsageError(
-            f"no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
-            f"{args.profile} --variant {args.variant}` first"
-        )
-    return _commit_probes(args) if args.probes else 0
-
-
-def _commit_fewrel(args: argparse.Namespace) -> int:
-    """Fine-tune (if missing) and commit a backbone's FewRel classifier, keyed by its recipe and this
-    machine's runtime (a GPU's bf16 fine-tuning is another key, and trains in its run)."""
-    from .experiments.fewrel import fewrel_model
-    from .reference import export_artifact
-
-    fine_tuned = [n for n, s in systems.SYSTEMS.items() if s.fewrel is not None and s.fewrel.finetune]
-    if args.variant not in fine_tuned:
-        raise UsageError(f"--fewrel: --variant must be one of {', '.join(fine_tuned)}, got {args.variant}")
-    pl = _pipeline(args)
-    folder, _ = fewrel_model(pl, args.variant)
-    print(
-        f"FewRel classifier ({args.variant}): {export_artifact(pl.store, 'fewrel', stored_key(folder), args.profile)}"
-    )
-    return 0
-
-
-def _commit_short(args: argparse.Namespace) -> int:
-    """Pre-train (if missing) and commit a variant at the symmetric comparison's short in-run budget
-    (``[variants]`` symmetric_steps, ...): keyed like any store entry by its recipe, the corpus, the reference's
-    vocabulary and this machine's runtime, so a run whose key differs (another budget, a GPU) trains its own."""
-    from .reference import export_artifact
-
-    pl = _pipeline(args)
-    folder, _ = pl.backbone(systems.short(args.variant))  # the store's folder is named by its key
-    where = export_artifact(pl.store, "backbone", stored_key(folder), args.profile)
-    print(f"short backbone ({args.variant}, {pl.profile.variants.symmetric_steps} steps): {where}")
-    return 0
-
-
-def _commit_probes(args: argparse.Namespace) -> int:
-    """Train (if missing) and commit the token probes of a system: every block of the reference's, the
-    probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
-    probe has its own seed and its own masking of the training features). The control-task probe serves
-    the report's probe-selectivity section alone, which reads run 0: its other runs are not trained."""
-    from .reference import export_artifact
-
-    pl = _pipeline(args)
-    layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
-    runs = 1 if args.variant == "control-task" else pl.n_seed_runs
-    for k in range(runs):
-        run = pl.seed_run(k)
-        for layer in layers:
-            run.token_probe(layer, args.variant)  # trains it if missing
-            where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, args.variant), args.profile)
-            print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ssb", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -559,111 +406,6 @@ def _quiet() -> None:
 
     hf_logging.set_verbosity_error()
     hf_logging.disable_progress_bar()
-
-
-def _expected_errors() -> tuple[type[BaseException], ...]:
-    """Errors that mean bad input or a missing prerequisite: one line, exit 2 (``--debug``: traceback)."""
-    from .artifacts import LockTimeout
-    from .budget import BudgetError
-    from .claims import MeasureError, SpecError, TierError
-    from .compare import CompareError
-    from .data import DataError
-    from .device import DeviceError
-    from .model import CheckpointError
-    from .reference import MissingReference, StaleReference
-    from .report import ReadmeError, ReportError
-    from .tokenizer import TokenizerError
-    from .train import Interrupted
-
-    return (
-        UsageError,
-        ConfigError,
-        CompareError,
-        BudgetError,
-        SpecError,
-        TierError,
-        MeasureError,
-        DataError,
-        DeviceError,
-        CheckpointError,
-        TokenizerError,
-        MissingReference,
-        StaleReference,
-        Interrupted,
-        LockTimeout,
-        ReadmeError,
-        ReportError,
-    )
-
-
-# What an OSError from the environment (not from a bug) says to do, by errno.
-ENVIRONMENT_ERRNOS = {
-    errno.ENOSPC: "the disk is full: free space or point SSB_CACHE_DIR / --cache-dir / --out elsewhere",
-    errno.EDQUOT: "the disk quota is exceeded: free space or point SSB_CACHE_DIR / --cache-dir / --out elsewhere",
-    errno.EROFS: "the file system is read-only: point SSB_CACHE_DIR / --cache-dir / --out to a writable folder",
-    errno.EACCES: "permission denied: the path named must be writable or readable by you",
-    errno.EPERM: "permission denied: the path named must be writable or readable by you",
-    errno.ENAMETOOLONG: "a path is too long for the file system: use a shorter --cache-dir / --out",
-    errno.ENOTDIR: "a path that must be a folder is a file",
-    errno.EISDIR: "a path that must be a file is a folder",
-    errno.ENOENT: "a file or folder is missing",
-    errno.EEXIST: "a file is in the way",
-}
-# The same conditions as native libraries (safetensors, tokenizers, torch) word them.
-_ENVIRONMENT_WORDS = {
-    "No space left on device": errno.ENOSPC,
-    "(os error 28)": errno.ENOSPC,
-    "Read-only file system": errno.EROFS,
-    "(os error 30)": errno.EROFS,
-    "File name too long": errno.ENAMETOOLONG,
-}
-
-
-def environment_errno(err: BaseException) -> int | None:
-    """The errno of an environment condition behind ``err`` (through its causes), else None."""
-    seen = set()
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, OSError) and err.errno in ENVIRONMENT_ERRNOS:
-            return err.errno
-        for words, number in _ENVIRONMENT_WORDS.items():
-            if words in str(err):
-                return number
-        err = err.__cause__ or err.__context__
-    return None
-
-
-def environment_hint(err: BaseException, number: int, args: argparse.Namespace) -> str:
-    """What to do about an environment condition, naming the folder at fault: the store's advice for a path in
-    the store, the report's for a path in ``--out``, else the general one of ``ENVIRONMENT_ERRNOS``."""
-    hint = ENVIRONMENT_ERRNOS[number]
-    if number not in (errno.EACCES, errno.EPERM):
-        return hint
-    filename = None
-    seen: set[int] = set()
-    while err is not None and id(err) not in seen and filename is None:
-        seen.add(id(err))
-        filename = getattr(err, "filename", None)
-        err = err.__cause__ or err.__context__
-    if not filename:
-        return hint
-    path = Path(filename).absolute()
-    out = getattr(args, "out", None)
-    if out and (
-        path == Path(out).absolute()
-        or Path(out).absolute() in path.parents
-        or path.name.startswith(f".{Path(out).name}.")
-    ):
-        return f"the output folder --out {out} must be writable: name one you own"
-    store = cache_root(getattr(args, "cache_dir", None))  # where it is, without reading it (it may be the fault)
-    if path == store or store in path.parents:
-        return "the artifact store must be writable: set SSB_CACHE_DIR or --cache-dir to a folder you own"
-    return f"{path} must be writable or readable by you"
-
-
-def _one_line(err: BaseException, hint: str = "") -> str:
-    message = " ".join(str(err).split()) or type(err).__name__
-    return f"{message}{f' ({hint})' if hint else ''} [{type(err).__name__}; --debug shows the traceback]"
 
 
 def main(argv: list[str] | None = None) -> int:

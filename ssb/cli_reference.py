@@ -1,0 +1,109 @@
+"""``ssb reference``: commit a backbone, its token probes, its FewRel classifier or its short in-run backbone
+into ``ssb/reference/`` (``ssb/reference.py``)."""
+
+from __future__ import annotations
+
+import argparse
+
+from . import systems
+from .artifacts import stored_key
+from .cli_common import UsageError, _pipeline, _profile, _store
+from .config import variant
+from .paths import data_dir
+
+
+def probe_only() -> tuple[str, ...]:
+    """The registered systems whose only trained part is their token probe: not a variant pre-trained at the
+    profile's budget (a never-trained backbone, or the reference's own read through another probe)."""
+    return tuple(
+        name
+        for name, s in systems.SYSTEMS.items()
+        if not isinstance(s.backbone, systems.Pretrained) or s.probe != systems.TOKEN_PROBE
+    )
+
+
+def cmd_reference(args: argparse.Namespace) -> int:
+    """Commit a backbone trained into the store; with ``--probes``, also its token probes (a backbone that is
+    already committed, e.g. trained on another machine and copied in, gets its probes alone)."""
+    from .reference import export_reference, find_reference
+    from .train import store_key
+
+    if args.fewrel:
+        if args.probes or args.short:
+            raise UsageError("--fewrel commits a FewRel classifier alone: not with --probes or --short")
+        return _commit_fewrel(args)
+    if args.short:
+        if args.probes:
+            raise UsageError("--short commits a pre-trained backbone alone: not with --probes")
+        if args.variant in probe_only():
+            raise UsageError(f"--short: --variant {args.variant} is a control with no pre-training of its own")
+        return _commit_short(args)
+    if args.variant in probe_only():  # a control built in the run (seeded initialisation, or the reference's own
+        if not args.probes:  # backbone with a control-task probe): only its probe is committed
+            raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
+        return _commit_probes(args)
+    profile = variant(_profile(args), args.variant)
+    store = _store(args, profile)
+    trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
+    if trained is not None:
+        command = f"ssb train --profile {args.profile}" + (
+            f" --variant {args.variant}" if args.variant != "reference" else ""
+        )
+        print(f"reference: {export_reference(trained, profile, args.variant, command)}")
+    elif args.probes and (committed := find_reference(profile, args.variant)) is not None:
+        print(f"reference: {committed} (already committed; adding its token probes)")
+    else:
+        raise UsageError(
+            f"no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
+            f"{args.profile} --variant {args.variant}` first"
+        )
+    return _commit_probes(args) if args.probes else 0
+
+
+def _commit_fewrel(args: argparse.Namespace) -> int:
+    """Fine-tune (if missing) and commit a backbone's FewRel classifier, keyed by its recipe and this
+    machine's runtime (a GPU's bf16 fine-tuning is another key, and trains in its run)."""
+    from .experiments.fewrel import fewrel_model
+    from .reference import export_artifact
+
+    fine_tuned = [n for n, s in systems.SYSTEMS.items() if s.fewrel is not None and s.fewrel.finetune]
+    if args.variant not in fine_tuned:
+        raise UsageError(f"--fewrel: --variant must be one of {', '.join(fine_tuned)}, got {args.variant}")
+    pl = _pipeline(args)
+    folder, _ = fewrel_model(pl, args.variant)
+    print(
+        f"FewRel classifier ({args.variant}): {export_artifact(pl.store, 'fewrel', stored_key(folder), args.profile)}"
+    )
+    return 0
+
+
+def _commit_short(args: argparse.Namespace) -> int:
+    """Pre-train (if missing) and commit a variant at the symmetric comparison's short in-run budget
+    (``[variants]`` symmetric_steps, ...): keyed like any store entry by its recipe, the corpus, the reference's
+    vocabulary and this machine's runtime, so a run whose key differs (another budget, a GPU) trains its own."""
+    from .reference import export_artifact
+
+    pl = _pipeline(args)
+    folder, _ = pl.backbone(systems.short(args.variant))  # the store's folder is named by its key
+    where = export_artifact(pl.store, "backbone", stored_key(folder), args.profile)
+    print(f"short backbone ({args.variant}, {pl.profile.variants.symmetric_steps} steps): {where}")
+    return 0
+
+
+def _commit_probes(args: argparse.Namespace) -> int:
+    """Train (if missing) and commit the token probes of a system: every block of the reference's, the
+    probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
+    probe has its own seed and its own masking of the training features). The control-task probe serves
+    the report's probe-selectivity section alone, which reads run 0: its other runs are not trained."""
+    from .reference import export_artifact
+
+    pl = _pipeline(args)
+    layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
+    runs = 1 if args.variant == "control-task" else pl.n_seed_runs
+    for k in range(runs):
+        run = pl.seed_run(k)
+        for layer in layers:
+            run.token_probe(layer, args.variant)  # trains it if missing
+            where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, args.variant), args.profile)
+            print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)
+    return 0
