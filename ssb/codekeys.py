@@ -49,7 +49,7 @@ ROOTS: dict[str, tuple[str, ...]] = {
     ),
     "head-correctness": ("ssb.experiments.heads:head_correctness", "ssb.resolver:Resolver.prediction_matrix"),
     "head-confusion": ("ssb.experiments.heads:head_confusion", "ssb.resolver:Resolver.prediction_matrix"),
-    "fewrel": ("ssb.train:finetune_fewrel",),
+    "fewrel": ("ssb.finetune:finetune_fewrel",),
     "fewrel-features": ("ssb.experiments.fewrel:cls_features",),
     "fewrel-sweep": ("ssb.experiments.fewrel:_fewrel", "ssb.experiments.fewrel:label_sweeps"),
 }
@@ -84,6 +84,7 @@ NOT_BUILDING = (
     "ssb.fingerprint",
     "ssb.progress",
     "ssb.reference",
+    "ssb.sections",
 )
 
 

@@ -15,10 +15,23 @@ import math
 import re
 import sys
 import typing
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from .sections import (
+    BackboneConfig,
+    CorpusConfig,
+    FewRelConfig,
+    PretrainConfig,
+    ProbeConfig,
+    Profile,
+    RuntimeConfig,
+    SeedsConfig,
+    SweepConfig,
+    TokenizerConfig,
+    VariantsConfig,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,192 +47,6 @@ def profile_names() -> tuple[str, ...]:
 
 class ConfigError(ValueError):
     """A profile file is malformed: the message names the file and the field."""
-
-
-@dataclass(frozen=True)
-class CorpusConfig:
-    """Where the pre-training paragraphs come from and how many are used."""
-
-    source: str = "local"  # "local": a file under the data directory; "hub": the HF hub
-    path: str = "wikipedia/enwiki_paragraphs.jsonl.xz"  # relative to the data directory
-    hub_name: str = "wikimedia/wikipedia"
-    hub_config: str = "20231101.en"
-    n_train: int = 90_000
-    n_valid: int = 2_000
-    min_words: int = 5  # paragraphs with fewer whitespace words are skipped
-    seed: int = 0  # the shuffle that picks the train and validation paragraphs
-
-
-@dataclass(frozen=True)
-class TokenizerConfig:
-    kind: str = "bert-base-uncased"  # or "wordpiece": trained on the training paragraphs
-    vocab_size: int = 30_522
-
-
-@dataclass(frozen=True)
-class BackboneConfig:
-    n_layers: int = 6
-    hidden: int = 768
-    n_heads: int = 12
-    intermediate: int = 3_072
-    max_len: int = 128
-    hidden_dropout: float = 0.1
-    attention_dropout: float = 0.1
-    symmetric_init: bool = False  # every head of a layer starts as a copy of head 0
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """MLM pre-training (AdamW, linear decay to zero, weight decay as L2; the paper: no warm-up)."""
-
-    epochs: float = 50.0
-    max_steps: int = 0  # > 0 overrides epochs
-    lr: float = 5.5e-5
-    weight_decay: float = 1e-2
-    batch_size: int = 32
-    mlm_probability: float = 0.15
-    save_steps: int = 500
-    eval_steps: int = 2_000
-    logging_steps: int = 100
-    # linear warm-up over this fraction of the steps; the paper has none at lr 5.5e-5, but a post-LN BERT
-    # at a CPU budget's higher lr needs it to leave the unigram plateau (Xiong et al. 2020)
-    warmup_ratio: float = 0.0
-
-
-@dataclass(frozen=True)
-class FewRelConfig:
-    """FewRel relation classification: data, split and fine-tuning of the backbone."""
-
-    source: str = "local"
-    path: str = "fewrel/train_wiki_partial_from_wiki80.json.xz"
-    hub_name: str = "thunlp/few_rel"
-    n_relations: int = 0  # 0: every relation in the file
-    n_train_per_relation: int = 630
-    n_test_per_relation: int = 70
-    # a relation with fewer than 2 instances cannot give both a train and a test sentence: an error naming
-    # it, or (true) dropped with a warning
-    drop_short_relations: bool = False
-    split_seed: int = 0
-    max_len: int = 128
-    epochs: float = 50.0
-    lr: float = 5.5e-5
-    weight_decay: float = 1e-2
-    batch_size: int = 32
-    warmup_ratio: float = 0.0  # the paper: none; paper-fast warms up its larger-batch learning rate
-
-
-@dataclass(frozen=True)
-class ProbeConfig:
-    """Features of block ``layer`` and the classifier heads trained on them."""
-
-    layer: int = 6  # 1-based block whose attention context is read
-    n_train_paragraphs: int = 90_000  # masked 15% at random to train the token head
-    n_valid_paragraphs: int = 2_000  # masked one token at a time for the confusion matrices
-    activation: str = "gelu"  # between the token head's two layers: gelu, relu or identity
-    token_epochs: float = 50.0
-    token_lr: float = 1e-4
-    token_weight_decay: float = 8e-6
-    label_epochs: float = 20.0
-    label_lr: float = 5e-5
-    label_weight_decay: float = 8e-6
-    batch_size: int = 32
-    seed: int = 0
-    depth_layers: tuple[int, ...] = (1, 2, 3, 4, 5, 6)  # blocks compared by the depth-prominence claim
-
-
-@dataclass(frozen=True)
-class VariantsConfig:
-    """Budgets of the in-run comparisons (symmetric initialisation)."""
-
-    symmetric_steps: int = 2_000
-    symmetric_n_train: int = 20_000
-    # training paragraphs of the token probes that give each short backbone's per-head recognised tokens
-    symmetric_probe_paragraphs: int = 20_000
-    # also compare the reference with the symmetric variant at the reference's own budget (the committed or
-    # trained `symmetric` backbone); its MLM accuracy and union of recognised tokens then decide the claim
-    symmetric_full_budget: bool = False
-    symmetric_batch_size: int = 0  # batch of the in-run short backbones; 0: the profile's pretrain.batch_size
-    # pre-train the full-budget variants (no-dropout, symmetric) when nothing committed matches; false: their
-    # claims are skipped and say so (paper-lease: left to a second loan)
-    train_full: bool = True
-
-
-@dataclass(frozen=True)
-class SweepConfig:
-    """Node subsets evaluated through the aperture."""
-
-    node_counts: tuple[int, ...] = (1, 2, 4, 8, 12, 16, 32, 64, 128, 256, 512, 768)
-    n_subsets: int = 20  # random subsets per node count; n = 1 takes every single node, n = hidden all nodes
-    hull_counts: tuple[int, ...] = (1, 2, 4)
-    hull_subsets: tuple[int, ...] = (25, 20, 20)  # per hull count; for one node, >= hidden takes every node
-    seed: int = 0
-
-
-@dataclass(frozen=True)
-class SeedsConfig:
-    """Seeds as an axis of the verdicts: the reference system is measured once per *seed run* and the
-    estimates combine the runs and the items (``ssb.seeds``). Run k sets ``probe.seed`` (the token probe's
-    and the FewRel label head's initialisation and order, the masking of the probe's training features) to
-    ``probe[k]``, ``sweep.seed`` (the node-subset draws) to ``subsets[k]`` and ``fewrel.split_seed`` (the
-    FewRel split, and so its fine-tuning) to ``fewrel_split[k]``; a list of one entry holds for every run,
-    an empty one keeps the profile's own seed. Every system a claim reads (the reference, its variants, the
-    controls of its checks) is measured on every run with the run's seeds; the backbones are the same."""
-
-    probe: tuple[int, ...] = ()
-    subsets: tuple[int, ...] = ()
-    fewrel_split: tuple[int, ...] = ()
-
-    @property
-    def n_runs(self) -> int:
-        return max(len(self.probe), len(self.subsets), len(self.fewrel_split), 1)
-
-
-@dataclass(frozen=True)
-class RuntimeConfig:
-    """How the work runs, not what it computes: device, precision and the data path (``ssb/device.py``
-    resolves ``auto`` for the machine at hand). None of it enters a backbone's config hash; a bf16 run is
-    told apart in the store keys of what it trains (``device.numerics_tag``)."""
-
-    device: str = "auto"  # auto (the GPU when there is one), cpu, cuda, cuda:N
-    precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32), fp32, bf16
-    optimizer: str = "auto"  # auto (fused AdamW on a GPU, else the plain one), adamw_torch, adamw_torch_fused
-    dataloader_workers: int = -1  # -1: auto (4 on a GPU, 0 on the CPU, where collation shares the cores)
-    compile: bool = False  # torch.compile the backbone in training (pays off only on long runs)
-    tf32: bool = True  # allow TF32 matrix products on a GPU (fp32 runs)
-    gpu_memory_gib: float = 16.0  # bound on the tensors the aperture and the probes hold on a GPU at once
-    # how long a run waits for another process that is building the same artifact (its lock) before it
-    # gives up with exit 2, leaving the holder's work untouched; the wait is announced with the holder's pid
-    lock_timeout_s: float = 3_600.0
-    # a time budget for the whole run in seconds (0: none; `--time-budget 8m`): the pre-training steps fill
-    # pretrain_share of it and the FewRel fine-tuning fewrel_share, at the rate measured on this machine
-    # (ssb/budget.py); the rest is left to features, probes, sweeps, claims and report
-    time_budget_s: float = 0.0
-    pretrain_share: float = 0.35
-    fewrel_share: float = 0.1
-
-
-@dataclass(frozen=True)
-class Profile:
-    name: str = "paper"
-    # the expectation tier of the claims (smoke, cpu, paper) this profile is checked against; a profile that
-    # names none cannot run the claims (they would check nothing)
-    expect: str = ""
-    corpus: CorpusConfig = field(default_factory=CorpusConfig)
-    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
-    backbone: BackboneConfig = field(default_factory=BackboneConfig)
-    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    fewrel: FewRelConfig = field(default_factory=FewRelConfig)
-    probe: ProbeConfig = field(default_factory=ProbeConfig)
-    sweep: SweepConfig = field(default_factory=SweepConfig)
-    variants: VariantsConfig = field(default_factory=VariantsConfig)
-    seeds: SeedsConfig = field(default_factory=SeedsConfig)
-    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
-
-    def replace(self, **sections: Any) -> Profile:
-        """A copy with some sections' fields changed: ``p.replace(backbone={"hidden_dropout": 0.0})``."""
-        changed = {name: dataclasses.replace(getattr(self, name), **fields) for name, fields in sections.items()}
-        return dataclasses.replace(self, **changed)
 
 
 TOP_FIELDS = ("name", "expect")
@@ -540,6 +367,7 @@ __all__ = [
     "SeedsConfig",
     "SweepConfig",
     "TokenizerConfig",
+    "VariantsConfig",
     "backbone_key",
     "config_hash",
     "load_profile",

@@ -1,4 +1,5 @@
-"""Training through the HF ``Trainer``: MLM pre-training and FewRel fine-tuning.
+"""Training through the HF ``Trainer``: MLM pre-training (FewRel fine-tuning, ``ssb/finetune.py``, shares its
+arguments, checkpoints and resumption).
 
 The paper's recipe: AdamW, weight decay as the L2 term, batch 32, linear decay to zero without warm-up;
 MLM with ``DataCollatorForLanguageModeling`` (15 %, 80/10/10, special tokens never masked). The Trainer
@@ -22,7 +23,6 @@ import numpy as np
 import torch
 from transformers import (
     DataCollatorForLanguageModeling,
-    DataCollatorWithPadding,
     PreTrainedTokenizerBase,
     Trainer,
     TrainerCallback,
@@ -31,10 +31,10 @@ from transformers import (
 
 from .artifacts import ArtifactStore, file_sha256, notice
 from .config import Profile, backbone_key, config_hash, to_dict
-from .data import load_fewrel, load_paragraphs
+from .data import load_paragraphs
 from .device import Runtime, cpu_runtime, runtime_for
 from .fingerprint import data_digest
-from .model import build_mlm, load_classifier
+from .model import build_mlm
 from .progress import label_trainer
 from .tokenizer import build_tokenizer, load_tokenizer
 
@@ -486,103 +486,3 @@ def distributed_rank() -> tuple[int, int]:
     import os
 
     return int(os.environ.get("RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
-
-
-def classification_accuracy(eval_pred) -> dict[str, float]:
-    return {"accuracy": float((np.argmax(eval_pred.predictions, -1) == eval_pred.label_ids).mean())}
-
-
-def finetune_fewrel(
-    profile: Profile,
-    backbone_dir: Path,
-    store: ArtifactStore,
-    data_dir: Path | None,
-    *,
-    backbone_id: str,
-    data_id: str = "",
-    force: bool = False,
-    progress: bool = True,
-    epochs: float | None = None,
-    runtime: Runtime | None = None,
-) -> tuple[Path, bool]:
-    """The backbone fine-tuned on FewRel as a sequence classifier (``@ head @``, ``# tail #`` markers).
-
-    ``epochs = 0`` stores the untrained classifier: the paper's randomly initialised comparison system
-    uses a backbone that was never trained, and ``backbone_id`` names which backbone this is (with its
-    weights); ``data_id`` is the digest of the FewRel data.
-    """
-    fr = profile.fewrel
-    epochs = fr.epochs if epochs is None else epochs
-    runtime = runtime or runtime_for(profile.runtime)
-    key = config_hash("fewrel-finetune", backbone_id, data_id, fr, profile.backbone.seed, epochs)
-    if epochs > 0:  # the untrained classifier (epochs = 0) is the same whatever the runtime
-        key = runtime.tag_key(key)
-
-    def build(folder: Path | None) -> dict[str, Any]:
-        import datasets
-
-        split = load_fewrel(fr, data_dir)
-        tokenizer = load_tokenizer(backbone_dir)
-        torch.manual_seed(profile.backbone.seed)
-        model = load_classifier(backbone_dir, len(split.relations))
-
-        def encode(instances):
-            enc = tokenizer([x.marked_text() for x in instances], truncation=True, max_length=fr.max_len)
-            return datasets.Dataset.from_dict({**enc, "labels": [x.label for x in instances]})
-
-        train_set, test_set = encode(split.train), encode(split.test)
-        if epochs > 0:
-            work = store.work_dir("fewrel", key)
-            args = training_arguments(
-                work,
-                epochs=epochs,
-                max_steps=0,
-                lr=fr.lr,
-                weight_decay=fr.weight_decay,
-                batch_size=fr.batch_size,
-                seed=profile.backbone.seed,
-                save_steps=10**9,
-                logging_steps=50,
-                eval_steps=0,
-                progress=progress,
-                group_by_length=False,
-                warmup_ratio=fr.warmup_ratio,
-                runtime=runtime,
-            )
-            trainer = Trainer(
-                model=model,
-                args=args,
-                data_collator=DataCollatorWithPadding(tokenizer),
-                train_dataset=train_set,
-                eval_dataset=test_set,
-                compute_metrics=classification_accuracy,
-            )
-            steps = math.ceil(len(train_set) / fr.batch_size) * epochs
-            print(
-                f"[ssb] fine-tuning {backbone_dir.name} on FewRel: ~{steps:,.0f} steps of batch {fr.batch_size} "
-                f"({epochs:g} epochs of {len(train_set):,} sentences, {len(split.relations)} relations; resumable)",
-                flush=True,
-            )
-            _run_trainer(trainer, work, f"FewRel fine-tuning of {backbone_dir.name}")
-            result = trainer.evaluate()  # collective under torchrun
-            if folder is None:  # another process of a distributed run: rank 0 stores the classifier
-                return {}
-            (folder / "training_log.json").write_text(json.dumps(trainer.state.log_history, indent=1))
-        else:
-            result = {}
-        model.save_pretrained(str(folder))
-        tokenizer.save_pretrained(str(folder))
-        record = {
-            "relations": split.relations,
-            "n_train": len(split.train),
-            "n_test": len(split.test),
-            "data": data_record(split.source),
-            "epochs": epochs,
-            "eval": result,
-            "backbone": backbone_id,
-            "runtime": runtime.record(),
-        }
-        (folder / "record.json").write_text(json.dumps(record, indent=1))
-        return {"accuracy": result.get("eval_accuracy")}
-
-    return _build_once(store, "fewrel", key, build, force=force, collective=epochs > 0)

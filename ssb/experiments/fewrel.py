@@ -14,10 +14,10 @@ from .. import aperture, systems
 from ..config import config_hash
 from ..data import load_fewrel
 from ..features import cls_vectors
+from ..finetune import finetune_fewrel
 from ..hull import attainable_labels
 from ..probe import LabelHead, train_head
 from ..tokenizer import load_tokenizer
-from ..train import finetune_fewrel
 from .common import SWEEP_VERSION, results_summary
 
 # joins the [CLS] features' key (2: sentences batched shortest first, which moves the vectors by float rounding)

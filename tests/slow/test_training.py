@@ -14,8 +14,9 @@ from safetensors.torch import load_file
 
 from ssb.artifacts import ArtifactStore
 from ssb.config import backbone_key, variant
+from ssb.finetune import finetune_fewrel
 from ssb.model import build_mlm, head_spread, load_mlm, symmetrize_heads
-from ssb.train import Interrupted, finetune_fewrel, pretrain, store_key
+from ssb.train import Interrupted, pretrain, store_key
 
 
 def test_pretrain_records_and_reuses(smoke, store, data_dir):
