@@ -287,7 +287,7 @@ class Verdicts(list):
 
     def rows(self) -> list[dict[str, Any]]:
         from .claims import check_rows
-        from .run_result import jsonable
+        from .verdicts import jsonable
 
         return jsonable(check_rows(self))
 

@@ -16,8 +16,8 @@ import numpy as np
 from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, verdict_table
 from .figures import draw
-from .run_result import jsonable
 from .seeds import per_seed_note, untouched
+from .verdicts import jsonable
 
 PAPER_TABLE1 = {
     "1": (3507, 0.043, 0.176),

@@ -23,7 +23,7 @@ from .metrics import jaccard_pairs
 from .pipeline import Pipeline
 from .spec import tier_of
 from .tokenizer import load_tokenizer
-from .verdicts import check_rows
+from .verdicts import check_rows, jsonable
 
 CURVE_METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence")  # what the node figures draw
 
@@ -31,11 +31,6 @@ CURVE_METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence")  # what 
 def needs_of(verdicts: list[Verdict]) -> set[str]:
     """The experiments the measured (not skipped) claims read."""
     return {e for v in verdicts if not v.skipped for e in v.spec.experiments}
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON (arrays as lists, anything else unknown as its string)."""
-    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
 
 
 def est_json(est) -> dict[str, Any]:

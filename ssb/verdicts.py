@@ -3,6 +3,7 @@ and ``ssb claims`` show them."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from .decision import Verdict
@@ -88,3 +89,8 @@ def _family_cell(row: dict[str, Any]) -> str:
     if family == "exact":
         return "exact"
     return family + (" (changed)" if family != row["verdict"] else "")
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON (arrays as lists, anything else unknown as its string)."""
+    return json.loads(json.dumps(value, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)))
