@@ -8,41 +8,25 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from . import systems
-from .artifacts import ArtifactStore
-from .config import Profile, backbone_key, config_hash, variant
+from .config import backbone_key, config_hash, variant
 from .data import DataError
-from .device import Runtime
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .model import build_mlm, check_model_folder
 from .reference import COMMITTED_PROFILES, MissingReference, find_reference
+from .resolver_state import ResolverState
 from .systems import Pretrained, RandomInit, Short, System
 from .tokenizer import load_tokenizer
 from .train import pretrain, pretraining_plan, store_key
 
 
-class Backbones:
+class Backbones(ResolverState):
     """The backbone side of a :class:`~ssb.resolver.Resolver` (its state is the resolver's)."""
-
-    # the state they share, kept by :class:`~ssb.resolver.Resolver`
-    profile: Profile
-    store: ArtifactStore
-    data_dir: Path | None
-    model_dir: Path | None
-    retrain: bool
-    progress: bool
-    runtime: Runtime
-    valid_texts: tuple[str, ...] | None
-    started: float
-    _memo: dict[str, Any]
-    once: Callable[..., Any]
-    cached_json: Callable[..., dict[str, Any]]
 
     def backbone(self, system: System | str = "reference") -> tuple[Path, str]:
         """``(folder, id)`` of a system's backbone: the user's, the committed one, trained, or never trained

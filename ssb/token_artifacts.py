@@ -14,13 +14,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from . import systems
-from .artifacts import ArtifactStore
-from .config import Profile, config_hash
+from .config import config_hash
 from .data import load_paragraphs
-from .device import Runtime
 from .features import masked_random, one_at_a_time
 from .model import load_mlm
 from .probe import TokenHead, control_task_labels, load_head, save_head, train_head
+from .resolver_state import ResolverState
 from .systems import Short, System
 from .tokenizer import load_tokenizer
 
@@ -41,22 +40,10 @@ UNKEYED = {
 }
 
 
-class TokenArtifacts:
+class TokenArtifacts(ResolverState):
     """The token side of a :class:`~ssb.resolver.Resolver` (its state is the resolver's)."""
 
-    # the state they share, kept by :class:`~ssb.resolver.Resolver`
-    profile: Profile
-    store: ArtifactStore
-    data_dir: Path | None
-    model_dir: Path | None
-    retrain: bool
-    progress: bool
-    runtime: Runtime
-    valid_texts: tuple[str, ...] | None
-    started: float
-    _memo: dict[str, Any]
-    once: Callable[..., Any]
-    cached_json: Callable[..., dict[str, Any]]
+    # besides the shared state, what the backbone side provides
     backbone: Callable[..., tuple[Path, str]]
     data_id: Callable[[str], str]
     device: torch.device

@@ -27,7 +27,8 @@ def test_wikitext_and_plain_text(tmp_path):
     assert read_paragraphs(txt) == ["= not a heading in plain text =", "line two"]
 
 
-def test_missing_data_names_both_ways(tmp_path):
+def test_missing_data_names_both_ways(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no data folder and the hub switched off: nothing to read
     with pytest.raises(DataError) as err:
         load_paragraphs(CorpusConfig(), tmp_path)
     message = str(err.value)
