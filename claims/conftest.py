@@ -17,6 +17,7 @@ from ssb.config import ConfigError, load_profile, with_device
 from ssb.device import DeviceError, runtime_for
 from ssb.paths import cache_dir
 from ssb.pipeline import Pipeline
+from ssb.verdicts import decided_line
 
 SPECS = load_specs(Path(__file__).parent)
 VERDICTS: dict = {}  # claim id -> Verdict, filled as the claims are measured (printed at the end)
@@ -65,8 +66,9 @@ def pytest_generate_tests(metafunc):
     params = []
     for spec in SPECS:
         expectation = spec.expect.get(tier)
-        if expectation is None:
-            params.append(pytest.param((spec, None), id=f"{spec.id}/no-expectation"))
+        if expectation is None or expectation.undecided:
+            what = "undecided" if expectation is not None else "no-expectation"
+            params.append(pytest.param((spec, None), id=f"{spec.id}/{what}"))
             continue
         params += [pytest.param((spec, check.name), id=f"{spec.id}/{check.name}") for check in expectation.checks]
     metafunc.parametrize("claim_check", params)
@@ -93,3 +95,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("ssb claim verdicts")
         terminalreporter.write_line(f"profile: {config.getoption('--ssb-profile')}, tier: {verdicts[0].tier}")
         terminalreporter.write_line(verdict_table(verdicts))
+        terminalreporter.write_line(decided_line(verdicts))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from ssb.claims import evaluate
+from ssb.claims import evaluate, tier_of
 
 from .conftest import VERDICTS
 
@@ -20,7 +20,11 @@ from .conftest import VERDICTS
 def test_claim(claim_check, pipeline):
     spec, name = claim_check
     if name is None:
-        pytest.skip(f"{spec.id}: no expectation at this tier")
+        expectation = spec.expect.get(tier_of(pipeline.profile))
+        if expectation is None:
+            pytest.skip(f"{spec.id}: no expectation at this tier")
+        VERDICTS[spec.id] = evaluate(spec, pipeline)  # measures nothing: it records the claim as undecided
+        pytest.skip(f"{spec.id}: not decided at this tier: {expectation.undecided}")
     if spec.id not in VERDICTS:
         VERDICTS[spec.id] = evaluate(spec, pipeline)
     verdict = VERDICTS[spec.id]

@@ -225,7 +225,10 @@ def _summary(verdicts) -> str:
     counts = Counter(c.outcome for v in verdicts for c in v.checks)
     skipped = sum(1 for v in verdicts if v.skipped)
     parts = [f"{counts[k]} {k}" for k in ("pass", "xfail", "FAIL", "INCONCLUSIVE", "XPASS", "MISPINNED") if counts[k]]
-    return f"{len(verdicts)} claims, checks: " + ", ".join(parts) + (f"; {skipped} claims skipped" if skipped else "")
+    from .verdicts import decided_line
+
+    line = f"{len(verdicts)} claims, checks: " + ", ".join(parts) + (f"; {skipped} claims skipped" if skipped else "")
+    return f"{line}; {decided_line(verdicts)}"
 
 
 def cmd_claims(args: argparse.Namespace) -> int:

@@ -73,13 +73,16 @@ class Verdict:
     measured: dict[str, Any]  # point values of every quantity (JSON-ready)
     skipped: str | None = None  # why the claim could not be measured (e.g. a backbone not committed)
     skipped_checks: dict[str, str] = field(default_factory=dict)  # check name -> why it was not run
+    undecided: str | None = None  # why the tier cannot decide the claim (its spec says so; nothing measured)
 
     @property
     def ok(self) -> bool:
-        return self.skipped is not None or all(c.ok for c in self.checks)
+        return self.skipped is not None or self.undecided is not None or all(c.ok for c in self.checks)
 
     @property
     def label(self) -> str:
+        if self.undecided is not None:
+            return "undecided"
         if self.skipped:
             return "skipped"
         outcomes = [c.outcome for c in self.checks]

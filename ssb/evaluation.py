@@ -41,6 +41,9 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     have, gives a ``skipped`` verdict with the reason.
     """
     tier = tier or tier_of(pipeline.profile)
+    expectation = spec.expect.get(tier)
+    if expectation is not None and expectation.undecided:
+        return Verdict(spec, tier, [], {}, undecided=expectation.undecided)
     variants = sorted(set(MEASURES[spec.measure].needs) & set(VARIANT_EXPERIMENTS))
     if getattr(pipeline, "model_dir", None) is not None and variants:
         return Verdict(

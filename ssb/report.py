@@ -17,7 +17,7 @@ from .artifacts import atomic_write_text, file_sha256, key_lock
 from .claims import Verdict, check_rows, verdict_table
 from .figures import draw
 from .seeds import per_seed_note, untouched
-from .verdicts import jsonable
+from .verdicts import decided_line, jsonable
 
 PAPER_TABLE1 = {
     "1": (3507, 0.043, 0.176),
@@ -117,8 +117,9 @@ def results_table(payload: dict[str, Any]) -> str:
     ]
     for claim in payload["claims"]:
         first = f"**{claim['id']}** ({'skipped' if claim.get('skipped') else claim['verdict']})"
-        if claim.get("skipped"):
-            rows.append(f"| {first} | {claim['paper']} | — | {claim['skipped']} | | |")
+        if claim.get("skipped") or claim.get("undecided"):
+            why = claim.get("skipped") or f"not decided at this tier: {claim['undecided']}"
+            rows.append(f"| {first} | {claim['paper']} | — | {why} | | |")
             continue
         lead = [first, claim["paper"]]
         for c in (r for r in payload["checks"] if r["claim"] == claim["id"]):
@@ -393,7 +394,7 @@ def _write_report_files(
         **result,
         "extra": {name: jsonable(check_rows(column)) for name, (column, _) in extra_columns.items()},
     }
-    verdicts_shown = [v for v in verdicts if not v.skipped]
+    verdicts_shown = [v for v in verdicts if not v.skipped and v.undecided is None]
     labels = [v.label for v in verdicts_shown]
     lines = [
         f"# ssb report: profile `{result['profile_name']}`",
@@ -411,7 +412,7 @@ def _write_report_files(
             if len(verdicts_shown) < len(verdicts)
             else ""
         )
-        + ".",
+        + f". {decided_line(verdicts)}.",
         "",
         "A check *holds* when its value and its whole 95 % bootstrap interval satisfy it, *fails* when both violate "
         "it, and is *inconclusive* otherwise; exact counts and single training runs have no interval.",

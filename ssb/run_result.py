@@ -128,6 +128,7 @@ def collect(verdicts: list[Verdict], pl: Pipeline) -> dict[str, Any]:
                 "statement": v.spec.statement,
                 "verdict": v.label,
                 "skipped": v.skipped,
+                "undecided": v.undecided,
                 "measured": jsonable(v.measured),
             }
             for v in verdicts

@@ -1,8 +1,9 @@
 """Claim specs: the one schema of ``claims/*.toml``, validated when loaded.
 
 A spec names a *measure* (``ssb/measures/``: it declares the quantities it produces, each a scalar or a
-curve) and, per expectation tier (``smoke``, ``cpu``, ``paper``: a profile names its tier with
-``expect = "..."``), a list of *checks*; ``ssb/claims.py`` says what each kind of check means and how it is
+curve) and, per expectation tier (``smoke``, ``regression``, ``cpu``, ``paper``: a profile names its tier
+with ``expect = "..."``), a list of *checks*, or ``undecided = "why"`` where that tier's size cannot decide
+the claim (shown and counted, never measured); ``ssb/claims.py`` says what each kind of check means and how it is
 decided (``ssb/decision.py``). A malformed spec raises :class:`SpecError` naming the file, the claim and
 the field; a key the schema does not have is refused, never ignored.
 """
@@ -24,7 +25,7 @@ from .measures import CURVE, MEASURES, SCALAR, Measure
 
 OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "decreasing", "dip-then-rise", "argmin-between")
-TIERS = ("smoke", "cpu", "paper")
+TIERS = ("smoke", "regression", "cpu", "paper")
 MIN_CURVE_POINTS = 3
 # The kinds of reason a pinned check gives, and the evidence each must show in the run:
 # - scale: a curve (``knob``) of the checked quantity along the knob it blames, which must move toward the
@@ -89,6 +90,8 @@ CHECK_KEYS = frozenset(f.name for f in fields(Check))  # a check's table in a sp
 class Expectation:
     checks: tuple[Check, ...]
     why: str = ""  # where the thresholds come from
+    # why the claim cannot be decided at this tier (then it has no checks): shown, counted, never measured
+    undecided: str = ""
 
 
 @dataclass(frozen=True)
@@ -267,12 +270,22 @@ def load_spec(path: Path) -> Spec:
             raise SpecError(f"{w}: unknown tier (known: {', '.join(TIERS)})")
         if not isinstance(table, dict):
             raise SpecError(f"{w} must be a table")
-        unknown = set(table) - {"checks", "why"}
+        unknown = set(table) - {"checks", "why", "undecided"}
         if unknown:
             raise SpecError(f"{w}: unknown key '{sorted(unknown)[0]}'")
+        if "undecided" in table:
+            undecided = table["undecided"]
+            if not (isinstance(undecided, str) and undecided.strip()):
+                raise SpecError(f"{w}: field 'undecided' must be a non-empty string: why this tier cannot decide it")
+            if "checks" in table:
+                raise SpecError(f"{w}: give either 'checks' or 'undecided' (why the tier cannot decide it), not both")
+            expect[tier] = Expectation(checks=(), why=str(table.get("why", "")), undecided=undecided.strip())
+            continue
         checks = _require(table, "checks", list, w)
         if not checks:
-            raise SpecError(f"{w}: field 'checks' is empty")
+            raise SpecError(
+                f"{w}: field 'checks' is empty (if this tier cannot decide the claim, say why in 'undecided')"
+            )
         parsed = tuple(_check_from(c, f"{w}.checks[{i}]", measure) for i, c in enumerate(checks))
         names = [c.name for c in parsed]
         if len(set(names)) != len(names):

@@ -19,6 +19,8 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
     family = dict(zip(map(id, results), decide(results), strict=True))
     rows = []
     for v in verdicts:
+        if v.undecided is not None:
+            rows.append({"claim": v.spec.id, "check": None, "outcome": "undecided", "why": v.undecided})
         if v.skipped:
             rows.append({"claim": v.spec.id, "check": None, "outcome": "skipped", "why": v.skipped})
         for name, why in v.skipped_checks.items():
@@ -52,6 +54,17 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
     return rows
 
 
+def decided_line(verdicts: list[Verdict]) -> str:
+    """How many claims the tier decides, and how many of those hold (every check, pins as pinned): "N of M
+    claims decided at tier T; K of them hold" (the rest name why in their spec's ``undecided``)."""
+    if not verdicts:
+        return "no claims"
+    tier = verdicts[0].tier
+    decided = [v for v in verdicts if v.undecided is None and not v.skipped]
+    holding = sum(v.label in ("holds", "xfail") for v in decided)
+    return f"{len(decided)} of {len(verdicts)} claims decided at tier {tier!r}; {holding} of them hold"
+
+
 def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return ", ".join(f"{k}: {v:.3g}" for k, v in value.items())
@@ -66,7 +79,7 @@ def verdict_table(verdicts: list[Verdict]) -> str:
     ]
     for r in check_rows(verdicts):
         if r["check"] is None:
-            rows.append(f"| {r['claim']} | — | — | — | — | not measured | skipped: {r['why']} | — |")
+            rows.append(f"| {r['claim']} | — | — | — | — | not measured | {r['outcome']}: {r['why']} | — |")
             continue
         ci = f"[{r['interval'][0]:.4g}, {r['interval'][1]:.4g}]" if r["interval"] else "none"
         if r["detail"]:

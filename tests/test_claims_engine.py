@@ -25,6 +25,7 @@ from ssb.claims import (
 from ssb.config import ConfigError, load_profile
 from ssb.estimate import N_BOOT, Est
 from ssb.measures import MEASURES
+from ssb.verdicts import check_rows, decided_line
 
 CLAIMS = Path(__file__).resolve().parent.parent / "claims"
 PAPER = Path(__file__).resolve().parents[2] / "shared" / "paper" / "rosner2026-single-nodal-ssb.txt"
@@ -68,6 +69,10 @@ def test_every_spec_quotes_the_paper_verbatim():
         (("value = 0", "value = true"), "field 'value' must be a number"),
         (('op = ">", value = 0', 'op = ">", shape = "increasing"'), "exactly one of 'op' or 'shape'"),
         (("checks = [", "chex = 1\nchecks = ["), "expect.cpu': unknown key 'chex'"),
+        # a tier that cannot decide the claim says why, instead of checks
+        (("checks = [", 'undecided = "too small"\nchecks = ['), "give either 'checks' or 'undecided'"),
+        (('checks = [{ quantity = "apt_1", op = ">", value = 0 }]', 'undecided = " "'), "field 'undecided' must be"),
+        (('checks = [{ quantity = "apt_1", op = ">", value = 0 }]', "checks = []"), "say why in 'undecided'"),
         (('statement = "s"', 'statement = "s"\ncolour = 1'), "unknown field 'colour'"),
         (("[expect.cpu]", "[expect.cpu\n"), "not valid TOML"),
         (("[expect.cpu]", "[expect.gpu]"), "unknown tier"),
@@ -377,7 +382,30 @@ def test_the_cpu_tier_names_each_claims_controls_and_only_there():
     for spec in load_specs(CLAIMS):
         for tier, expectation in spec.expect.items():
             controls = {c.control for c in expectation.checks if c.control}
-            assert controls == (CPU_CONTROLS.get(spec.id, set()) if tier == "cpu" else set()), (spec.id, tier)
+            if tier == "cpu":
+                assert controls == CPU_CONTROLS.get(spec.id, set()), spec.id
+            elif tier != "regression":  # the regression tier decides against controls where the effect exists
+                assert controls == set(), (spec.id, tier)
+
+
+def test_an_undecided_claim_is_counted_and_measures_nothing(tmp_path):
+    path = tmp_path / "x.toml"
+    path.write_text(GOOD.replace('checks = [{ quantity = "apt_1", op = ">", value = 0 }]', 'undecided = "too small"'))
+    spec = load_spec(path)
+    verdict = evaluate(spec, SimpleNamespace(), tier="cpu")  # a pipeline with nothing: measuring would raise
+    assert verdict.label == "undecided" and verdict.undecided == "too small" and verdict.ok and not verdict.checks
+    held = _verdict(Check("q", ">", value=0), 1.0)
+    assert decided_line([verdict, held]) == "1 of 2 claims decided at tier 'cpu'; 1 of them hold"
+    rows = check_rows([verdict])
+    assert rows == [{"claim": "x", "check": None, "outcome": "undecided", "why": "too small"}]
+
+
+def test_every_claim_is_decided_at_the_regression_tier_or_says_why():
+    specs = load_specs(CLAIMS)
+    for spec in specs:
+        expectation = spec.expect["regression"]
+        assert bool(expectation.undecided) != bool(expectation.checks), spec.id
+    assert sum(not s.expect["regression"].undecided for s in specs) >= 12
 
 
 def _pinned(reason, value, **fields):
