@@ -45,6 +45,20 @@ class LabelHead(nn.Module):
         return self.out(x)
 
 
+def tie_head_blocks(head: TokenHead, n_heads: int) -> TokenHead:
+    """Make each head's block of the first layer's input columns a copy of head 0's (in place): the tied
+    initialisation. ``first.weight`` is ``[hidden, inputs]`` with the inputs in head order, ``n_heads`` blocks
+    of ``inputs / n_heads`` columns. Heads whose features are identical then receive identical gradients and
+    updates, so nothing in the probe can make them differ; whatever sets such heads apart is the backbone's."""
+    weight = head.first.weight.data  # [hidden, inputs]
+    if weight.shape[1] % n_heads:
+        raise ValueError(f"{weight.shape[1]} inputs do not split into {n_heads} heads")
+    d = weight.shape[1] // n_heads
+    for h in range(1, n_heads):
+        weight[:, h * d : (h + 1) * d] = weight[:, :d]
+    return head
+
+
 def control_task_labels(targets: np.ndarray, n_classes: int, seed: int) -> np.ndarray:
     """A control task's labels (Hewitt & Liang 2019): ``[n_classes]``, type ``t``'s label drawn once from the
     empirical distribution of ``targets`` ``[n]`` (the training targets), independently per type.

@@ -6,8 +6,9 @@ the label head). :class:`System` says how each part is made:
 - ``backbone``: :class:`Pretrained` (the profile's reference, or one of its variants: committed, trained
   here, or for the reference a user's ``--model``), :class:`RandomInit` (a never-trained model of the
   reference's shape) or :class:`Short` (a variant pre-trained at the in-run budget of ``[variants]``);
-- ``probe``: :data:`TOKEN_PROBE` (the block-L token probe) or :data:`CONTROL_TASK_PROBE` (a probe of the same
-  features trained on re-drawn labels, Hewitt & Liang 2019);
+- ``probe``: :data:`TOKEN_PROBE` (the block-L token probe), :data:`CONTROL_TASK_PROBE` (a probe of the same
+  features trained on re-drawn labels, Hewitt & Liang 2019) or :data:`TIED_PROBE` (the token probe with every
+  head's first-layer block starting as head 0's, ``ssb.probe.tie_head_blocks``);
 - ``fewrel``: its :class:`FewRelPath` (how its FewRel classifier and label head are made), or None.
 
 The reference is the system every claim is about; the others are *controls*, systems that should not show a
@@ -54,6 +55,8 @@ BackboneRecipe = Pretrained | RandomInit | Short
 
 TOKEN_PROBE = "token"  # the block-L token probe on the system's own training features
 CONTROL_TASK_PROBE = "control-task"  # the same features, each token type's target re-drawn once
+TIED_PROBE = "tied"  # the token probe, each head's first-layer block initialised as head 0's
+PROBES = (TOKEN_PROBE, CONTROL_TASK_PROBE, TIED_PROBE)
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,8 @@ class System:
     fewrel_control: bool = False  # the label claims can be measured on it as a control
 
     def __post_init__(self) -> None:
-        if self.probe not in (TOKEN_PROBE, CONTROL_TASK_PROBE):
-            raise ValueError(f"system {self.name!r}: probe must be {TOKEN_PROBE!r} or {CONTROL_TASK_PROBE!r}")
+        if self.probe not in PROBES:
+            raise ValueError(f"system {self.name!r}: probe must be one of {', '.join(map(repr, PROBES))}")
         if isinstance(self.backbone, Pretrained | Short) and self.backbone.variant not in VARIANTS:
             raise ValueError(f"system {self.name!r}: no variant {self.backbone.variant!r} ({', '.join(VARIANTS)})")
         if self.fewrel_control and self.fewrel is None:
@@ -89,6 +92,10 @@ class System:
     @property
     def control_task(self) -> bool:
         return self.probe == CONTROL_TASK_PROBE
+
+    @property
+    def tied_probe(self) -> bool:
+        return self.probe == TIED_PROBE
 
     @property
     def own_variant(self) -> bool:
@@ -198,6 +205,24 @@ register(
         "type's label re-drawn once from the distribution of the training targets",
         Pretrained(),
         probe=CONTROL_TASK_PROBE,
+    )
+)
+register(
+    System(
+        "tied-probe",
+        "the reference's features through the tied probe (every head's first-layer block starts as head 0's): "
+        "whatever sets its heads apart is the backbone's",
+        Pretrained(),
+        probe=TIED_PROBE,
+    )
+)
+register(
+    System(
+        "symmetric-tied",
+        "the identical-heads backbone read through a tied probe (every head's first-layer block starts as head 0's): "
+        "nothing in backbone or probe can set its heads apart",
+        Pretrained("symmetric"),
+        probe=TIED_PROBE,
     )
 )
 

@@ -18,12 +18,13 @@ from .config import config_hash
 from .data import load_paragraphs
 from .features import masked_random, one_at_a_time
 from .model import load_mlm
-from .probe import TokenHead, control_task_labels, load_head, save_head, train_head
+from .probe import TokenHead, control_task_labels, load_head, save_head, tie_head_blocks, train_head
 from .resolver_state import ResolverState
 from .systems import Short, System
 from .tokenizer import load_tokenizer
 
 CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how its labels are drawn
+TIED_PROBE_VERSION = "tied-1"  # joins a tied probe's key: how its heads' blocks are tied
 # joins the validation features' key (2: each position's paragraph stored; 3: no probe seed in the key, as
 # masking one token at a time draws nothing: every seed run reads the same validation features)
 VALID_FEATURES_VERSION = 3
@@ -139,6 +140,8 @@ class TokenArtifacts(ResolverState):
                 targets = torch.from_numpy(labels[targets.numpy()])
             torch.manual_seed(p.seed)
             head = TokenHead(X.shape[1], vocab, p.activation)
+            if system.tied_probe:
+                tie_head_blocks(head, self.profile.backbone.n_heads)
             losses = train_head(
                 head,
                 X,
@@ -172,6 +175,7 @@ class TokenArtifacts(ResolverState):
             p.batch_size,
             p.seed,
             *((CONTROL_TASK_VERSION,) if system.control_task else ()),
+            *((TIED_PROBE_VERSION,) if system.tied_probe else ()),
         )
 
     def control_labels(self, layer: int, system: System | str) -> np.ndarray:

@@ -5,7 +5,7 @@ stores, the project's data) is `python -m tests.mutants --write results/mutants.
 
 import pytest
 
-from tests.mutants import MUTANTS, differences, mutated_copy, run_all, smoke_outcomes
+from tests.mutants import MUTANTS, claim_outcomes, differences, mutated_copy, run_all
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
@@ -16,7 +16,7 @@ def test_each_mutant_applies_to_todays_source(mutant, tmp_path):
 
 def test_learning_rate_0_is_caught_on_a_fresh_and_on_a_warm_store(data_dir, tmp_path):
     (lr0,) = [m for m in MUTANTS if m.id == "trainer-lr-0"]
-    clean, catches = run_all(data_dir, tmp_path, mutants=[lr0])
+    clean, catches = run_all(data_dir, tmp_path, mutants=[lr0], profile="smoke")
     assert {c.store: c.caught for c in catches} == {"fresh": True, "warm": True}, catches
-    again = smoke_outcomes(tmp_path / "warm-store", data_dir)  # the unedited code, warm: nothing moves
+    again = claim_outcomes(tmp_path / "warm-store", data_dir, profile="smoke")  # the unedited code, warm: nothing moves
     assert not differences(clean, again)

@@ -73,3 +73,15 @@ def test_the_short_backbone_commits_and_a_run_then_reads_it(smoke, own_store, da
     shutil.rmtree(own_store.path("backbone", committed.name))  # this run's own copy is gone
     folder, _ = Pipeline(smoke, own_store, data_dir, progress=False).backbone(SHORT + name)
     assert folder == committed and not own_store.path("backbone", committed.name).exists()
+
+
+def test_the_symmetric_backbone_through_the_tied_probe_gives_identical_heads(smoke, own_store, data_dir):
+    """Issue #36: the jointly trained probe alone sets identical heads apart (its per-head blocks start from
+    different values); the tied probe cannot, so the identical-heads backbone read through it gives one token
+    set for every head (Jaccard 1), and the reference's check against it compares backbones."""
+    from ssb.measures import MEASURES
+
+    pl = Pipeline(smoke, own_store, data_dir, progress=False)
+    sets = [frozenset(r) for r in pl.head_table("symmetric-tied")["1"]["recognised"]]
+    assert len(sets) == smoke.backbone.n_heads and len(set(sets)) == 1
+    assert MEASURES["head-specialisation"].fn(pl, system="symmetric-tied")["jaccard_mean"].value == 1.0
