@@ -41,8 +41,8 @@ class Backbones(ResolverState):
                     folder, key = self.random_backbone(seed)
                 case Short(variant=name):
                     folder, key = self._short_backbone(name)
-                case Pretrained(variant=name):
-                    folder, key = self._pretrained(name)
+                case Pretrained(variant=name, seed=seed):
+                    folder, key = self._pretrained(name, seed)
                 case other:
                     raise TypeError(f"system {system.name!r}: unknown backbone recipe {other!r}")
             if key.startswith("external-"):
@@ -126,15 +126,20 @@ class Backbones(ResolverState):
             f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir, self.store.root)
         )
 
-    def _pretrained(self, name: str) -> tuple[Path, str]:
-        """Variant ``name`` at the profile's budget: the user's model (the reference under ``--model``), one
-        trained here on this corpus, the committed one, or pre-trained now."""
-        if self.model_dir is not None and name == "reference":
+    def _pretrained(self, name: str, seed: int | None = None) -> tuple[Path, str]:
+        """Variant ``name`` at the profile's budget (``seed``: from other initial conditions): the user's model
+        (the reference under ``--model``), one trained here on this corpus, the committed one, or pre-trained
+        now."""
+        if self.model_dir is not None and name == "reference" and seed is None:
             check_model_folder(self.model_dir)
             return self.model_dir, "external-" + config_hash(
                 "external", checkpoint_digest(self.model_dir, self.store.root)
             )
         profile = variant(self.profile, name)
+        label = name
+        if seed is not None:
+            profile = profile.replace(backbone={"seed": seed})
+            label = f"{name} (backbone seed {seed})"
         key = backbone_key(profile)
         if not self.retrain:
             try:  # a backbone trained here on this very corpus comes first
@@ -147,6 +152,12 @@ class Backbones(ResolverState):
                 return trained_here, key
             if (committed := find_reference(profile, name)) is not None:
                 return committed, key
+            if profile.name in COMMITTED_PROFILES and seed is not None:
+                raise MissingReference(
+                    f"no committed '{label}' backbone for the '{profile.name}' profile: the seed backbones "
+                    f"([seeds] backbone) are pre-trained on a GPU loan (issue #37; ~3 min each on one H100, ~3 h "
+                    f"on two cores), or with --retrain / --ssb-retrain here"
+                )
             if profile.name in COMMITTED_PROFILES:
                 raise MissingReference(
                     f"no committed '{name}' backbone for the '{profile.name}' profile "
@@ -164,7 +175,7 @@ class Backbones(ResolverState):
         if not self.retrain:  # nothing long starts without saying so, and nothing is said before the data is read
             store_key(profile, self.store, self.data_dir, self.runtime)  # a missing corpus fails here, silently
             print(
-                f"[ssb] no trained or committed '{name}' backbone matches profile '{profile.name}' (backbone config "
+                f"[ssb] no trained or committed '{label}' backbone matches profile '{profile.name}' (backbone config "
                 f"hash {key}; committed: {', '.join(COMMITTED_PROFILES)}): pre-training it now, "
                 f"{pretraining_plan(profile)}",
                 flush=True,

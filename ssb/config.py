@@ -238,6 +238,13 @@ def validate(profile: Profile, source: str) -> None:
             )
         if any(v < 0 for v in values):
             raise ConfigError(f"{source}: field 'seeds.{name}' must hold seeds >= 0, got {list(values)}")
+    if any(v < 0 for v in seeds.backbone) or len(set(seeds.backbone)) != len(seeds.backbone):
+        raise ConfigError(f"{source}: field 'seeds.backbone' must hold distinct seeds >= 0, got {list(seeds.backbone)}")
+    if profile.backbone.seed in seeds.backbone:
+        raise ConfigError(
+            f"{source}: field 'seeds.backbone' lists {profile.backbone.seed}, the profile's own backbone.seed: list "
+            "only the other initial conditions"
+        )
     sw = profile.sweep
     if len(sw.hull_counts) != len(sw.hull_subsets):
         raise ConfigError(f"{source}: field 'sweep.hull_subsets' needs one entry per hull_counts entry")

@@ -102,6 +102,24 @@ class Resolver(Backbones, TokenArtifacts):
         self.timings.update({f"seed{k}:{name}": t for name, t in child.timings.items()})
         return child
 
+    def probe_seed_run(self, seed: int) -> Resolver:
+        """This resolver with ``probe.seed = seed`` (another token probe on the same backbones, its training
+        features masked anew; the node subsets and FewRel as they are), built once: the other probe of one
+        backbone that the spontaneous-breaking claim's control reads."""
+        if seed == self.profile.probe.seed:
+            return self
+        self._apply_budget()
+
+        def build() -> Resolver:
+            memo = {"budget-plan": self.budget_plan} if self.budget_plan else {}
+            # an index past the listed runs keeps the seeds given here (__post_init__)
+            profile = self.profile.replace(probe={"seed": seed})
+            return dataclasses.replace(self, profile=profile, seed_index=self.n_seed_runs, timings={}, _memo=memo)
+
+        child = self.once(f"probe-seed:{seed}", build)
+        self.timings.update({f"probe-seed{seed}:{name}": t for name, t in child.timings.items()})
+        return child
+
     # ------------------------------------------------------------------ plumbing
     @property
     def device(self) -> torch.device:

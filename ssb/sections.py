@@ -141,6 +141,10 @@ class SeedsConfig:
     probe: tuple[int, ...] = ()
     subsets: tuple[int, ...] = ()
     fewrel_split: tuple[int, ...] = ()
+    # other initial conditions of the reference's recipe (``backbone.seed``: initialisation and paragraph
+    # order), each pre-trained as a backbone of its own (``systems.init_seed``) for the spontaneous-breaking
+    # claim; not a seed run: the other claims read the profile's own backbone
+    backbone: tuple[int, ...] = ()
 
     @property
     def n_runs(self) -> int:

@@ -31,9 +31,11 @@ from .config import VARIANTS
 @dataclass(frozen=True)
 class Pretrained:
     """The profile's backbone with variant ``variant`` applied (``config.VARIANTS``), pre-trained at the
-    profile's budget; for ``reference`` under ``--model``, the user's checkpoint."""
+    profile's budget; for ``reference`` under ``--model``, the user's checkpoint. ``seed``: another
+    ``backbone.seed`` (its initial conditions and the order of its training paragraphs; None: the profile's)."""
 
     variant: str = "reference"
+    seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,8 @@ class System:
         """Built from the profile's own backbone (an external ``--model`` has only the reference and the
         systems built from it: random-init, control-task)."""
         return isinstance(self.backbone, Short) or (
-            isinstance(self.backbone, Pretrained) and self.backbone.variant != "reference"
+            isinstance(self.backbone, Pretrained)
+            and (self.backbone.variant != "reference" or self.backbone.seed is not None)
         )
 
     @property
@@ -118,12 +121,14 @@ class UnknownSystem(ValueError):
 
 SYSTEMS: dict[str, System] = {}
 SHORT = "short:"  # the name prefix of a variant's short backbone (:func:`short`)
+INIT_SEED = "init-seed:"  # the name prefix of the reference recipe from other initial conditions (:func:`init_seed`)
 
 
 def register(system: System, *, replace: bool = False) -> System:
     """Add ``system`` to the registry (``replace``: over one of the same name)."""
-    if system.name.startswith(SHORT):
-        raise ValueError(f"system {system.name!r}: the prefix {SHORT!r} is kept for short backbones")
+    for prefix in (SHORT, INIT_SEED):
+        if system.name.startswith(prefix):
+            raise ValueError(f"system {system.name!r}: the prefix {prefix!r} is kept for systems made by name")
     if system.name in SYSTEMS and not replace:
         raise ValueError(f"system {system.name!r} is registered already")
     SYSTEMS[system.name] = system
@@ -139,12 +144,29 @@ def short(variant: str) -> System:
     return System(SHORT + variant, f"variant {variant}, pre-trained at [variants]' in-run budget", Short(variant))
 
 
+def init_seed(seed: int) -> System:
+    """The reference's recipe pre-trained from initial conditions ``seed`` (``backbone.seed``: the weights'
+    initialisation and the order of the training paragraphs), with its own probes: ``[seeds] backbone``."""
+    return System(
+        f"{INIT_SEED}{seed}",
+        f"the reference's recipe pre-trained with backbone seed {seed}",
+        Pretrained(seed=seed),
+        token_control=False,
+    )
+
+
 def get(system: System | str) -> System:
-    """The system named ``system`` (``short:<variant>`` for a short backbone), or ``system`` itself."""
+    """The system named ``system`` (``short:<variant>`` for a short backbone, ``init-seed:<seed>`` for the
+    reference's recipe from other initial conditions), or ``system`` itself."""
     if isinstance(system, System):
         return system
     if system.startswith(SHORT):
         return short(system.removeprefix(SHORT))
+    if system.startswith(INIT_SEED):
+        seed = system.removeprefix(INIT_SEED)
+        if not seed.isdigit():
+            raise UnknownSystem(f"no system {system!r}: {INIT_SEED}<seed> takes a whole number >= 0")
+        return init_seed(int(seed))
     if system not in SYSTEMS:
         raise UnknownSystem(f"no system {system!r}: choose one of {', '.join(SYSTEMS)}")
     return SYSTEMS[system]

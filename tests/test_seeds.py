@@ -39,6 +39,9 @@ def test_run_0_takes_the_first_listed_seeds_not_the_base_ones(tmp_path):
         ({"probe": [0, 1], "subsets": [0, 1, 2]}, "field 'seeds.probe' must hold 1 seed or one per seed run (3)"),
         ({"probe": [-1]}, "field 'seeds.probe' must hold seeds >= 0"),
         ({"probes": [0]}, "unknown key 'probes'"),
+        ({"backbone": [1, 1]}, "field 'seeds.backbone' must hold distinct seeds >= 0"),
+        ({"backbone": [-1]}, "field 'seeds.backbone' must hold distinct seeds >= 0"),
+        ({"backbone": [0, 1]}, "field 'seeds.backbone' lists 0, the profile's own backbone.seed"),
     ],
 )
 def test_bad_seeds_name_the_field(seeds, words):

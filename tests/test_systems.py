@@ -50,6 +50,17 @@ def test_lookup_by_name_and_short_systems():
         systems.get("nope")
 
 
+def test_other_initial_conditions_are_systems_by_name():
+    seed = systems.get("init-seed:2")
+    assert seed == systems.init_seed(2) and seed.backbone == Pretrained(seed=2) and seed.backbone != Pretrained()
+    assert seed.own_variant and not seed.token_control and seed.features_of == "init-seed:2"
+    assert systems.get("reference").backbone.seed is None
+    with pytest.raises(systems.UnknownSystem, match="takes a whole number"):
+        systems.get("init-seed:two")
+    with pytest.raises(ValueError, match="kept for systems made by name"):
+        systems.register(System("init-seed:9", "x"))
+
+
 def test_a_system_is_validated_when_made_and_registered(toy):
     with pytest.raises(ValueError, match="registered already"):
         systems.register(System("toy", "again"))
@@ -59,7 +70,7 @@ def test_a_system_is_validated_when_made_and_registered(toy):
         System("x", "x", probe="shuffled")
     with pytest.raises(ValueError, match="needs a FewRel path"):
         System("x", "x", fewrel_control=True)
-    with pytest.raises(ValueError, match="kept for short backbones"):
+    with pytest.raises(ValueError, match="kept for systems made by name"):
         systems.register(System("short:x", "x"))
     assert System("x", "x", fewrel=FewRelPath("x"), fewrel_control=True).fewrel_control
 

@@ -11,13 +11,14 @@ Numbers that average node subsets, heads or hull subsets carry bootstrap replica
 (:func:`ssb.estimate.means`); exact counts and single training runs carry none.
 
 The measures live by the part of the paper they read: ``heads`` (§3), ``nodes`` (§4, §5), ``hull`` (§6),
-``variants`` (§3, Appendix 3, §7); ``registry`` keeps their declarations, ``common`` what they share.
+``variants`` (§3, Appendix 3, §7), ``spontaneity`` (§3, §4: head identity across initial conditions);
+``registry`` keeps their declarations, ``common`` what they share.
 Importing this package registers them all.
 """
 
 from __future__ import annotations
 
-from . import heads, hull, nodes, selectivity, variants
+from . import heads, hull, nodes, selectivity, spontaneity, variants
 from .registry import (
     CONTROLS,
     CURVE,
@@ -50,5 +51,6 @@ __all__ = [
     "nodes",
     "probe_selectivity",
     "selectivity",
+    "spontaneity",
     "variants",
 ]

@@ -21,6 +21,7 @@ EXPERIMENTS = (
     "fewrel-no-dropout",
     "depth",
     "validation-scale",
+    "seed-backbones",
 )
 METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence", "n_predicted", "zero_diagonal_fraction")
 _WILDCARDS = {"{n}": r"\d+", "{g}": r"(?:\d+|all)"}

@@ -1,0 +1,75 @@
+"""Spontaneity (§3, §4): across backbones pre-trained from other initial conditions (``[seeds] backbone``),
+does head *h* recognise what head *h* of another backbone does? And, as the control that must show identity,
+two probes of one backbone (``probe.seed`` and ``probe.seed + 1``) on the same heads.
+
+Per head, J(same index) minus its mean J with the other indices (``ssb.head_identity.same_minus_other``),
+averaged over the pairs of backbones, with a bootstrap over the heads; the share of heads that the best
+one-to-one matching (Hungarian) keeps at their index; the per-head statistics, sorted, of each backbone.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+
+from .. import systems
+from ..config import ConfigError
+from ..estimate import Est, exact, means
+from ..head_identity import identity_matches, same_minus_other
+from ..protocols import Experiments
+from .common import _rng
+from .registry import measure
+
+
+def _head_sets(pl: Experiments, system: str) -> list[set[int]]:
+    return [set(r) for r in pl.head_table(system)["1"]["recognised"]]
+
+
+def _identity(sets: list[list[set[int]]]) -> tuple[Est, Est]:
+    """Over every pair of the backbones' head sets: the mean of same-minus-other per head (an interval over
+    the heads) and the mean share of heads the best matching keeps at their index (exact)."""
+    pairs = list(itertools.combinations(sets, 2))
+    per_head = np.mean([same_minus_other(a, b) for a, b in pairs], axis=0)  # [n_heads]
+    diff = means([{"d": float(d)} for d in per_head], ["d"], _rng())["d"]
+    return diff, exact(float(np.mean([identity_matches(a, b) for a, b in pairs])))
+
+
+@measure(
+    needs=("heads", "seed-backbones"),
+    scalars=(
+        "same_minus_other",
+        "identity_match_share",
+        "probe_same_minus_other",
+        "probe_identity_match_share",
+        "sorted_n_pos_spread",
+    ),
+    info=("backbone_seeds", "chance_match_share", "sorted_n_pos"),
+)
+def spontaneous_breaking(pl: Experiments) -> dict[str, Any]:
+    seeds = pl.profile.seeds.backbone
+    if not seeds:
+        raise ConfigError(
+            f"profile '{pl.profile.name}': field 'seeds.backbone' is empty; the spontaneous-breaking claim needs other "
+            "initial conditions of the reference's recipe ([seeds] backbone = [1, 2], say)"
+        )
+    names = ["reference", *(systems.init_seed(s).name for s in seeds)]
+    sets = [_head_sets(pl, name) for name in names]
+    same_other, matches = _identity(sets)
+    other_probe = pl.probe_seed_run(pl.profile.probe.seed + 1)
+    probe_same_other, probe_matches = _identity([sets[0], _head_sets(other_probe, "reference")])
+    # the per-head statistics, sorted, of each backbone: the heads' statistics agree though their order does not
+    sorted_n_pos = [sorted(len(s) for s in head_sets) for head_sets in sets]  # [n_backbones][n_heads]
+    columns = np.array(sorted_n_pos, dtype=np.float64)  # [n_backbones, n_heads]
+    spread = float(np.mean((columns.max(axis=0) - columns.min(axis=0)) / np.maximum(columns.mean(axis=0), 1e-12)))
+    return {
+        "same_minus_other": same_other,
+        "identity_match_share": matches,
+        "probe_same_minus_other": probe_same_other,
+        "probe_identity_match_share": probe_matches,
+        "sorted_n_pos_spread": exact(spread),
+        "backbone_seeds": [pl.profile.backbone.seed, *seeds],
+        "chance_match_share": 1.0 / len(sets[0]),
+        "sorted_n_pos": sorted_n_pos,
+    }
