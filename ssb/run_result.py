@@ -29,8 +29,8 @@ CURVE_METRICS = ("n_pos", "apt", "random_guess", "diagonal_confidence")  # what 
 
 
 def needs_of(verdicts: list[Verdict]) -> set[str]:
-    """The experiments the measured (not skipped) claims read."""
-    return {e for v in verdicts if not v.skipped for e in v.spec.experiments}
+    """The experiments the measured (not skipped, not undecided) claims read."""
+    return {e for v in verdicts if not v.skipped and v.undecided is None for e in v.spec.experiments}
 
 
 def est_json(est) -> dict[str, Any]:

@@ -190,25 +190,36 @@ def differences(clean: dict[str, str], mutated: dict[str, str] | str) -> tuple[s
 
 
 def run_all(
-    data_dir: Path, work: Path, mutants=MUTANTS, stores=("fresh", "warm"), profile: str = "regression"
+    data_dir: Path,
+    work: Path,
+    mutants=MUTANTS,
+    stores=("fresh", "warm"),
+    profile: str = "regression",
+    jobs: int = 1,
 ) -> tuple[dict[str, str], list[Catch]]:
-    """The unedited code's outcomes (on the warm store it fills), then every mutant on each kind of store."""
+    """The unedited code's outcomes (on the warm store it fills), then every mutant on each kind of store,
+    ``jobs`` runs at a time (each a subprocess; runs on the warm store share it under the store's per-key
+    locks, and a mutant's edit re-keys what it builds, so no run reads another mutant's artifacts)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     warm = work / "warm-store"
     clean = claim_outcomes(warm, data_dir, profile=profile)
     if isinstance(clean, str):
         raise AssertionError(f"the unedited code's {profile} claims failed to run: {clean}")
-    catches = []
-    for mutant in mutants:
-        for kind in stores:
-            with tempfile.TemporaryDirectory(dir=work) as tmp:
-                first = mutated_copy(mutant, Path(tmp))
-                store = warm if kind == "warm" else Path(tmp) / "store"
-                started = time.monotonic()
-                outcome = claim_outcomes(store, data_dir, first, profile)
-                catches.append(
-                    Catch(mutant.id, kind, differences(clean, outcome), round(time.monotonic() - started, 1))
-                )
-                print(summary(catches[-1]), file=sys.stderr, flush=True)  # progress: a line per run
+
+    def one(mutant: Mutant, kind: str) -> Catch:
+        with tempfile.TemporaryDirectory(dir=work) as tmp:
+            first = mutated_copy(mutant, Path(tmp))
+            store = warm if kind == "warm" else Path(tmp) / "store"
+            started = time.monotonic()
+            outcome = claim_outcomes(store, data_dir, first, profile)
+            catch = Catch(mutant.id, kind, differences(clean, outcome), round(time.monotonic() - started, 1))
+        print(summary(catch), file=sys.stderr, flush=True)  # progress: a line per run
+        return catch
+
+    runs = [(mutant, kind) for mutant in mutants for kind in stores]
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        catches = list(pool.map(lambda run: one(*run), runs))
     return clean, catches
 
 
@@ -248,17 +259,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", default=None, help="write the Markdown table here")
     parser.add_argument("--only", nargs="*", default=None, help="mutant ids (default: all)")
     parser.add_argument("--profile", default="regression", help="the profile whose tier's claims judge the mutants")
+    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (each mostly one core busy)")
     args = parser.parse_args(argv)
     data = os.environ.get("SSB_DATA_DIR")
     if not data:
         parser.error("set SSB_DATA_DIR to the data folder")
     mutants = [m for m in MUTANTS if args.only is None or m.id in args.only]
     with tempfile.TemporaryDirectory(prefix="ssb-mutants-") as work:
-        clean, catches = run_all(Path(data), Path(work), mutants, profile=args.profile)
+        clean, catches = run_all(Path(data), Path(work), mutants, profile=args.profile, jobs=args.jobs)
     for c in catches:
         print(summary(c), flush=True)
     if args.write:
-        machine = f"{os.cpu_count()} CPU cores, torch threads as set by OMP_NUM_THREADS/defaults"
+        machine = (
+            f"{os.cpu_count()} CPU cores, torch threads as set by OMP_NUM_THREADS/defaults, {args.jobs} run(s) at a "
+            "time (`--jobs`; each time below is one run's wall time)"
+        )
         data_name = "the project's data folder (SSB_DATA_DIR)"
         Path(args.write).write_text(markdown(clean, catches, data_name, machine, args.profile))
     return 0

@@ -1,7 +1,9 @@
-"""Planted bugs against the smoke claims (tests/mutants.py). Every mutant's edit applies to today's source; the
+"""Planted bugs against the claims (tests/mutants.py). Every mutant's edit applies to today's source; the
 learning-rate-0 mutant, which the smoke claims caught on a fresh store but not on a warm one (#34), is caught on
-both; the unedited code run again on its warm store changes no outcome. The whole table (every mutant, both
-stores, the project's data) is `python -m tests.mutants --write results/mutants.md`."""
+both at smoke (seconds, the tests' own corpus); the unedited code run again on its warm store changes no
+outcome. The whole table (every mutant, both stores, the project's data, the regression tier that decides:
+~1 hour on two cores, so not in CI) is `python -m tests.mutants --profile regression --write
+results/mutants.md`."""
 
 import pytest
 
