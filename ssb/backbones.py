@@ -150,13 +150,14 @@ class Backbones(ResolverState):
                 trained_here = None
             if trained_here is not None:
                 return trained_here, key
-            if (committed := find_reference(profile, name)) is not None:
+            # a seed backbone has no committed folder (ssb/reference/<profile>/<variant>/ holds the profile's own seed)
+            if seed is None and (committed := find_reference(profile, name)) is not None:
                 return committed, key
             if profile.name in COMMITTED_PROFILES and seed is not None:
                 raise MissingReference(
-                    f"no committed '{label}' backbone for the '{profile.name}' profile: the seed backbones "
-                    f"([seeds] backbone) are pre-trained on a GPU loan (issue #37; ~3 min each on one H100, ~3 h "
-                    f"on two cores), or with --retrain / --ssb-retrain here"
+                    f"no committed '{label}' backbone for the '{profile.name}' profile: seed backbones ([seeds] "
+                    f"backbone) cannot be committed yet (issue #37); --retrain / --ssb-retrain pre-trains them here "
+                    f"(~3 h each on two cores at cpu, ~3 min on one H100)"
                 )
             if profile.name in COMMITTED_PROFILES:
                 raise MissingReference(

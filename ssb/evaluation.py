@@ -17,7 +17,7 @@ from .seeds import combine, combine_runs, run_picks
 from .spec import Check, Spec, tier_of
 
 # experiments that need the profile's own variants (not --model's)
-VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout", "fewrel-no-dropout")
+VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout", "fewrel-no-dropout", "seed-backbones")
 
 
 def measure(spec: Spec, pipeline: SeedRuns, system: str = "reference") -> dict[str, Any]:

@@ -23,9 +23,10 @@ from scipy.optimize import linear_sum_assignment
 
 
 def jaccard(a: set[int], b: set[int]) -> float:
-    """|a ∩ b| / |a ∪ b|; two empty sets are identical (1)."""
+    """|a ∩ b| / |a ∪ b|; 0 for two empty sets: heads that recognise nothing share no evidence of identity
+    (counting them as identical would make two silent heads look like one head found again)."""
     union = len(a | b)
-    return len(a & b) / union if union else 1.0
+    return len(a & b) / union if union else 0.0
 
 
 def jaccard_matrix(a: Sequence[set[int]], b: Sequence[set[int]]) -> np.ndarray:

@@ -408,8 +408,8 @@ def _write_report_files(
         f"for checks pinned as expected failures; {len(labels) - labels.count('holds') - labels.count('xfail')} "
         f"do not behave as their spec expects"
         + (
-            f"; {len(verdicts) - len(verdicts_shown)} could not be measured (skipped)"
-            if len(verdicts_shown) < len(verdicts)
+            f"; {sum(1 for v in verdicts if v.skipped)} could not be measured (skipped)"
+            if any(v.skipped for v in verdicts)
             else ""
         )
         + f". {decided_line(verdicts)}.",

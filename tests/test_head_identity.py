@@ -39,8 +39,14 @@ def test_the_difference_is_symmetric_and_follows_a_relabelling_of_both(sets, ran
 def test_the_matrix_is_jaccard_and_bounded(sets):
     m = jaccard_matrix([set(s) for s in sets], [set(s) for s in sets])
     assert m.shape == (len(sets), len(sets)) and ((0 <= m) & (m <= 1)).all()
-    assert np.allclose(np.diag(m), 1.0) and np.allclose(m, m.T)
-    assert jaccard({1, 2}, {2, 3}) == 1 / 3 and jaccard(set(), set()) == 1.0
+    assert np.allclose(np.diag(m), [1.0 if s else 0.0 for s in sets]) and np.allclose(m, m.T)
+    assert jaccard({1, 2}, {2, 3}) == 1 / 3
+
+
+def test_silent_heads_are_not_found_again():
+    silent = [set(), set(), {1, 2}]  # two heads that recognise nothing, in both backbones
+    assert jaccard(set(), set()) == 0.0
+    assert np.allclose(same_minus_other(silent, silent)[:2], 0.0)  # no evidence of identity either way
 
 
 def test_one_head_is_refused():

@@ -107,3 +107,54 @@ def test_the_diagonal_and_column_sums_are_shares_of_the_inputs():
     assert out["diagonal_sum_vs_nodes"]["1"].value == pytest.approx(0.2)
     assert out["column_sum_vs_nodes"]["1"].value == pytest.approx(0.7)  # 1 - mean zero-diagonal fraction
     assert out["column_sum_vs_nodes"]["4"].value == pytest.approx(0.5) and out["n_pos_vs_nodes"]["4"].value == 2
+
+
+def _identity_pipeline(head_sets: dict[str, list[set[int]]], probe_sets: list[set[int]]):
+    """A pipeline shaped like ssb.protocols.Experiments for the spontaneity measure: each system's heads'
+    recognised token sets, and another probe of the reference."""
+    from types import SimpleNamespace
+
+    def table(sets):
+        return lambda name="reference", layer=None: {"1": {"recognised": [sorted(s) for s in sets[name]]}}
+
+    profile = SimpleNamespace(
+        name="toy",
+        seeds=SimpleNamespace(backbone=(1, 2)),
+        probe=SimpleNamespace(seed=0),
+        backbone=SimpleNamespace(seed=0),
+    )
+    other = SimpleNamespace(head_table=table({"reference": probe_sets}))
+    return SimpleNamespace(profile=profile, head_table=table(head_sets), probe_seed_run=lambda seed: other)
+
+
+def test_spontaneity_tells_initial_conditions_from_probes():
+    from ssb.measures.spontaneity import spontaneous_breaking
+
+    heads = [{3 * h, 3 * h + 1, 3 * h + 2} for h in range(4)]
+    rotated = heads[1:] + heads[:1]
+    # the initial conditions move which head holds which tokens; a second probe finds every head again
+    pl = _identity_pipeline({"reference": heads, "init-seed:1": rotated, "init-seed:2": heads[2:] + heads[:2]}, heads)
+    out = spontaneous_breaking(pl)
+    assert out["identity_match_share"].value == 0.0 and out["probe_identity_match_share"].value == 1.0
+    assert out["match_gap"].value == 1.0 and out["probe_same_minus_other"].value == 1.0
+    assert out["same_minus_other"].value < 0 < out["identity_gap"].value
+    assert out["sorted_n_pos_spread"].value == 0.0 and out["empty_heads"] == 0
+    # the same backbone three times: the seeds keep identity, so the gap to the control is 0 (the claim fails)
+    same = spontaneous_breaking(
+        _identity_pipeline({n: heads for n in ("reference", "init-seed:1", "init-seed:2")}, heads)
+    )
+    assert (
+        same["identity_gap"].value == 0.0 and same["match_gap"].value == 0.0 and same["same_minus_other"].value == 1.0
+    )
+
+
+def test_spontaneity_without_seed_backbones_names_the_field():
+    from types import SimpleNamespace
+
+    from ssb.config import ConfigError
+    from ssb.measures.spontaneity import spontaneous_breaking
+
+    pl = _identity_pipeline({}, [])
+    pl.profile.seeds = SimpleNamespace(backbone=())
+    with pytest.raises(ConfigError, match="field 'seeds.backbone' is empty"):
+        spontaneous_breaking(pl)

@@ -124,3 +124,17 @@ def test_the_tables_say_when_no_seed_touches_a_check():
     # runs that coincide on an estimate with an interval are shown as they are, not as untouched
     assert per_seed_note([19.0, 19.0], (18.0, 20.0)) == " (seed runs' values: 19, 19)"
     assert untouched([0.5, 0.5], None) and not untouched([19.0, 19.0], (18.0, 20.0))
+
+
+def test_another_probe_of_the_same_backbones(tmp_path):
+    from ssb.artifacts import ArtifactStore
+    from ssb.pipeline import Pipeline
+    from ssb.systems import init_seed
+
+    profile = load_profile("smoke").replace(seeds={"probe": [5, 6]})
+    pl = Pipeline(profile, ArtifactStore(tmp_path / "store"), None, progress=False)
+    assert pl.profile.probe.seed == 5 and pl.probe_seed_run(5) is pl
+    other = pl.probe_seed_run(9)
+    assert other.profile.probe.seed == 9 and other is pl.probe_seed_run(9)  # the listed seeds do not override it
+    assert other.profile.replace(probe={"seed": 5}) == pl.profile  # nothing else differs
+    assert init_seed(3).backbone.seed == 3

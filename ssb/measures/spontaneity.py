@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import systems
 from ..config import ConfigError
-from ..estimate import Est, exact, means
+from ..estimate import exact, means
 from ..head_identity import identity_matches, same_minus_other
 from ..protocols import Experiments
 from .common import _rng
@@ -27,25 +27,26 @@ def _head_sets(pl: Experiments, system: str) -> list[set[int]]:
     return [set(r) for r in pl.head_table(system)["1"]["recognised"]]
 
 
-def _identity(sets: list[list[set[int]]]) -> tuple[Est, Est]:
-    """Over every pair of the backbones' head sets: the mean of same-minus-other per head (an interval over
-    the heads) and the mean share of heads the best matching keeps at their index (exact)."""
+def _identity(sets: list[list[set[int]]]) -> tuple[np.ndarray, float]:
+    """Over every pair of the backbones' head sets: same-minus-other per head ``[n_heads]``, averaged over the
+    pairs, and the mean share of heads the best matching keeps at their index."""
     pairs = list(itertools.combinations(sets, 2))
     per_head = np.mean([same_minus_other(a, b) for a, b in pairs], axis=0)  # [n_heads]
-    diff = means([{"d": float(d)} for d in per_head], ["d"], _rng())["d"]
-    return diff, exact(float(np.mean([identity_matches(a, b) for a, b in pairs])))
+    return per_head, float(np.mean([identity_matches(a, b) for a, b in pairs]))
 
 
 @measure(
     needs=("heads", "seed-backbones"),
     scalars=(
         "same_minus_other",
-        "identity_match_share",
         "probe_same_minus_other",
+        "identity_gap",
+        "identity_match_share",
         "probe_identity_match_share",
+        "match_gap",
         "sorted_n_pos_spread",
     ),
-    info=("backbone_seeds", "chance_match_share", "sorted_n_pos"),
+    info=("backbone_seeds", "chance_match_share", "sorted_n_pos", "empty_heads"),
 )
 def spontaneous_breaking(pl: Experiments) -> dict[str, Any]:
     seeds = pl.profile.seeds.backbone
@@ -56,20 +57,29 @@ def spontaneous_breaking(pl: Experiments) -> dict[str, Any]:
         )
     names = ["reference", *(systems.init_seed(s).name for s in seeds)]
     sets = [_head_sets(pl, name) for name in names]
-    same_other, matches = _identity(sets)
-    other_probe = pl.probe_seed_run(pl.profile.probe.seed + 1)
-    probe_same_other, probe_matches = _identity([sets[0], _head_sets(other_probe, "reference")])
+    same_other, matches = _identity(sets)  # across initial conditions
+    other_probe = _head_sets(pl.probe_seed_run(pl.profile.probe.seed + 1), "reference")
+    probe_same_other, probe_matches = _identity([sets[0], other_probe])  # the control: one backbone, two probes
+    # per head, over the same heads: the paired bootstrap of the two and of their gap (control - across seeds)
+    rows = [
+        {"seeds": float(s), "probes": float(p), "gap": float(p - s)}
+        for s, p in zip(same_other, probe_same_other, strict=True)
+    ]
+    est = means(rows, ["seeds", "probes", "gap"], _rng())
     # the per-head statistics, sorted, of each backbone: the heads' statistics agree though their order does not
     sorted_n_pos = [sorted(len(s) for s in head_sets) for head_sets in sets]  # [n_backbones][n_heads]
     columns = np.array(sorted_n_pos, dtype=np.float64)  # [n_backbones, n_heads]
     spread = float(np.mean((columns.max(axis=0) - columns.min(axis=0)) / np.maximum(columns.mean(axis=0), 1e-12)))
     return {
-        "same_minus_other": same_other,
-        "identity_match_share": matches,
-        "probe_same_minus_other": probe_same_other,
-        "probe_identity_match_share": probe_matches,
+        "same_minus_other": est["seeds"],
+        "probe_same_minus_other": est["probes"],
+        "identity_gap": est["gap"],
+        "identity_match_share": exact(matches),
+        "probe_identity_match_share": exact(probe_matches),
+        "match_gap": exact(probe_matches - matches),
         "sorted_n_pos_spread": exact(spread),
         "backbone_seeds": [pl.profile.backbone.seed, *seeds],
         "chance_match_share": 1.0 / len(sets[0]),
         "sorted_n_pos": sorted_n_pos,
+        "empty_heads": sum(not s for head_sets in [*sets, other_probe] for s in head_sets),
     }
