@@ -37,6 +37,7 @@ def frequent_threshold(n_valid_paragraphs: int) -> float:
         "frequent_coverage",
         "apt_spread",
         "confidence_spread",
+        "special_target_share",
     ),
     curves=("recognised_share_vs_frequency",),
     info=(
@@ -74,6 +75,7 @@ def head_specialisation(pl: Experiments, system: str = "reference") -> dict[str,
         "union_recognised": exact(len(union)),
         "union_fraction": exact(len(union) / max(table["n_distinct_tokens"], 1)),
         "frequent_coverage": exact(len(frequent & union) / len(frequent)) if frequent else None,
+        "special_target_share": exact(_special_share(pl, system, counts)),
         "recognised_share_vs_frequency": _share_by_frequency(counts, union),
         "n_pos_per_head": [h["n_pos"] for h in heads["per_subset"]],
         "apt_per_head": [round(h["apt"], 4) for h in heads["per_subset"]],
@@ -82,6 +84,15 @@ def head_specialisation(pl: Experiments, system: str = "reference") -> dict[str,
         "n_frequent_tokens": len(frequent),
         "frequent_threshold": threshold,
     }
+
+
+def _special_share(pl: Experiments, system: str, counts: dict[int, int]) -> float:
+    """The share of the validation positions whose target is a special token ([CLS], [SEP], [PAD], ...): the
+    paper masks the paragraphs' own tokens one at a time, so a correct protocol gives 0."""
+    from ..tokenizer import load_tokenizer
+
+    special = set(load_tokenizer(pl.backbone(system)[0]).all_special_ids)
+    return sum(c for t, c in counts.items() if t in special) / max(sum(counts.values()), 1)
 
 
 def _spread(rows: list[dict[str, Any]], metric: str) -> Est:
