@@ -92,15 +92,7 @@ class Resolver(Backbones, TokenArtifacts):
         lists' first, set when it was made)."""
         if k == self.seed_index:
             return self
-        self._apply_budget()  # the runs share the plan: the same backbone, the same steps
-
-        def build() -> Resolver:
-            memo = {"budget-plan": self.budget_plan} if self.budget_plan else {}
-            return dataclasses.replace(self, seed_index=k, timings={}, _memo=memo)
-
-        child = self.once(f"seed-run:{k}", build)
-        self.timings.update({f"seed{k}:{name}": t for name, t in child.timings.items()})
-        return child
+        return self._child(f"seed-run:{k}", f"seed{k}", seed_index=k)
 
     def probe_seed_run(self, seed: int) -> Resolver:
         """This resolver with ``probe.seed = seed`` (another token probe on the same backbones, its training
@@ -108,16 +100,21 @@ class Resolver(Backbones, TokenArtifacts):
         backbone that the spontaneous-breaking claim's control reads."""
         if seed == self.profile.probe.seed:
             return self
+        # an index past the listed runs keeps the seeds given here (__post_init__)
+        profile = self.profile.replace(probe={"seed": seed})
+        return self._child(f"probe-seed:{seed}", f"probe-seed{seed}", profile=profile, seed_index=self.n_seed_runs)
+
+    def _child(self, memo_key: str, timing_prefix: str, **changes: Any) -> Resolver:
+        """This resolver with ``changes`` (the same store, data, model and runtime), built once; the runs share
+        the budget's plan (the same backbone, the same steps) and report their timings under ``timing_prefix``."""
         self._apply_budget()
 
         def build() -> Resolver:
             memo = {"budget-plan": self.budget_plan} if self.budget_plan else {}
-            # an index past the listed runs keeps the seeds given here (__post_init__)
-            profile = self.profile.replace(probe={"seed": seed})
-            return dataclasses.replace(self, profile=profile, seed_index=self.n_seed_runs, timings={}, _memo=memo)
+            return dataclasses.replace(self, **changes, timings={}, _memo=memo)
 
-        child = self.once(f"probe-seed:{seed}", build)
-        self.timings.update({f"probe-seed{seed}:{name}": t for name, t in child.timings.items()})
+        child = self.once(memo_key, build)
+        self.timings.update({f"{timing_prefix}:{name}": t for name, t in child.timings.items()})
         return child
 
     # ------------------------------------------------------------------ plumbing
