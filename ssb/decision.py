@@ -36,6 +36,7 @@ class CheckResult:
     failing_share: float | None = None  # the share of replicates on the failing side of the threshold
     seed_runs: int = 1  # the seed runs its value and interval combine (``ssb.seeds``)
     per_seed: list[Any] | None = None  # each run's value (a scalar) or margin (a shape), with seed_runs > 1
+    point_holds: bool | None = None  # the point value lies on the passing side of the threshold
 
     @property
     def outcome(self) -> str:
@@ -186,6 +187,7 @@ def run_check(check: Check, measured: dict[str, Any], level: float = 0.95) -> Ch
         margin_interval=margin_interval,
         margin_sd=margin_sd,
         failing_share=failing_share,
+        point_holds=point_ok,
     )
 
 
@@ -222,6 +224,11 @@ def pin_evidence(result: CheckResult, measured: dict[str, Any]) -> None:
                 f"its whole interval lies beyond the threshold (margin {margin:+.4g} "
                 f"[{lo_hi[0]:+.4g}, {lo_hi[1]:+.4g}]): more items would not change the verdict, so the reason is "
                 "not sampling"
+            )
+        elif result.point_holds is False:
+            result.pin_problem = (
+                f"its point value lies on the failing side of the threshold (margin {margin:+.4g}): more items "
+                "would at best confirm a failure, so the reason is not sampling"
             )
         else:
             result.evidence["items"] = result.n_items

@@ -11,6 +11,7 @@ import numpy as np
 from .decision import CheckResult, MeasureError, Verdict, pin_evidence, point_values, run_check
 from .estimate import as_est
 from .measures import MEASURES
+from .pin_text import numbers_in, quoted_numbers, unreproduced
 from .protocols import SeedRuns
 from .reference import MissingReference
 from .seeds import combine, combine_runs, run_picks
@@ -94,7 +95,26 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         out["controls"] = {
             name: point_values(combine_runs(m, picks)[0] if picks is not None else m[0]) for name, m in controls.items()
         }
+    for result in checks:
+        if result.check.xfail:
+            pin_text_problem(result, out, pipeline.profile, spec.quote)
     return Verdict(spec, tier, checks, out, skipped_checks=skipped)
+
+
+def pin_text_problem(result: CheckResult, measured: dict[str, Any], profile: Any, quote: str) -> None:
+    """Mark a pin whose text quotes a number that this run does not give (``ssb.pin_text``): its sources are
+    the claim's measured quantities (seed runs and controls included), the check's result and evidence, the
+    profile, and the paper's sentence."""
+    own = [result.value, result.interval, result.reference_value, result.control_value, result.evidence]
+    own += [result.per_seed, result.margin, result.margin_interval, result.n_items, result.check.value]
+    sources = [*numbers_in(measured), *numbers_in(own), *numbers_in(profile)]
+    sources += [q.value for q in quoted_numbers(quote)]
+    missing = unreproduced(result.check.xfail or "", sources)
+    if missing and result.pin_problem is None:
+        result.pin_problem = (
+            f"its text quotes {', '.join(missing)}, which this run does not give: a pin's text carries the argument, "
+            "and the run prints its numbers beside it"
+        )
 
 
 def run_control_check(

@@ -11,11 +11,13 @@ Pure functions of token sets (one set of token ids per head, heads in index orde
 - :func:`same_minus_other`: per head, its Jaccard with the same index minus its mean Jaccard with the other
   indices (the paired difference that the claim's band and its bootstrap over heads read);
 - :func:`identity_matches`: the share of heads that the best one-to-one matching (Hungarian, maximal total
-  Jaccard) pairs with the same index.
+  Jaccard) pairs with the same index;
+- :func:`pairwise_identity`: both of the above over every pair of several backbones' (or probes') head sets.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,3 +57,14 @@ def identity_matches(a: Sequence[set[int]], b: Sequence[set[int]]) -> float:
     n = len(a)
     rows, cols = linear_sum_assignment(m + np.eye(n) * 1e-9, maximize=True)  # [n], [n]
     return float(np.mean(rows == cols))
+
+
+def pairwise_identity(sets: Sequence[Sequence[set[int]]]) -> tuple[np.ndarray, float]:
+    """Over every pair of at least two runs' head sets (``sets[k][h]``: run *k*'s head *h*): same-minus-other
+    per head ``[n_heads]``, averaged over the pairs, and the mean share of heads the best matching keeps at
+    their index."""
+    if len(sets) < 2:
+        raise ValueError(f"head identity compares at least two runs' head sets, got {len(sets)}")
+    pairs = list(itertools.combinations(sets, 2))
+    per_head = np.mean([same_minus_other(a, b) for a, b in pairs], axis=0)  # [n_heads]
+    return per_head, float(np.mean([identity_matches(a, b) for a, b in pairs]))

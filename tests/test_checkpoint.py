@@ -86,5 +86,5 @@ def test_no_config_or_bad_json_is_one_line(tmp_path):
 def test_the_models_width_among_the_counts_is_read_once_and_the_hull_reads_every_node(tmp_path):
     cpu = load_profile("cpu")  # counts up to 192 with 128 among them; the hull's single nodes: all 192
     shaped = shaped_for(cpu, _folder(tmp_path, hidden_size=128, num_attention_heads=8, intermediate_size=512))
-    assert shaped.sweep.node_counts == (1, 2, 4, 8, 12, 16, 32, 64, 128)
+    assert shaped.sweep.node_counts == (1, 2, 4, 6, 8, 12, 16, 32, 64, 128)
     assert shaped.sweep.hull_subsets[0] == 128 and shaped.sweep.hull_subsets[1:] == cpu.sweep.hull_subsets[1:]

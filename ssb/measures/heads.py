@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..estimate import Est, exact, means, paired
+from ..head_identity import pairwise_identity
 from ..protocols import Experiments
 from .common import _cv, _group, _jaccard_mean, _points, _rng
 from .registry import TOKEN_SYSTEMS, measure
@@ -38,6 +39,8 @@ def frequent_threshold(n_valid_paragraphs: int) -> float:
         "apt_spread",
         "confidence_spread",
         "special_target_share",
+        "probe_seed_identity",
+        "probe_seed_match_share",
     ),
     curves=("recognised_share_vs_frequency",),
     info=(
@@ -47,6 +50,7 @@ def frequent_threshold(n_valid_paragraphs: int) -> float:
         "vocab_size",
         "n_frequent_tokens",
         "frequent_threshold",
+        "probe_seeds",
     ),
     systems=TOKEN_SYSTEMS,
 )
@@ -76,6 +80,7 @@ def head_specialisation(pl: Experiments, system: str = "reference") -> dict[str,
         "union_fraction": exact(len(union) / max(table["n_distinct_tokens"], 1)),
         "frequent_coverage": exact(len(frequent & union) / len(frequent)) if frequent else None,
         "special_target_share": exact(_special_share(pl, system, counts)),
+        **_probe_seed_identity(pl, system),
         "recognised_share_vs_frequency": _share_by_frequency(counts, union),
         "n_pos_per_head": [h["n_pos"] for h in heads["per_subset"]],
         "apt_per_head": [round(h["apt"], 4) for h in heads["per_subset"]],
@@ -83,6 +88,24 @@ def head_specialisation(pl: Experiments, system: str = "reference") -> dict[str,
         "vocab_size": table["vocab_size"],
         "n_frequent_tokens": len(frequent),
         "frequent_threshold": threshold,
+    }
+
+
+def _probe_seed_identity(pl: Experiments, system: str) -> dict[str, Any]:
+    """Does the backbone fix which head recognises what? Across the token probes of the profile's probe seeds
+    (``[seeds] probe``) on this system's one backbone: per head, J(same head) - J(other heads), averaged over
+    the pairs of probes, with a bootstrap over the heads (``probe_seed_identity``), and the share of heads the
+    best one-to-one matching keeps at their index. None with fewer than two probe seeds."""
+    seeds = sorted(set(pl.profile.seeds.probe))
+    if len(seeds) < 2:
+        return {"probe_seed_identity": None, "probe_seed_match_share": None, "probe_seeds": seeds}
+    sets = [[set(r) for r in pl.probe_seed_run(s).head_table(system)["1"]["recognised"]] for s in seeds]
+    per_head, matches = pairwise_identity(sets)  # [n_heads], share
+    rows = [{"identity": float(v)} for v in per_head]
+    return {
+        "probe_seed_identity": means(rows, ["identity"], _rng())["identity"],
+        "probe_seed_match_share": exact(matches),
+        "probe_seeds": seeds,
     }
 
 
@@ -124,7 +147,15 @@ def _head_groups(table: dict[str, Any]) -> list[str]:
 @measure(
     needs=("heads",),
     curves=("n_pos_vs_heads", "apt_vs_heads", "confidence_vs_heads"),
-    scalars=("n_pos_{g}", "n_pos_fraction_{g}", "apt_{g}", "confidence_{g}"),
+    scalars=(
+        "n_pos_{g}",
+        "n_pos_fraction_{g}",
+        "apt_{g}",
+        "confidence_{g}",
+        "n_pos_all_over_1",
+        "apt_all_over_1",
+        "confidence_all_over_1",
+    ),
     info=("heads_per_group",),
     systems=TOKEN_SYSTEMS,
 )
@@ -140,6 +171,9 @@ def head_cooperation(pl: Experiments, system: str = "reference") -> dict[str, An
         out.update({f"{name}_{g}": groups[g][metric] for g in groups})
     distinct = max(table["n_distinct_tokens"], 1)  # Table 1's counts as shares of the distinct validation tokens
     out.update({f"n_pos_fraction_{g}": groups[g]["n_pos"] / distinct for g in groups})
+    # Table 1's rise from one head to all of them, as ratios (scale-free: the paper's 6.6, 8.5 and 3.5)
+    for name in ("n_pos", "apt", "confidence"):
+        out[f"{name}_all_over_1"] = out[f"{name}_all"] / out[f"{name}_1"]
     return out
 
 

@@ -9,7 +9,6 @@ one-to-one matching (Hungarian) keeps at their index; the per-head statistics, s
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import numpy as np
@@ -17,7 +16,7 @@ import numpy as np
 from .. import systems
 from ..config import ConfigError
 from ..estimate import exact, means
-from ..head_identity import identity_matches, same_minus_other
+from ..head_identity import pairwise_identity
 from ..protocols import Experiments
 from .common import _rng
 from .registry import measure
@@ -25,14 +24,6 @@ from .registry import measure
 
 def _head_sets(pl: Experiments, system: str) -> list[set[int]]:
     return [set(r) for r in pl.head_table(system)["1"]["recognised"]]
-
-
-def _identity(sets: list[list[set[int]]]) -> tuple[np.ndarray, float]:
-    """Over every pair of the backbones' head sets: same-minus-other per head ``[n_heads]``, averaged over the
-    pairs, and the mean share of heads the best matching keeps at their index."""
-    pairs = list(itertools.combinations(sets, 2))
-    per_head = np.mean([same_minus_other(a, b) for a, b in pairs], axis=0)  # [n_heads]
-    return per_head, float(np.mean([identity_matches(a, b) for a, b in pairs]))
 
 
 @measure(
@@ -57,9 +48,9 @@ def spontaneous_breaking(pl: Experiments) -> dict[str, Any]:
         )
     names = ["reference", *(systems.init_seed(s).name for s in seeds)]
     sets = [_head_sets(pl, name) for name in names]
-    same_other, matches = _identity(sets)  # across initial conditions
+    same_other, matches = pairwise_identity(sets)  # across initial conditions
     other_probe = _head_sets(pl.probe_seed_run(pl.profile.probe.seed + 1), "reference")
-    probe_same_other, probe_matches = _identity([sets[0], other_probe])  # the control: one backbone, two probes
+    probe_same_other, probe_matches = pairwise_identity([sets[0], other_probe])  # the control: one backbone, two probes
     # per head, over the same heads: the paired bootstrap of the two and of their gap (control - across seeds)
     rows = [
         {"seeds": float(s), "probes": float(p), "gap": float(p - s)}

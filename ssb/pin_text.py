@@ -1,0 +1,105 @@
+"""A pin's text carries its argument, and no number the run does not give.
+
+The numbers beside a pinned check (its value, interval and evidence) are printed from the run; a number typed
+into the pin's text by hand goes stale when the run moves (another draw, another profile, a fix). So every
+number in a pin's text must be one the run reproduces within the rounding it is written with: a measured
+quantity of the claim (its seed runs' and controls' too), a number of the check's result or evidence, a field of
+the profile, or a number of the paper's own sentence (the spec's quote). References (Fig. 4, Table 1, §3,
+#36, Appendix 3) are not numbers.
+
+Pure functions: :func:`quoted_numbers` reads the numbers of a text, :func:`numbers_in` gathers the numbers of
+any JSON-like value, and :func:`unreproduced` lists the quoted numbers that none of those reproduces.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+# a reference to a part of the paper or an issue, whose number is a label
+_REFERENCE = re.compile(r"(?:Figs?\.|Table|§|#|Appendix|Eq\.|Sec\.)\s*\d+[A-Za-z]?(?:\s*(?:,|and|-)\s*\d+[A-Za-z]?)*")
+# 1,234.5 | 0.25 | 1e-05 | 25 %: a number not glued to a word (block6, x2 are names, not numbers)
+_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s*%)?(?![\w])")
+
+
+@dataclass(frozen=True)
+class Quoted:
+    text: str  # as written
+    value: float  # its value (a percentage divided by 100)
+    tolerance: float  # half a unit of its last significant digit: the rounding it is written with
+
+
+def _tolerance(digits: str, exponent: int) -> float:
+    """Half a unit of the last significant digit of ``digits`` (a plain decimal, no sign or exponent)."""
+    whole, _, frac = digits.partition(".")
+    if frac:
+        return 0.5 * 10.0 ** (exponent - len(frac))
+    trailing = len(whole) - len(whole.rstrip("0")) if whole.strip("0") else 0  # 2,600: rounded to the hundred
+    return 0.5 * 10.0 ** (exponent + trailing)
+
+
+def quoted_numbers(text: str) -> list[Quoted]:
+    """The numbers written in ``text``, references to figures, tables, sections and issues left out."""
+    text = _REFERENCE.sub(" ", text)
+    out = []
+    for m in _NUMBER.finditer(text):
+        raw = m.group(0)
+        percent = raw.rstrip().endswith("%")
+        body = raw.rstrip("% ").replace(",", "").lstrip("+")
+        mantissa, _, exp = body.lower().partition("e")
+        exponent = int(exp) if exp else 0
+        value = float(body)
+        tolerance = _tolerance(mantissa.lstrip("-"), exponent)
+        if percent:
+            value, tolerance = value / 100, tolerance / 100
+        out.append(Quoted(raw.strip(), value, tolerance))
+    return out
+
+
+def numbers_in(value: Any) -> list[float]:
+    """Every finite number in a JSON-like value (dicts' keys and values, lists, dataclasses, numpy arrays)."""
+    out: list[float] = []
+
+    def walk(v: Any) -> None:
+        if isinstance(v, bool) or v is None:
+            return
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            walk(dataclasses.asdict(v))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                walk(k)
+                walk(x)
+        elif isinstance(v, (list, tuple, set, np.ndarray)):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str):
+            try:
+                walk(float(v))
+            except ValueError:
+                return
+        elif isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v)):
+            out.append(float(v))
+        elif hasattr(v, "value") and hasattr(v, "interval"):  # an estimate
+            walk(v.value)
+            walk(v.interval())
+
+    walk(value)
+    return out
+
+
+def unreproduced(text: str, sources: Iterable[float]) -> list[str]:
+    """The numbers quoted in ``text`` that no number of ``sources`` reproduces within the quote's rounding
+    (a number or its negative, and for a percentage the share it stands for)."""
+    pool = np.array(sorted({abs(x) for x in sources}), dtype=np.float64)
+    missing = []
+    for q in quoted_numbers(text):
+        target = abs(q.value)
+        if pool.size == 0 or np.min(np.abs(pool - target)) > q.tolerance * (1 + 1e-9):
+            missing.append(q.text)
+    return missing
