@@ -52,7 +52,7 @@ def test_marginal_verdicts_turn_inconclusive_in_a_large_family():
 
 
 def test_the_report_lists_the_verdicts_holm_changes():
-    from ssb.report import family_lines
+    from ssb.report_tables import family_lines
 
     rows = [
         {"claim": "a", "check": "x:gt", "verdict": "holds", "family_verdict": "inconclusive", "p_holds": 0.02},

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ssb.report import power_lines, seed_lines
+from ssb.report_tables import identity_lines, power_lines, seed_lines
 
 
 def _row(check, value, interval=None, n_items=1, per_seed=None):
@@ -33,3 +33,15 @@ def test_seed_runs_are_compared_with_the_papers_one_percent():
 @pytest.mark.parametrize("value", [{"1": 0.1}, 0.0])
 def test_curves_and_zero_values_have_no_power_row(value):
     assert power_lines({"checks": [_row("x", value, [0.0, 1.0], 20)]}) == []
+
+
+def test_head_identity_rows_come_from_the_claims_that_compare_head_sets():
+    heads = {"probe_seed_identity": 0.25, "probe_seed_match_share": 0.9,
+             "controls": {"symmetric": {"probe_seed_identity": 0.01, "probe_seed_match_share": 0.1}}}  # fmt: skip
+    claims = [{"id": "head-specialisation", "measured": heads}, {"id": "no-dropout", "measured": {}}]
+    lines = identity_lines({"claims": claims})
+    assert lines[-2:] == [
+        "| the reference, across its probe seeds | 0.25 | 0.9 |",
+        "| the symmetric backbone, across its probe seeds | 0.01 | 0.1 |",
+    ]
+    assert identity_lines({"claims": [{"id": "no-dropout", "measured": {}}]}) == []

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ..estimate import Est, exact
+from ..estimate import Est, exact, means
+from ..head_identity import pairwise_identity
 from ..protocols import Experiments
 from .common import _group, _jaccard_mean, _rng
 from .registry import measure
@@ -98,6 +99,8 @@ def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
         "fewrel_accuracy_ratio",
         "fewrel_apt_1_ratio",
         "fewrel_n_pos_1_ratio",
+        "head_identity_vs_reference",
+        "head_match_share_vs_reference",
     ),
     info=(
         "fewrel_accuracy_dropout",
@@ -144,7 +147,19 @@ def no_dropout(pl: Experiments) -> dict[str, Any]:
         "mlm_accuracy_dropout": _mlm_accuracy(pl, "reference"),
         "mlm_accuracy_no_dropout": _mlm_accuracy(pl, "no-dropout"),
         **_fewrel_no_dropout(pl, rng),
+        **_identity_vs_reference(pl, heads_nod),
     }
+
+
+def _identity_vs_reference(pl: Experiments, heads_nod: dict[str, Any]) -> dict[str, Any]:
+    """Issue #37: the no-dropout backbone shares the reference's initial conditions and order of training
+    paragraphs and differs in dropout only, so how far its head *h* recognises what the reference's head *h*
+    does says how much of the head-token map those two fix: per head, J(same head) - J(other heads), with a
+    bootstrap over the heads, and the share of heads the best one-to-one matching keeps at their index."""
+    sets = [[set(r) for r in table["recognised"]] for table in (pl.head_table()["1"], heads_nod)]
+    per_head, matches = pairwise_identity(sets)  # [n_heads], share
+    identity = means([{"identity": float(v)} for v in per_head], ["identity"], _rng())["identity"]
+    return {"head_identity_vs_reference": identity, "head_match_share_vs_reference": exact(matches)}
 
 
 def _fewrel_no_dropout(pl: Experiments, rng: np.random.Generator) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def test_a_claim_against_its_control_and_on_its_control(tmp_path, pipeline, cont
 
 def test_the_control_task_probe_reads_the_reference_features_with_relabelled_targets(pipeline):
     from ssb.measures import probe_selectivity
-    from ssb.report import selectivity_table
+    from ssb.report_tables import selectivity_table
     from ssb.run_result import est_json
 
     layer = pipeline.profile.probe.layer
