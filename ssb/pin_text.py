@@ -69,7 +69,10 @@ def numbers_in(value: Any) -> list[float]:
     def walk(v: Any) -> None:
         if isinstance(v, bool) or v is None:
             return
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        if hasattr(v, "reps") and hasattr(v, "interval"):  # an estimate: its value and interval, not its replicates
+            walk(v.value)
+            walk(v.interval())
+        elif dataclasses.is_dataclass(v) and not isinstance(v, type):
             walk(dataclasses.asdict(v))
         elif isinstance(v, dict):
             for k, x in v.items():
@@ -85,9 +88,6 @@ def numbers_in(value: Any) -> list[float]:
                 return
         elif isinstance(v, (int, float, np.integer, np.floating)) and math.isfinite(float(v)):
             out.append(float(v))
-        elif hasattr(v, "value") and hasattr(v, "interval"):  # an estimate
-            walk(v.value)
-            walk(v.interval())
 
     walk(value)
     return out

@@ -62,7 +62,25 @@ def decided_line(verdicts: list[Verdict]) -> str:
     tier = verdicts[0].tier
     decided = [v for v in verdicts if v.undecided is None and not v.skipped]
     holding = sum(v.label in ("holds", "xfail") for v in decided)
-    return f"{len(decided)} of {len(verdicts)} claims decided at tier {tier!r}; {holding} of them hold"
+    line = f"{len(decided)} of {len(verdicts)} claims decided at tier {tier!r}; {holding} of them hold"
+    numbers = paper_numbers([(c.check.name, c.verdict) for v in decided for c in v.checks])
+    return f"{line}; {numbers}" if numbers else line
+
+
+PAPER_NUMBER = ":paper"  # a check so named compares a number of the paper itself (a scale-free one, below `paper`)
+
+
+def paper_numbers(checks: list[tuple[str, str]]) -> str:
+    """``(check name, verdict)`` pairs -> "N of the paper's numbers decided: K hold, F fail, I inconclusive",
+    over the checks named ``...:paper...`` (the paper's own numbers where they are scale-free); "" if none."""
+    verdicts = [verdict for name, verdict in checks if PAPER_NUMBER in name]
+    if not verdicts:
+        return ""
+    counts = {k: verdicts.count(k) for k in ("holds", "fails", "inconclusive")}
+    return (
+        f"{len(verdicts)} of the paper's numbers decided: {counts['holds']} hold, {counts['fails']} fail, "
+        f"{counts['inconclusive']} inconclusive"
+    )
 
 
 def _cell(value: Any) -> str:

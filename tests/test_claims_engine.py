@@ -467,3 +467,20 @@ def test_estimates_count_the_items_they_resample():
 
     est = means([{"m": float(i)} for i in range(7)], ("m",), np.random.default_rng(0))["m"]
     assert est.n_items == 7 and (est * 2).n_items == 7 and (est - Est(1.0)).n_items == 7
+
+
+def test_a_sampling_reason_whose_point_value_fails_is_mispinned():
+    # the interval straddles 1 (inconclusive), but the point value lies below it: not a question of sampling
+    value = Est(0.98, np.random.default_rng(0).normal(0.98, 0.05, N_BOOT), n_items=20)
+    result = _pinned("sampling", value)
+    pin_evidence(result, {"q": value})
+    assert result.verdict == "inconclusive" and result.point_holds is False
+    assert result.outcome == "MISPINNED" and "failing side" in result.pin_problem
+
+
+def test_the_papers_own_numbers_are_counted_by_their_checks_names():
+    from ssb.verdicts import paper_numbers
+
+    pairs = [("n_pos_1:paper", "holds"), ("apt_1:paper", "fails"), ("x:paper-ratio", "inconclusive"), ("y:gt", "fails")]
+    assert paper_numbers(pairs) == "3 of the paper's numbers decided: 1 hold, 1 fail, 1 inconclusive"
+    assert paper_numbers([("y:gt", "holds")]) == ""
