@@ -75,6 +75,7 @@ class Verdict:
     skipped: str | None = None  # why the claim could not be measured (e.g. a backbone not committed)
     skipped_checks: dict[str, str] = field(default_factory=dict)  # check name -> why it was not run
     undecided: str | None = None  # why the tier cannot decide the claim (its spec says so; nothing measured)
+    specificity: list[Any] = field(default_factory=list)  # ``ssb.specificity.SpecificityRow``: checks on controls
 
     @property
     def ok(self) -> bool:

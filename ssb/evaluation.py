@@ -16,6 +16,7 @@ from .protocols import SeedRuns
 from .reference import MissingReference
 from .seeds import combine, combine_runs, run_picks
 from .spec import Check, Spec, tier_of
+from .specificity import controls_for, specificity_rows
 
 # experiments that need the profile's own variants (not --model's)
 VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout", "fewrel-no-dropout", "seed-backbones")
@@ -98,7 +99,12 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     for result in checks:
         if result.check.xfail:
             pin_text_problem(result, out, pipeline.profile, spec.quote)
-    return Verdict(spec, tier, checks, out, skipped_checks=skipped)
+    rows = []
+    if system == "reference" and getattr(pipeline, "model_dir", None) is None:
+        named = getattr(pipeline.profile, "specificity", None)  # a stand-in profile may lack the section
+        controls = controls_for(spec, named.controls if named is not None else ())
+        rows = specificity_rows(spec, checks, lambda name: measure(spec, pipeline, name), controls)
+    return Verdict(spec, tier, checks, out, skipped_checks=skipped, specificity=rows)
 
 
 def pin_text_problem(result: CheckResult, measured: dict[str, Any], profile: Any, quote: str) -> None:

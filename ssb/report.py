@@ -23,6 +23,7 @@ from .report_tables import (
     results_table,
     seed_lines,
     selectivity_table,
+    specificity_lines,
     table1,
 )
 from .verdicts import decided_line, jsonable, paper_numbers
@@ -222,6 +223,8 @@ def _write_report_files(
             f"### {title}\n\n![{title}]({file})\n"
             for title, file, _ in draw(extra_result["figure_data"], out, f"model{i}-", run_id)
         ]
+    if specificity := specificity_lines(payload):
+        lines += ["## Specificity: each check on the controls", "", *specificity, ""]
     if identity := identity_lines(payload):
         lines += ["## Head identity: what fixes which head recognises what", "", *identity, ""]
     if "table1" in result:

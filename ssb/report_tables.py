@@ -252,6 +252,46 @@ def identity_lines(payload: dict[str, Any]) -> list[str]:
     ]
 
 
+def specificity_lines(payload: dict[str, Any]) -> list[str]:
+    """Each absolute check on the reference and on each control it was also decided on (``ssb.specificity``),
+    and whether it counts: a check that a control also holds is not evidence of the paper's effect."""
+    rows = payload.get("specificity") or []
+    if not rows:
+        return []
+    systems = list(dict.fromkeys(r["system"] for r in rows))
+    on = {(r["claim"], r["check"], r["system"]): r for r in rows}
+
+    def cell(r: dict[str, Any] | None) -> str:
+        if r is None:
+            return ""
+        if r["verdict"] == "not measured":
+            return "not measured"
+        return f"{_short_value(r['value'])} ({r['verdict']})"
+
+    lines = [
+        "| claim | check | reference | " + " | ".join(f"`{s}`" for s in systems) + " | specific |",
+        "|---|---|---|" + "---|" * len(systems) + "---|",
+    ]
+    for c in payload["checks"]:
+        if not c.get("check") or c.get("control") or not any((c["claim"], c["check"], s) in on for s in systems):
+            continue
+        cells = " | ".join(cell(on.get((c["claim"], c["check"], s))) for s in systems)
+        specific = {True: "yes", False: "**no**", None: "untested"}[c.get("specific")]
+        lines.append(
+            f"| {c['claim']} | `{c['check']}` | {_short_value(c['value'])} ({c['verdict']}) | {cells} | {specific} |"
+        )
+    claims = payload["claims"]
+    held = [c["id"] for c in claims if c.get("holds_specifically")]
+    head = (
+        f"Every absolute check (one without a control of its own) also decided on {', '.join(map(repr, systems))}, "
+        "each measured once at the profile's seeds. A check that a control also holds is not evidence of the "
+        f"paper's effect and does not count; a claim holds specifically when one of its specific checks holds "
+        f"(a check against a control is specific by construction): {len(held)} of "
+        f"{sum(1 for c in claims if not c.get('undecided') and not c.get('skipped'))} claims."
+    )
+    return [head, "", *lines]
+
+
 def family_lines(payload: dict[str, Any]) -> list[str]:
     """The family-wise paragraph (``ssb.family``): how many checks Holm's procedure covers, what it changes."""
     rows = [r for r in payload["checks"] if r.get("check") is not None and r.get("family_verdict")]

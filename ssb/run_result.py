@@ -22,6 +22,7 @@ from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
 from .spec import tier_of
+from .specificity import holds_specifically
 from .tokenizer import load_tokenizer
 from .verdicts import check_rows, jsonable
 
@@ -130,10 +131,12 @@ def collect(verdicts: list[Verdict], pl: Pipeline) -> dict[str, Any]:
                 "skipped": v.skipped,
                 "undecided": v.undecided,
                 "measured": jsonable(v.measured),
+                "holds_specifically": holds_specifically(v),
             }
             for v in verdicts
         ],
         "checks": jsonable(check_rows(verdicts)),
+        "specificity": jsonable([row.to_json() for v in verdicts for row in v.specificity]),
         "timings": pl.timings,
         "time_budget": budget_record(pl),
         "runtime": pl.runtime.record(),

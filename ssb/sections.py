@@ -152,6 +152,15 @@ class SeedsConfig:
 
 
 @dataclass(frozen=True)
+class SpecificityConfig:
+    """The controls every absolute check (one without a ``control``) is also decided on (``ssb.specificity``):
+    registered systems (``ssb/systems.py``) that a claim's measure can be taken on; each is measured once, at
+    the profile's own seeds. Empty: no specificity rows. Nothing here enters an artifact's key."""
+
+    controls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class RuntimeConfig:
     """How the work runs, not what it computes: device, precision and the data path (``ssb/device.py``
     resolves ``auto`` for the machine at hand). None of it enters a backbone's config hash; a bf16 run is
@@ -190,6 +199,7 @@ class Profile:
     sweep: SweepConfig = field(default_factory=SweepConfig)
     variants: VariantsConfig = field(default_factory=VariantsConfig)
     seeds: SeedsConfig = field(default_factory=SeedsConfig)
+    specificity: SpecificityConfig = field(default_factory=SpecificityConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def replace(self, **sections: Any) -> Profile:

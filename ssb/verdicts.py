@@ -8,6 +8,7 @@ from typing import Any
 
 from .decision import Verdict
 from .seeds import per_seed_note
+from .specificity import specific, specific_line
 
 
 def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
@@ -49,6 +50,7 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "family_verdict": family[id(c)].verdict,
                     "p_holds": family[id(c)].p_holds,
                     "p_fails": family[id(c)].p_fails,
+                    "specific": specific(c, v.specificity),
                 }
             )
     return rows
@@ -64,7 +66,7 @@ def decided_line(verdicts: list[Verdict]) -> str:
     holding = sum(v.label in ("holds", "xfail") for v in decided)
     line = f"{len(decided)} of {len(verdicts)} claims decided at tier {tier!r}; {holding} of them hold"
     numbers = paper_numbers([(c.check.name, c.verdict) for v in decided for c in v.checks])
-    return f"{line}; {numbers}" if numbers else line
+    return "; ".join(part for part in (line, specific_line(verdicts), numbers) if part)
 
 
 PAPER_NUMBER = ":paper"  # a check so named compares a number of the paper itself (a scale-free one, below `paper`)

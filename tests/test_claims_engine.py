@@ -484,3 +484,37 @@ def test_the_papers_own_numbers_are_counted_by_their_checks_names():
     pairs = [("n_pos_1:paper", "holds"), ("apt_1:paper", "fails"), ("x:paper-ratio", "inconclusive"), ("y:gt", "fails")]
     assert paper_numbers(pairs) == "3 of the paper's numbers decided: 1 hold, 1 fail, 1 inconclusive"
     assert paper_numbers([("y:gt", "holds")]) == ""
+
+
+# ---------------------------------------------------------------------------- specificity
+def _absolute_spec(tmp_path, monkeypatch, value=0.1):
+    _control_spec(tmp_path, "random-init", monkeypatch=monkeypatch)  # registers the fake measure
+    (tmp_path / "y.toml").write_text(GOOD.replace('op = ">", value = 0 }', f'op = ">", value = {value} }}'))
+    return load_spec(tmp_path / "y.toml")
+
+
+def _with_controls(*names):
+    return SimpleNamespace(
+        profile=SimpleNamespace(name="cpu", expect="cpu", specificity=SimpleNamespace(controls=names)), model_dir=None
+    )
+
+
+def test_an_absolute_check_that_a_control_also_holds_is_not_specific(tmp_path, monkeypatch):
+    from ssb.specificity import holds_specifically, specific, specific_line
+
+    spec = _absolute_spec(tmp_path, monkeypatch)  # apt_1 > 0.1: the reference and symmetric hold it, random-init not
+    verdict = evaluate(spec, _with_controls("symmetric", "random-init"))
+    (result,) = verdict.checks
+    rows = {r.system: r for r in verdict.specificity}
+    assert result.verdict == "holds" and rows["symmetric"].verdict == "holds" and rows["random-init"].verdict == "fails"
+    assert specific(result, verdict.specificity) is False and not holds_specifically(verdict)
+    assert specific_line([verdict]) == "0 of 1 claims hold specifically"
+    only_random = evaluate(spec, _with_controls("random-init"))
+    assert specific(only_random.checks[0], only_random.specificity) is True and holds_specifically(only_random)
+    assert evaluate(spec, _with_controls()).specificity == []  # no controls named: no rows, nothing measured
+
+
+def test_a_specificity_control_must_be_a_registered_system(tmp_path, monkeypatch):
+    spec = _absolute_spec(tmp_path, monkeypatch)
+    with pytest.raises(ConfigError, match="field 'specificity.controls' names 'nonsense'"):
+        evaluate(spec, _with_controls("nonsense"))
