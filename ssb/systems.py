@@ -248,12 +248,8 @@ register(
     )
 )
 
-# A control's node sweep: one node and two nodes (node-specialisation) and, added by the sweep, all nodes
-# (the end points of the crossover, confidence and empty-column checks). The bootstrap pairs a control's
-# group with the reference's when both are drawn in the same order: 1 and 2 come first on both, and all
-# nodes is one subset, an exact value.
-CONTROL_NODE_COUNTS = (1, 2)
-# A control's head table, and the reference's at a block other than the probe's: each head alone and all
-# heads together (head-specialisation, head-cooperation's n_pos_all, cooperation-beyond-sum, depth-prominence,
-# the variants); the groups of 2 and 4 heads, Table 1's curve, are the reference's at the probe's block.
-CONTROL_HEAD_GROUPS = ("1", "all")
+# The reference's head table at a block other than the probe's: each head alone and all heads together
+# (depth-prominence); at the probe's block every system, the controls included, has Table 1's groups of 2 and
+# 4 heads too, and every system's node sweep has the profile's node counts: a control's whole curve is what
+# the specificity of a curve check is decided on (issue #36).
+OTHER_BLOCK_HEAD_GROUPS = ("1", "all")

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import aperture
-from ..systems import CONTROL_NODE_COUNTS
 from .common import token_sweep
 
 if TYPE_CHECKING:
@@ -20,12 +19,11 @@ def token_node_sweep(
 ) -> dict[str, Any]:
     """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
     ``counts`` on system ``name``, with the tokens each subset recognises. Default counts: the profile's
-    ``sweep.node_counts`` for the reference; for a control, the points its checks compare
-    (``systems.CONTROL_NODE_COUNTS`` and all nodes), at a fraction of the cost of the whole curve. The
-    subsets of a count are the same on every system."""
+    ``sweep.node_counts``, on every system (a control's whole curve decides the specificity of the
+    reference's). The subsets of a count are the same on every system."""
     D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
     if counts is None:
-        counts = sw.node_counts if name == "reference" else (*CONTROL_NODE_COUNTS, D)
+        counts = sw.node_counts
     counts = [n for n in counts if not within_head or n <= D // H]
 
     def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
