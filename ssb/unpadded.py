@@ -1,0 +1,90 @@
+"""The masked-LM forward over the real tokens only (issue #38): no work on padding.
+
+A batch of paragraphs padded to one length spends the padding's share of every matrix product on nothing
+(about half at the cpu profile's 64 positions). Here the real tokens of the batch are laid end to end
+(``[T, hidden]``, T the real tokens), as ModernBERT unpads before the embedding, and attention runs per
+paragraph over its own tokens through ``scaled_dot_product_attention`` on nested jagged tensors (its varlen
+kernels on a GPU, the math path on a CPU). The weights are a ``BertForMaskedLM``'s, used as its own modules
+compute them, so the model trained here is the padded model: the same semantics (no attention across
+paragraphs, positions counted from each paragraph's start, the loss over the labelled positions only, the
+vocabulary projected at those positions only, as ``SparseBertForMaskedLM`` does). ``tests/test_unpadded.py``
+holds loss and gradients to the padded model's on random batches.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from transformers import BertForMaskedLM
+
+
+@dataclass(frozen=True)
+class Unpadded:
+    """The real tokens of a right-padded batch, laid end to end."""
+
+    index: torch.Tensor  # [T]: each real token's flat position in the padded [batch * seq]
+    positions: torch.Tensor  # [T]: its position within its paragraph
+    offsets: torch.Tensor  # [batch + 1]: where each paragraph's tokens start in [T] (cumulative lengths)
+
+
+def unpad(attention_mask: torch.Tensor) -> Unpadded:
+    """``attention_mask`` ``[batch, seq]`` (1 on real tokens, right padding) -> the real tokens' layout."""
+    mask = attention_mask.bool()
+    lengths = mask.sum(dim=1)  # [batch]
+    if bool((mask[:, 1:] & ~mask[:, :-1]).any()):  # a real token after padding
+        raise ValueError("unpad needs right padding: every row's real tokens first, then its padding")
+    if bool((lengths == 0).any()):
+        raise ValueError("unpad needs at least one real token per row")
+    index = mask.flatten().nonzero().squeeze(1)  # [T]
+    positions = (torch.arange(mask.shape[1], device=mask.device).expand_as(mask))[mask]  # [T]
+    offsets = F.pad(lengths.cumsum(dim=0), (1, 0))  # [batch + 1]
+    return Unpadded(index, positions, offsets)
+
+
+def _attention(layer: torch.nn.Module, h: torch.Tensor, offsets: torch.Tensor) -> torch.Tensor:
+    """BERT self-attention of ``h`` ``[T, hidden]`` within each paragraph -> ``[T, hidden]`` (before the output
+    projection)."""
+    attn = layer.attention.self
+    n_heads, d = attn.num_attention_heads, attn.attention_head_size
+    T = h.shape[0]
+
+    def jagged(x: torch.Tensor) -> torch.Tensor:  # [T, hidden] -> nested [batch, heads, j, d]
+        return torch.nested.nested_tensor_from_jagged(x.view(T, n_heads, d), offsets).transpose(1, 2)
+
+    p = attn.dropout.p if attn.training else 0.0
+    q, k, v = jagged(attn.query(h)), jagged(attn.key(h)), jagged(attn.value(h))
+    with warnings.catch_warnings():  # the CPU's math path goes through the older nested layout, and says so
+        warnings.filterwarnings("ignore", message="The PyTorch API of nested tensors is in prototype stage")
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=p)
+    return out.transpose(1, 2).values().reshape(T, n_heads * d)  # [T, hidden]
+
+
+def encode(model: BertForMaskedLM, input_ids: torch.Tensor, layout: Unpadded) -> torch.Tensor:
+    """The last hidden states of the real tokens, ``[T, hidden]``."""
+    emb = model.bert.embeddings
+    ids = input_ids.flatten()[layout.index]  # [T]
+    h = emb.word_embeddings(ids) + emb.position_embeddings(layout.positions)  # [T, hidden]
+    h = h + emb.token_type_embeddings(torch.zeros_like(ids))  # one segment, as the padded model's default
+    h = emb.dropout(emb.LayerNorm(h))
+    for layer in model.bert.encoder.layer:
+        a = layer.attention.output
+        h = a.LayerNorm(a.dropout(a.dense(_attention(layer, h, layout.offsets))) + h)  # [T, hidden]
+        o = layer.output
+        h = o.LayerNorm(o.dropout(o.dense(layer.intermediate(h))) + h)  # [T, hidden]
+    return h
+
+
+def mlm_loss(
+    model: BertForMaskedLM, input_ids: torch.Tensor, attention_mask: torch.Tensor, labels: torch.Tensor
+) -> torch.Tensor:
+    """The padded model's masked-LM loss (mean cross-entropy over the labelled positions), computed on the
+    real tokens only; ``input_ids``, ``attention_mask``, ``labels``: ``[batch, seq]``, right-padded."""
+    layout = unpad(attention_mask)
+    hidden = encode(model, input_ids, layout)  # [T, hidden]
+    targets = labels.flatten()[layout.index]  # [T]
+    keep = targets != -100
+    logits = model.cls(hidden[keep])  # [n_labelled, vocab]
+    return F.cross_entropy(logits, targets[keep])
