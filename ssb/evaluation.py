@@ -103,7 +103,8 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     if system == "reference" and getattr(pipeline, "model_dir", None) is None:
         named = getattr(pipeline.profile, "specificity", None)  # a stand-in profile may lack the section
         controls = controls_for(spec, named.controls if named is not None else ())
-        rows = specificity_rows(spec, checks, lambda name: measure(spec, pipeline, name), controls)
+        whole = pipeline.with_whole_curves() if hasattr(pipeline, "with_whole_curves") else pipeline
+        rows = specificity_rows(spec, checks, lambda name: measure(spec, whole, name), controls) if controls else []
     return Verdict(spec, tier, checks, out, skipped_checks=skipped, specificity=rows)
 
 

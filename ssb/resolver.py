@@ -48,6 +48,8 @@ class Resolver(Backbones, TokenArtifacts):
     runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
     valid_texts: tuple[str, ...] | None = None  # a user's own validation paragraphs (default: the corpus's)
     seed_index: int = 0  # the seed run this resolver measures (``[seeds]``: run 0 takes each list's first seed)
+    # controls swept at every node count and head group (the specificity pass), not only where their checks read
+    whole_control_curves: bool = False
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)  # when this run began (the time budget's clock)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -103,6 +105,14 @@ class Resolver(Backbones, TokenArtifacts):
         # an index past the listed runs keeps the seeds given here (__post_init__)
         profile = self.profile.replace(probe={"seed": seed})
         return self._child(f"probe-seed:{seed}", f"probe-seed{seed}", profile=profile, seed_index=self.n_seed_runs)
+
+    def with_whole_curves(self) -> Resolver:
+        """This resolver with every control swept as the reference is (``ssb.specificity``: a curve check's
+        specificity is decided on the control's whole curve), built once; the groups its checks read are the
+        same store entries."""
+        if self.whole_control_curves:
+            return self
+        return self._child("whole-curves", "whole-curves", whole_control_curves=True)
 
     def _child(self, memo_key: str, timing_prefix: str, **changes: Any) -> Resolver:
         """This resolver with ``changes`` (the same store, data, model and runtime), built once; the runs share

@@ -248,8 +248,14 @@ register(
     )
 )
 
-# The reference's head table at a block other than the probe's: each head alone and all heads together
-# (depth-prominence); at the probe's block every system, the controls included, has Table 1's groups of 2 and
-# 4 heads too, and every system's node sweep has the profile's node counts: a control's whole curve is what
-# the specificity of a curve check is decided on (issue #36).
-OTHER_BLOCK_HEAD_GROUPS = ("1", "all")
+# A control's node sweep, where only its checks read it: one node and two nodes (node-specialisation) and,
+# added by the sweep, all nodes (the end points of the crossover, confidence and empty-column checks), on
+# every seed run. The bootstrap pairs a control's group with the reference's when both are drawn in the same
+# order: 1 and 2 come first on both, and all nodes is one subset, an exact value. The specificity pass
+# (``Resolver.with_whole_curves``, once) sweeps a control at every node count: a curve check's specificity
+# is decided on the control's whole curve.
+CONTROL_NODE_COUNTS = (1, 2)
+# A control's head table where only its checks read it, and the reference's at a block other than the
+# probe's: each head alone and all heads together; the groups of 2 and 4 heads, Table 1's curve, are the
+# reference's at the probe's block, and a control's in the specificity pass.
+CONTROL_HEAD_GROUPS = ("1", "all")

@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import aperture
 from ..config import config_hash
-from ..systems import OTHER_BLOCK_HEAD_GROUPS
+from ..systems import CONTROL_HEAD_GROUPS
 from .common import token_sweep
 
 if TYPE_CHECKING:
@@ -19,9 +19,10 @@ if TYPE_CHECKING:
 def head_table(pl: Resolver, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
     """Table 1 and Fig. 3: each head, n heads together (1, 2, 4, all), with recognised tokens.
 
-    The groups of 2 and 4 heads (Table 1's curve, head-cooperation) at the probe's block, on every system (a
-    control's curve decides the specificity of the reference's); another block is compared on each head and
-    all heads (``systems.OTHER_BLOCK_HEAD_GROUPS``)."""
+    The groups of 2 and 4 heads (Table 1's curve, head-cooperation) for the reference at the probe's block,
+    and for a control in the specificity pass (``Resolver.with_whole_curves``): otherwise a control or another
+    block is compared on each head and all heads (``systems.CONTROL_HEAD_GROUPS``), and its two n-heads
+    groups would cost as much again as those two."""
     D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
     layer = layer or pl.profile.probe.layer
     groups = {"1": aperture.each_head(D, H)}
@@ -29,8 +30,8 @@ def head_table(pl: Resolver, name: str = "reference", layer: int | None = None) 
         if n < H:
             groups[str(n)] = aperture.n_heads_subsets(D, H, n, H, seed=pl.profile.sweep.seed)
     groups["all"] = np.ones((1, D), dtype=bool)
-    if layer != pl.profile.probe.layer:
-        groups = {g: masks for g, masks in groups.items() if g in OTHER_BLOCK_HEAD_GROUPS}
+    if layer != pl.profile.probe.layer or not (name == "reference" or pl.whole_control_curves):
+        groups = {g: masks for g, masks in groups.items() if g in CONTROL_HEAD_GROUPS}
     return token_sweep(pl, f"heads:{name}", groups, layer, name, keep_recognised=True)
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import aperture
+from ..systems import CONTROL_NODE_COUNTS
 from .common import token_sweep
 
 if TYPE_CHECKING:
@@ -19,11 +20,14 @@ def token_node_sweep(
 ) -> dict[str, Any]:
     """Fig. 4: n random nodes (or n nodes within one head), ``n_subsets`` subsets per n, for every n in
     ``counts`` on system ``name``, with the tokens each subset recognises. Default counts: the profile's
-    ``sweep.node_counts``, on every system (a control's whole curve decides the specificity of the
-    reference's). The subsets of a count are the same on every system."""
+    ``sweep.node_counts`` for the reference, and for a control in the specificity pass
+    (``Resolver.with_whole_curves``: its whole curve decides a curve check's specificity); otherwise, for a
+    control, the points its checks compare (``systems.CONTROL_NODE_COUNTS`` and all nodes), at a fraction of
+    the cost of the whole curve. The subsets of a count are the same on every system."""
     D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
     if counts is None:
-        counts = sw.node_counts
+        whole = name == "reference" or pl.whole_control_curves
+        counts = sw.node_counts if whole else (*CONTROL_NODE_COUNTS, D)
     counts = [n for n in counts if not within_head or n <= D // H]
 
     def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node

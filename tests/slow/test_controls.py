@@ -78,20 +78,22 @@ def test_a_sweep_is_keyed_by_its_validation_features(pipeline):
     assert fewer.head_table()["1"] != pipeline.head_table()["1"]
 
 
-def test_a_control_has_table_1s_groups_and_another_block_each_head_and_all_heads_only(pipeline):
-    """Table 1's groups of 2 heads (smoke: 4 heads, so no group of 4) at the probe's block on every system (a
-    control's curve decides the specificity of the reference's); the reference at another block is compared
-    on each head and all heads alone (systems.OTHER_BLOCK_HEAD_GROUPS); the each-head group is the same masks."""
+def test_a_control_and_another_block_have_each_head_and_all_heads_only(pipeline):
+    """Table 1's groups of 2 heads (smoke: 4 heads, so no group of 4) are the reference's at the probe's
+    block, and a control's in the specificity pass; otherwise a control and the reference at another block are
+    compared on each head and all heads alone (systems.CONTROL_HEAD_GROUPS), with the same each-head masks."""
     groups = ("1", "2", "4", "all")
     reference = pipeline.head_table()
     assert [g for g in groups if g in reference] == ["1", "2", "all"]
-    assert [g for g in groups if g in pipeline.head_table("random-init")] == ["1", "2", "all"]
     other_block = min(pipeline.profile.probe.depth_layers)
     assert other_block != pipeline.profile.probe.layer
     for table in (pipeline.head_table("random-init"), pipeline.head_table(layer=other_block)):
-        assert [g for g in groups if g in table][0] == "1" and [g for g in groups if g in table][-1] == "all"
+        assert [g for g in groups if g in table] == ["1", "all"]
         assert table["1"]["n_subsets"] == reference["1"]["n_subsets"] == pipeline.profile.backbone.n_heads
-    assert [g for g in groups if g in pipeline.head_table(layer=other_block)] == ["1", "all"]
+    whole = pipeline.with_whole_curves()
+    assert [g for g in groups if g in whole.head_table("random-init")] == ["1", "2", "all"]
+    assert list(whole.token_node_sweep(name="random-init")) == list(pipeline.token_node_sweep())
+    assert list(pipeline.token_node_sweep(name="random-init")) != list(pipeline.token_node_sweep())
     # each stored group says what it is, for the costs of a cold run (build_s beside it)
     manifests = (pipeline.store.root / "token-sweep").glob("*/manifest.json")
     whats = {json.loads(m.read_text())["meta"].get("what") for m in manifests}
