@@ -206,8 +206,8 @@ def hidden_correlations(pl: Experiments, system: str = "reference") -> dict[str,
 )
 def cooperation_beyond_sum(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """All heads together against the union of what the heads recognise one at a time; and n random nodes
-    (2 and 4, the reference's) against the union and the sum of what their nodes recognise alone, paired
-    over the subsets, with the tokens a subset recognises that none of its nodes does alone."""
+    (2 and 4, where the system's sweep has them) against the union and the sum of what their nodes recognise
+    alone, paired over the subsets, with the tokens a subset recognises that none of its nodes does alone."""
     table = pl.head_table(system)
     union = set().union(*(set(r) for r in table["1"]["recognised"]))
     n_all = table["all"]["per_subset"][0]["n_pos"]
@@ -217,9 +217,7 @@ def cooperation_beyond_sum(pl: Experiments, system: str = "reference") -> dict[s
         "union_single_heads": exact(len(union)),
         "n_pos_per_head": [h["n_pos"] for h in table["1"]["per_subset"]],
     }
-    if system != "reference":
-        return out
-    sweep = pl.token_node_sweep()
+    sweep = pl.token_node_sweep(name=system)  # a control's: 2 nodes, and 4 in the specificity pass
     single = [set(r) for r in sweep["1"]["recognised"]]  # node i's tokens alone, i = 0 .. hidden - 1
     for n in (c for c in ("2", "4") if c in sweep):
         together = [set(r) for r in sweep[n]["recognised"]]

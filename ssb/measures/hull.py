@@ -8,8 +8,8 @@ import numpy as np
 
 from ..estimate import maximum, minimum, paired
 from ..protocols import Experiments
-from .common import _cv, _rng
-from .registry import measure
+from .common import _cv, _fewrel_system, _rng
+from .registry import FEWREL_SYSTEMS, measure
 
 
 def _hull_panel(panel: dict[str, Any]) -> None:
@@ -22,11 +22,13 @@ def _hull_panel(panel: dict[str, Any]) -> None:
     needs=("fewrel-finetuned",),
     scalars=("tightness_{n}", "gap_{n}", "gap_cv_{n}", "n_pos_{n}", "bound_{n}"),
     curves=("gap_vs_nodes",),
+    systems=FEWREL_SYSTEMS,
 )
-def hull_tightness(pl: Experiments) -> dict[str, Any]:
-    """Recognised labels over the hull bound (summed over a panel's subsets), and the mean gap."""
+def hull_tightness(pl: Experiments, system: str = "reference") -> dict[str, Any]:
+    """Recognised labels over the hull bound (summed over a panel's subsets), and the mean gap; on a control,
+    its label head's (random-init: the head trained on the never-trained backbone's features)."""
     rng, out, gaps = _rng(), {}, {}
-    for n, panel in pl.fewrel("reference")["hull"].items():
+    for n, panel in _fewrel_system(pl, system)["hull"].items():
         _hull_panel(panel)
         data = {"n_pos": panel["n_pos"], "bound": panel["bound"]}
         out[f"tightness_{n}"] = paired(data, rng, lambda d: d["n_pos"].sum() / d["bound"].sum())
