@@ -37,15 +37,15 @@ def _grads(model):
 
 
 @settings(max_examples=25, deadline=None)
-@given(batches())
-def test_the_unpadded_loss_and_gradients_equal_the_padded_models(case):
+@given(batches(), st.sampled_from(["nested", "repad"]))
+def test_the_unpadded_loss_and_gradients_equal_the_padded_models(case, attention):
     cfg, _, ids, mask, labels = case
     model = build_mlm(cfg, VOCAB, pad_token_id=0).train()  # dropout 0: training mode, the same arithmetic
     padded = model(input_ids=ids, attention_mask=mask, labels=labels).loss
     padded.backward()
     expected = _grads(model)
     model.zero_grad(set_to_none=True)
-    loss = mlm_loss(model, ids, mask, labels)
+    loss = mlm_loss(model, ids, mask, labels, attention=attention)
     loss.backward()
     got = _grads(model)
     assert loss.item() == pytest.approx(padded.item(), rel=1e-5, abs=1e-6)
