@@ -150,14 +150,16 @@ class Backbones(ResolverState):
                 trained_here = None
             if trained_here is not None:
                 return trained_here, key
-            # a seed backbone has no committed folder (ssb/reference/<profile>/<variant>/ holds the profile's own seed)
-            if seed is None and (committed := find_reference(profile, name)) is not None:
+            # a seed backbone is committed beside the profile's own (ssb/reference/<profile>/<variant>-seed<n>/)
+            if (committed := find_reference(profile, name, seed)) is not None:
                 return committed, key
             if profile.name in COMMITTED_PROFILES and seed is not None:
+                flags = f"--profile {profile.name} --variant {name} --backbone-seed {seed}"
                 raise MissingReference(
-                    f"no committed '{label}' backbone for the '{profile.name}' profile: seed backbones ([seeds] "
-                    f"backbone) cannot be committed yet (issue #37); --retrain / --ssb-retrain pre-trains them here "
-                    f"(~3 h each on two cores at cpu, ~3 min on one H100)"
+                    f"no committed '{label}' backbone for the '{profile.name}' profile "
+                    f"(ssb/reference/{profile.name}/{name}-seed{seed}/): train it with `ssb train {flags}` (the cpu "
+                    f"profile's: ~3 min on one H100, ~3 h on two cores) and commit it with `ssb reference {flags} "
+                    f"--probes`, or pre-train it here with --retrain / --ssb-retrain"
                 )
             if profile.name in COMMITTED_PROFILES:
                 raise MissingReference(

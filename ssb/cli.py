@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .cli_common import UsageError, _pipeline, _profile, _store
+from .cli_common import UsageError, _pipeline, _profile, _store, add_backbone_seed, with_backbone_seed
 from .cli_errors import _expected_errors, _one_line, environment_errno, environment_hint
 from .cli_reference import cmd_reference, probe_only
 from .config import (
@@ -71,12 +71,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .reference import StaleReference, find_reference
     from .train import distributed_rank, pretrain, pretraining_plan, store_key
 
-    profile = variant(_profile(args), args.variant)
+    profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
     store = _store(args, profile)
-    where = f"backbone ({profile.name}, {args.variant})"
+    where = f"backbone ({profile.name}, {args.variant}{'' if seed is None else f', backbone seed {seed}'})"
     if not args.retrain:
         try:
-            committed = find_reference(profile, args.variant)
+            committed = find_reference(profile, args.variant, seed)
         except StaleReference:  # committed under this name with another config: this config is trained anew
             committed = None
         if committed is not None:
@@ -316,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(train)
     train.add_argument("--variant", default="reference", choices=list(VARIANTS), help="backbone variant")
     train.add_argument("--retrain", action="store_true", help="train again even if the store has it")
+    add_backbone_seed(train)
     train.set_defaults(func=cmd_train)
     features = sub.add_parser("features", help="extract block-L features and train the token probe")
     _common(features)
@@ -391,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
         "token probe only)",
     )
     reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
+    add_backbone_seed(reference)
     reference.add_argument(
         "--fewrel", action="store_true", help="commit the variant's FewRel classifier (reference, no-dropout)"
     )

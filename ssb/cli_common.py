@@ -61,3 +61,29 @@ def _pipeline(args: argparse.Namespace, model: str | None = None, profile=None):
         retrain=getattr(args, "retrain", False),
         progress=not args.quiet,
     )
+
+
+def with_backbone_seed(profile, args: argparse.Namespace):
+    """``profile`` with ``--backbone-seed`` applied (other initial conditions of its recipe, [seeds] backbone),
+    and that seed or None; the profile's own seed is refused (it is the committed reference)."""
+    seed = getattr(args, "backbone_seed", None)
+    if seed is None:
+        return profile, None
+    if seed < 0:
+        raise UsageError(f"--backbone-seed must be a whole number >= 0, got {seed}")
+    if seed == profile.backbone.seed:
+        raise UsageError(
+            f"--backbone-seed {seed} is the profile's own backbone.seed (its reference): name another seed, or "
+            "leave the option out"
+        )
+    return profile.replace(backbone={"seed": seed}), seed
+
+
+def add_backbone_seed(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--backbone-seed",
+        type=int,
+        default=None,
+        help="other initial conditions of the recipe ([seeds] backbone): its own backbone, committed beside "
+        "the profile's as <variant>-seed<n>",
+    )

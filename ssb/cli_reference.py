@@ -7,7 +7,7 @@ import argparse
 
 from . import systems
 from .artifacts import stored_key
-from .cli_common import UsageError, _pipeline, _profile, _store
+from .cli_common import UsageError, _pipeline, _profile, _store, with_backbone_seed
 from .config import variant
 from .paths import data_dir
 
@@ -42,22 +42,22 @@ def cmd_reference(args: argparse.Namespace) -> int:
         if not args.probes:  # backbone with a control-task probe): only its probe is committed
             raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
         return _commit_probes(args)
-    profile = variant(_profile(args), args.variant)
+    profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
+    if seed is not None and args.variant != "reference":
+        raise UsageError(
+            "--backbone-seed: other initial conditions are of the reference's recipe (--variant reference)"
+        )
     store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
+    flags = f"--profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
+    flags += "" if seed is None else f" --backbone-seed {seed}"
     if trained is not None:
-        command = f"ssb train --profile {args.profile}" + (
-            f" --variant {args.variant}" if args.variant != "reference" else ""
-        )
-        print(f"reference: {export_reference(trained, profile, args.variant, command)}")
-    elif args.probes and (committed := find_reference(profile, args.variant)) is not None:
+        print(f"reference: {export_reference(trained, profile, args.variant, f'ssb train {flags}', seed=seed)}")
+    elif args.probes and (committed := find_reference(profile, args.variant, seed)) is not None:
         print(f"reference: {committed} (already committed; adding its token probes)")
     else:
-        raise UsageError(
-            f"no trained backbone for {args.profile}/{args.variant}; run `ssb train --profile "
-            f"{args.profile} --variant {args.variant}` first"
-        )
-    return _commit_probes(args) if args.probes else 0
+        raise UsageError(f"no trained backbone for {args.profile}/{args.variant}; run `ssb train {flags}` first")
+    return _commit_probes(args, seed) if args.probes else 0
 
 
 def _commit_fewrel(args: argparse.Namespace) -> int:
@@ -90,7 +90,7 @@ def _commit_short(args: argparse.Namespace) -> int:
     return 0
 
 
-def _commit_probes(args: argparse.Namespace) -> int:
+def _commit_probes(args: argparse.Namespace, seed: int | None = None) -> int:
     """Train (if missing) and commit the token probes of a system: every block of the reference's, the
     probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
     probe has its own seed and its own masking of the training features). The control-task probe serves
@@ -98,12 +98,13 @@ def _commit_probes(args: argparse.Namespace) -> int:
     from .reference import export_artifact
 
     pl = _pipeline(args)
-    layers = pl.layers() if args.variant == "reference" else (pl.profile.probe.layer,)
-    runs = 1 if args.variant == "control-task" else pl.n_seed_runs
+    system = args.variant if seed is None else systems.init_seed(seed).name  # a seed backbone: its block's probes
+    layers = pl.layers() if system == "reference" else (pl.profile.probe.layer,)
+    runs = 1 if system == "control-task" else pl.n_seed_runs
     for k in range(runs):
         run = pl.seed_run(k)
         for layer in layers:
-            run.token_probe(layer, args.variant)  # trains it if missing
-            where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, args.variant), args.profile)
+            run.token_probe(layer, system)  # trains it if missing
+            where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, system), args.profile)
             print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)
     return 0

@@ -43,8 +43,10 @@ class MissingReference(RuntimeError):
     """A committed-reference profile lacks the backbone a claim needs (and retraining was not asked)."""
 
 
-def reference_dir(profile_name: str, variant: str = "reference") -> Path:
-    return ROOT / profile_name / variant
+def reference_dir(profile_name: str, variant: str = "reference", seed: int | None = None) -> Path:
+    """A committed backbone's folder; ``seed``: one pre-trained from other initial conditions ([seeds]
+    backbone), beside the profile's own (``<variant>-seed<n>``)."""
+    return ROOT / profile_name / (variant if seed is None else f"{variant}-seed{seed}")
 
 
 def store_dir(profile_name: str) -> Path:
@@ -79,8 +81,9 @@ def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str
     return target
 
 
-def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
-    """The committed backbone for this profile and variant, or None if none is committed.
+def find_reference(profile: Profile, variant: str = "reference", seed: int | None = None) -> Path | None:
+    """The committed backbone for this profile and variant (``seed``: the one from those initial conditions,
+    ``profile`` carrying it as ``backbone.seed``), or None if none is committed.
 
     Raises :class:`StaleReference` if one is committed but was trained under another config, or if its
     files no longer match their manifest.
@@ -99,15 +102,15 @@ def find_reference(profile: Profile, variant: str = "reference") -> Path | None:
             f"builds the same (python -m ssb.codekeys --record)"
         )
         return None
-    folder = reference_dir(profile.name, variant)
+    folder = reference_dir(profile.name, variant, seed)
     if not (folder / "record.json").is_file():
-        return _by_content(profile, variant)
+        return _by_content(profile, variant if seed is None else folder.name)
     record = json.loads((folder / "record.json").read_text())
     expected = backbone_key(profile)
+    flags = f"--profile {profile.name} --variant {variant}" + ("" if seed is None else f" --backbone-seed {seed}")
     how = (
-        f"Retrain it with `ssb train --profile {profile.name} --variant {variant}` and commit it with "
-        f"`ssb reference --profile {profile.name} --variant {variant}`, or run the claims with --ssb-retrain "
-        f"(`ssb reproduce --retrain`) to train every backbone from scratch."
+        f"Retrain it with `ssb train {flags}` and commit it with `ssb reference {flags}`, or run the claims with "
+        f"--ssb-retrain (`ssb reproduce --retrain`) to train every backbone from scratch."
     )
     if record.get("backbone_key") != expected:
         raise StaleReference(
@@ -131,10 +134,13 @@ def _by_content(profile: Profile, variant: str) -> Path | None:
     return None
 
 
-def export_reference(trained: Path, profile: Profile, variant: str, command: str, note: str = "") -> Path:
+def export_reference(
+    trained: Path, profile: Profile, variant: str, command: str, note: str = "", seed: int | None = None
+) -> Path:
     """Copy a trained backbone (from the store, or a folder trained elsewhere by ``ssb train``) into the
-    package as the committed reference; ``note`` (Markdown) goes into its README."""
-    folder = reference_dir(profile.name, variant)
+    package as the committed reference (``seed``: one of other initial conditions, beside it); ``note``
+    (Markdown) goes into its README."""
+    folder = reference_dir(profile.name, variant, seed)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for name in FILES:
@@ -154,7 +160,8 @@ def export_reference(trained: Path, profile: Profile, variant: str, command: str
         return "" if x is None else round(x, 4)
 
     lines = [
-        f"# Reference backbone: profile `{profile.name}`, variant `{variant}`",
+        f"# Reference backbone: profile `{profile.name}`, variant `{variant}`"
+        + ("" if seed is None else f", backbone seed {seed} (other initial conditions)"),
         "",
         "Pre-trained by this project's own code and committed so that the claims need not pre-train it.",
         *([note] if note else []),
@@ -174,5 +181,6 @@ def export_reference(trained: Path, profile: Profile, variant: str, command: str
         "",
     ]
     (folder / "README.md").write_text("\n".join(lines))
-    write_manifest(folder, {"profile": profile.name, "variant": variant, "backbone_key": record["backbone_key"]})
+    meta = {"profile": profile.name, "variant": variant, "backbone_key": record["backbone_key"]}
+    write_manifest(folder, meta if seed is None else {**meta, "backbone_seed": seed})
     return folder

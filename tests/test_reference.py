@@ -22,9 +22,14 @@ def committed():
     list(committed()) or [pytest.param(None, None, marks=pytest.mark.skip("no committed reference"))],
 )
 def test_committed_references_match_the_profile(profile_name, name):
+    import re
+
+    seeded = re.fullmatch(r"(.+)-seed(\d+)", name)  # a backbone of other initial conditions ([seeds] backbone)
+    name, seed = (seeded.group(1), int(seeded.group(2))) if seeded else (name, None)
     profile = variant(load_profile(profile_name), name)
+    profile = profile if seed is None else profile.replace(backbone={"seed": seed})
     # find_reference raises StaleReference, naming the retraining command, if the config changed since
-    folder = reference.find_reference(profile, name)
+    folder = reference.find_reference(profile, name, seed)
     assert folder is not None
     record = json.loads((folder / "record.json").read_text())
     assert record["backbone_key"] == backbone_key(profile)
