@@ -41,8 +41,8 @@ class Backbones(ResolverState):
                     folder, key = self.random_backbone(seed)
                 case Short(variant=name):
                     folder, key = self._short_backbone(name)
-                case Pretrained(variant=name, seed=seed):
-                    folder, key = self._pretrained(name, seed)
+                case Pretrained(variant=name, seed=seed, data_seed=data_seed):
+                    folder, key = self._pretrained(name, seed, data_seed)
                 case other:
                     raise TypeError(f"system {system.name!r}: unknown backbone recipe {other!r}")
             if key.startswith("external-"):
@@ -126,11 +126,11 @@ class Backbones(ResolverState):
             f"data:{section}", lambda: data_digest(getattr(self.profile, section), self.data_dir, self.store.root)
         )
 
-    def _pretrained(self, name: str, seed: int | None = None) -> tuple[Path, str]:
-        """Variant ``name`` at the profile's budget (``seed``: from other initial conditions): the user's model
-        (the reference under ``--model``), one trained here on this corpus, the committed one, or pre-trained
-        now."""
-        if self.model_dir is not None and name == "reference" and seed is None:
+    def _pretrained(self, name: str, seed: int | None = None, data_seed: int | None = None) -> tuple[Path, str]:
+        """Variant ``name`` at the profile's budget (``seed``: from other initial conditions; ``data_seed``:
+        with another order of the training paragraphs): the user's model (the reference under ``--model``),
+        one trained here on this corpus, the committed one, or pre-trained now."""
+        if self.model_dir is not None and name == "reference" and seed is None and data_seed is None:
             check_model_folder(self.model_dir)
             return self.model_dir, "external-" + config_hash(
                 "external", checkpoint_digest(self.model_dir, self.store.root)
@@ -140,6 +140,9 @@ class Backbones(ResolverState):
         if seed is not None:
             profile = profile.replace(backbone={"seed": seed})
             label = f"{name} (backbone seed {seed})"
+        if data_seed is not None:
+            profile = profile.replace(backbone={"data_seed": data_seed})
+            label = f"{name} (data seed {data_seed})"
         key = backbone_key(profile)
         if not self.retrain:
             try:  # a backbone trained here on this very corpus comes first
@@ -151,8 +154,14 @@ class Backbones(ResolverState):
             if trained_here is not None:
                 return trained_here, key
             # a seed backbone is committed beside the profile's own (ssb/reference/<profile>/<variant>-seed<n>/)
-            if (committed := find_reference(profile, name, seed)) is not None:
+            if data_seed is None and (committed := find_reference(profile, name, seed)) is not None:
                 return committed, key
+            if profile.name in COMMITTED_PROFILES and data_seed is not None:
+                raise MissingReference(
+                    f"no committed '{label}' backbone for the '{profile.name}' profile: backbones of other paragraph "
+                    "orders ([seeds] data_order) are trained in the run only; --retrain / --ssb-retrain pre-trains "
+                    "them here (the cpu profile's: ~3 h each on two cores)"
+                )
             if profile.name in COMMITTED_PROFILES and seed is not None:
                 flags = f"--profile {profile.name} --variant {name} --backbone-seed {seed}"
                 raise MissingReference(

@@ -240,6 +240,17 @@ def validate(profile: Profile, source: str) -> None:
             raise ConfigError(f"{source}: field 'seeds.{name}' must hold seeds >= 0, got {list(values)}")
     if any(v < 0 for v in seeds.backbone) or len(set(seeds.backbone)) != len(seeds.backbone):
         raise ConfigError(f"{source}: field 'seeds.backbone' must hold distinct seeds >= 0, got {list(seeds.backbone)}")
+    if any(v < 0 for v in seeds.data_order) or len(set(seeds.data_order)) != len(seeds.data_order):
+        raise ConfigError(
+            f"{source}: field 'seeds.data_order' must hold distinct seeds >= 0, got {list(seeds.data_order)}"
+        )
+    if profile.backbone.seed in seeds.data_order:
+        raise ConfigError(
+            f"{source}: field 'seeds.data_order' lists {profile.backbone.seed}, the order of the profile's own "
+            "backbone (backbone.seed): list only the other orders"
+        )
+    if profile.backbone.data_seed < -1:
+        raise ConfigError(f"{source}: field 'backbone.data_seed' must be -1 (backbone.seed's) or a seed >= 0")
     if profile.backbone.seed in seeds.backbone:
         raise ConfigError(
             f"{source}: field 'seeds.backbone' lists {profile.backbone.seed}, the profile's own backbone.seed: list "
@@ -304,7 +315,11 @@ def to_dict(obj: Any) -> Any:
 
 # Fields added after artifacts were committed under the old schema: left out of the hash while they hold
 # their default, so that the keys of those artifacts (committed reference backbones) stay valid.
-LATE_FIELDS: dict[type, tuple[str, ...]] = {PretrainConfig: ("warmup_ratio",), FewRelConfig: ("warmup_ratio",)}
+LATE_FIELDS: dict[type, tuple[str, ...]] = {
+    PretrainConfig: ("warmup_ratio",),
+    FewRelConfig: ("warmup_ratio",),
+    BackboneConfig: ("data_seed",),
+}
 
 
 def _hashable(obj: Any) -> Any:

@@ -38,7 +38,8 @@ class BackboneConfig:
     hidden_dropout: float = 0.1
     attention_dropout: float = 0.1
     symmetric_init: bool = False  # every head of a layer starts as a copy of head 0
-    seed: int = 0
+    seed: int = 0  # the weights' initialisation, and the order of the training paragraphs unless data_seed says
+    data_seed: int = -1  # the order of the training paragraphs (the Trainer's data_seed); -1: seed's
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,9 @@ class SeedsConfig:
     # order), each pre-trained as a backbone of its own (``systems.init_seed``) for the spontaneous-breaking
     # claim; not a seed run: the other claims read the profile's own backbone
     backbone: tuple[int, ...] = ()
+    # other orders of the training paragraphs with the profile's own initialisation (``backbone.data_seed``),
+    # each pre-trained as a backbone of its own (``systems.data_order``): what the order alone changes
+    data_order: tuple[int, ...] = ()
 
     @property
     def n_runs(self) -> int:

@@ -36,6 +36,7 @@ class Pretrained:
 
     variant: str = "reference"
     seed: int | None = None
+    data_seed: int | None = None  # another order of the training paragraphs (``backbone.data_seed``), same init
 
 
 @dataclass(frozen=True)
@@ -122,11 +123,12 @@ class UnknownSystem(ValueError):
 SYSTEMS: dict[str, System] = {}
 SHORT = "short:"  # the name prefix of a variant's short backbone (:func:`short`)
 INIT_SEED = "init-seed:"  # the name prefix of the reference recipe from other initial conditions (:func:`init_seed`)
+DATA_ORDER = "data-order:"  # the prefix of the reference recipe with another order of paragraphs (:func:`data_order`)
 
 
 def register(system: System, *, replace: bool = False) -> System:
     """Add ``system`` to the registry (``replace``: over one of the same name)."""
-    for prefix in (SHORT, INIT_SEED):
+    for prefix in (SHORT, INIT_SEED, DATA_ORDER):
         if system.name.startswith(prefix):
             raise ValueError(f"system {system.name!r}: the prefix {prefix!r} is kept for systems made by name")
     if system.name in SYSTEMS and not replace:
@@ -155,18 +157,31 @@ def init_seed(seed: int) -> System:
     )
 
 
+def data_order(seed: int) -> System:
+    """The reference's recipe with its own initialisation and another order of the training paragraphs
+    (``backbone.data_seed``), with its own probes: ``[seeds] data_order``."""
+    return System(
+        f"{DATA_ORDER}{seed}",
+        f"the reference's recipe pre-trained with the paragraphs in the order of data seed {seed}",
+        Pretrained(data_seed=seed),
+        token_control=False,
+    )
+
+
 def get(system: System | str) -> System:
     """The system named ``system`` (``short:<variant>`` for a short backbone, ``init-seed:<seed>`` for the
-    reference's recipe from other initial conditions), or ``system`` itself."""
+    reference's recipe from other initial conditions, ``data-order:<seed>`` for it with another order of the
+    training paragraphs), or ``system`` itself."""
     if isinstance(system, System):
         return system
     if system.startswith(SHORT):
         return short(system.removeprefix(SHORT))
-    if system.startswith(INIT_SEED):
-        seed = system.removeprefix(INIT_SEED)
-        if not seed.isdigit():
-            raise UnknownSystem(f"no system {system!r}: {INIT_SEED}<seed> takes a whole number >= 0")
-        return init_seed(int(seed))
+    for prefix, make in ((INIT_SEED, init_seed), (DATA_ORDER, data_order)):
+        if system.startswith(prefix):
+            seed = system.removeprefix(prefix)
+            if not seed.isdigit():
+                raise UnknownSystem(f"no system {system!r}: {prefix}<seed> takes a whole number >= 0")
+            return make(int(seed))
     if system not in SYSTEMS:
         raise UnknownSystem(f"no system {system!r}: choose one of {', '.join(SYSTEMS)}")
     return SYSTEMS[system]

@@ -111,7 +111,7 @@ def test_the_diagonal_and_column_sums_are_shares_of_the_inputs():
     assert out["column_sum_vs_nodes"]["4"].value == pytest.approx(0.5) and out["n_pos_vs_nodes"]["4"].value == 2
 
 
-def _identity_pipeline(head_sets: dict[str, list[set[int]]], probe_sets: list[set[int]]):
+def _identity_pipeline(head_sets: dict[str, list[set[int]]], probe_sets: list[set[int]], data_order=()):
     """A pipeline shaped like ssb.protocols.Experiments for the spontaneity measure: each system's heads'
     recognised token sets, and another probe of the reference."""
     from types import SimpleNamespace
@@ -121,7 +121,7 @@ def _identity_pipeline(head_sets: dict[str, list[set[int]]], probe_sets: list[se
 
     profile = SimpleNamespace(
         name="toy",
-        seeds=SimpleNamespace(backbone=(1, 2)),
+        seeds=SimpleNamespace(backbone=(1, 2), data_order=data_order),
         probe=SimpleNamespace(seed=0),
         backbone=SimpleNamespace(seed=0),
     )
@@ -148,6 +148,19 @@ def test_spontaneity_tells_initial_conditions_from_probes():
     assert (
         same["identity_gap"].value == 0.0 and same["match_gap"].value == 0.0 and same["same_minus_other"].value == 1.0
     )
+
+
+def test_spontaneity_reads_what_the_order_of_the_paragraphs_alone_changes():
+    from ssb.measures.spontaneity import spontaneous_breaking
+
+    heads = [{3 * h, 3 * h + 1, 3 * h + 2} for h in range(4)]
+    seeds = {"reference": heads, "init-seed:1": heads[1:] + heads[:1], "init-seed:2": heads[2:] + heads[:2]}
+    moved = spontaneous_breaking(_identity_pipeline({**seeds, "data-order:1": heads[3:] + heads[:3]}, heads, (1,)))
+    assert moved["order_match_share"].value == 0.0 and moved["order_identity_gap"].value > 0
+    assert moved["data_order_seeds"] == [1]
+    kept = spontaneous_breaking(_identity_pipeline({**seeds, "data-order:1": heads}, heads, (1,)))
+    assert kept["order_match_share"].value == 1.0 and kept["order_identity_gap"].value == 0.0  # the check fails
+    assert spontaneous_breaking(_identity_pipeline(seeds, heads))["order_identity_gap"] is None  # no orders listed
 
 
 def test_spontaneity_without_seed_backbones_names_the_field():

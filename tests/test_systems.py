@@ -59,6 +59,10 @@ def test_other_initial_conditions_are_systems_by_name():
         systems.get("init-seed:two")
     with pytest.raises(ValueError, match="kept for systems made by name"):
         systems.register(System("init-seed:9", "x"))
+    order = systems.get("data-order:3")
+    assert order == systems.data_order(3) and order.backbone == Pretrained(data_seed=3) and order.backbone.seed is None
+    with pytest.raises(ValueError, match="kept for systems made by name"):
+        systems.register(System("data-order:9", "x"))
 
 
 def test_a_system_is_validated_when_made_and_registered(toy):

@@ -42,3 +42,26 @@ def test_the_profiles_own_seed_is_refused_as_a_backbone_seed(tmp_path, capsys):
     code = main(["train", "--profile", "smoke", "--backbone-seed", "0", "--cache-dir", str(tmp_path / "c")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and err.count("\n") == 0 and "--backbone-seed 0 is the profile's own backbone.seed" in err
+
+
+def test_the_order_of_the_paragraphs_is_a_seed_of_its_own(smoke, data_dir, tmp_path):
+    """backbone.data_seed orders the training paragraphs (the Trainer's data_seed) with the initialisation of
+    backbone.seed: the same order as the default gives the same weights; another order gives other weights from
+    the same start; the default (-1) keeps the keys of backbones trained before the field existed."""
+    from safetensors.torch import load_file
+
+    from ssb.train import pretrain
+
+    store = ArtifactStore(tmp_path / "store")
+
+    def weights(profile):
+        folder, _ = pretrain(profile, store, data_dir, progress=False)
+        return load_file(str(folder / "model.safetensors"))
+
+    own = weights(smoke)
+    same = weights(smoke.replace(backbone={"data_seed": smoke.backbone.seed}))
+    other = weights(smoke.replace(backbone={"data_seed": smoke.backbone.seed + 1}))
+    assert all((own[k] == same[k]).all() for k in own)
+    assert any(not (own[k] == other[k]).all() for k in own)
+    assert backbone_key(smoke.replace(backbone={"data_seed": -1})) == backbone_key(smoke)
+    assert backbone_key(smoke.replace(backbone={"data_seed": 1})) != backbone_key(smoke)
