@@ -4,7 +4,7 @@
 
 The batches are the profile's: its committed tokenizer (``ssb/reference/<profile>/reference``), its corpus
 (``SSB_DATA_DIR``), its ``max_len`` and pre-training batch, the collator's 15 % masking, each batch padded to
-its longest paragraph as the Trainer's collator pads (``pad_to_multiple_of=8`` on a GPU). Per step: forward,
+its longest paragraph as the Trainer's collator pads on a CPU. Per step: forward,
 backward and an AdamW step of a freshly built ``SparseBertForMaskedLM`` (the padded path the Trainer runs)
 and of the same weights through ``ssb.unpadded.mlm_loss`` with each of its attentions (nested jagged tensors;
 repadded for attention alone), timed after two warm-up steps, alternating the paths so that drift on a

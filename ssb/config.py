@@ -244,11 +244,6 @@ def validate(profile: Profile, source: str) -> None:
         raise ConfigError(
             f"{source}: field 'seeds.data_order' must hold distinct seeds >= 0, got {list(seeds.data_order)}"
         )
-    if profile.backbone.seed in seeds.data_order:
-        raise ConfigError(
-            f"{source}: field 'seeds.data_order' lists {profile.backbone.seed}, the order of the profile's own "
-            "backbone (backbone.seed): list only the other orders"
-        )
     if profile.backbone.data_seed < -1:
         raise ConfigError(f"{source}: field 'backbone.data_seed' must be -1 (backbone.seed's) or a seed >= 0")
     if profile.backbone.seed in seeds.backbone:

@@ -98,7 +98,7 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         }
     for result in checks:
         if result.check.xfail:
-            pin_text_problem(result, out, pipeline.profile, spec.quote)
+            pin_text_problem(result, pipeline.profile, spec.quote)
     rows = []
     if system == "reference" and getattr(pipeline, "model_dir", None) is None:
         named = getattr(pipeline.profile, "specificity", None)  # a stand-in profile may lack the section
@@ -108,19 +108,18 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     return Verdict(spec, tier, checks, out, skipped_checks=skipped, specificity=rows)
 
 
-def pin_text_problem(result: CheckResult, measured: dict[str, Any], profile: Any, quote: str) -> None:
-    """Mark a pin whose text quotes a number that this run does not give (``ssb.pin_text``): its sources are
-    the claim's measured quantities (seed runs and controls included), the check's result and evidence, the
-    profile, and the paper's sentence."""
-    own = [result.value, result.interval, result.reference_value, result.control_value, result.evidence]
-    own += [result.per_seed, result.margin, result.margin_interval, result.n_items, result.check.value]
-    sources = [*numbers_in(measured), *numbers_in(own), *numbers_in(profile)]
+def pin_text_problem(result: CheckResult, profile: Any, quote: str) -> None:
+    """Mark a pin whose text quotes a number typed by hand (``ssb.pin_text``): every number in it must be a
+    field of the profile, of the check itself (threshold, the paper's scale of its knob) or of the paper's
+    sentence; the run's own numbers are printed beside the pin, never typed into it."""
+    check = result.check
+    sources = [*numbers_in(profile), *numbers_in([check.value, check.paper_scale, check.tolerance])]
     sources += [q.value for q in quoted_numbers(quote)]
-    missing = unreproduced(result.check.xfail or "", sources)
+    missing = unreproduced(check.xfail or "", sources)
     if missing and result.pin_problem is None:
         result.pin_problem = (
-            f"its text quotes {', '.join(missing)}, which this run does not give: a pin's text carries the argument, "
-            "and the run prints its numbers beside it"
+            f"its text quotes {', '.join(missing)}, a number typed by hand: a pin's text carries the argument, and "
+            "the run prints its numbers beside it"
         )
 
 

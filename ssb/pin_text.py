@@ -1,11 +1,11 @@
-"""A pin's text carries its argument, and no number the run does not give.
+"""A pin's text carries its argument, and no number typed by hand.
 
 The numbers beside a pinned check (its value, interval and evidence) are printed from the run; a number typed
-into the pin's text by hand goes stale when the run moves (another draw, another profile, a fix). So every
-number in a pin's text must be one the run reproduces within the rounding it is written with: a measured
-quantity of the claim (its seed runs' and controls' too), a number of the check's result or evidence, a field of
-the profile, or a number of the paper's own sentence (the spec's quote). References (Fig. 4, Table 1, §3,
-#36, Appendix 3) are not numbers.
+into the pin's text goes stale when the run moves (another draw, another profile, a fix), and one that happens
+to match the run says nothing. So a pin's text quotes no measured number at all: every number in it must be
+one of the profile's fields, of the check's own (its threshold, the paper's scale of its knob) or of the
+paper's sentence (the spec's quote), within the rounding it is written with. References (Fig. 4, Table 1,
+§3, #36, Appendix 3, Eq. 2) and names with digits (BERT-6, block6) are not numbers.
 
 Pure functions: :func:`quoted_numbers` reads the numbers of a text, :func:`numbers_in` gathers the numbers of
 any JSON-like value, and :func:`unreproduced` lists the quoted numbers that none of those reproduces.
@@ -23,9 +23,14 @@ from typing import Any
 import numpy as np
 
 # a reference to a part of the paper or an issue, whose number is a label
-_REFERENCE = re.compile(r"(?:Figs?\.|Table|§|#|Appendix|Eq\.|Sec\.)\s*\d+[A-Za-z]?(?:\s*(?:,|and|-)\s*\d+[A-Za-z]?)*")
-# 1,234.5 | 0.25 | 1e-05 | 25 %: a number not glued to a word (block6, x2 are names, not numbers)
-_NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?(?:\s*%)?(?![\w])")
+_REFERENCE = re.compile(
+    r"(?:Figs?\.|Tables?|§|#|Appendix|Eqs?\.|Sec\.)\s*\(?\d+[A-Za-z]?\)?(?:\s*(?:,|and|-|/)\s*\d+[A-Za-z]?)*"
+)
+_NAME = re.compile(r"(?<=[A-Za-z]{2})-\d+")  # BERT-6, MiniLM-L6: a name's digits, not a number
+# 1,234.5 | 0.25 | .5 | -0.1 | 1e-05 | 25 % | 1.5x: a number not glued to a word (block6 is a name)
+_NUMBER = re.compile(
+    r"(?<![\w.])-?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?(?:\s*%|x)?(?!\w)(?!\.\d)"
+)
 
 
 @dataclass(frozen=True)
@@ -36,22 +41,20 @@ class Quoted:
 
 
 def _tolerance(digits: str, exponent: int) -> float:
-    """Half a unit of the last significant digit of ``digits`` (a plain decimal, no sign or exponent)."""
-    whole, _, frac = digits.partition(".")
-    if frac:
-        return 0.5 * 10.0 ** (exponent - len(frac))
-    trailing = len(whole) - len(whole.rstrip("0")) if whole.strip("0") else 0  # 2,600: rounded to the hundred
-    return 0.5 * 10.0 ** (exponent + trailing)
+    """Half a unit of the last digit written in ``digits`` (a plain decimal, no sign or exponent): 0.215 is
+    0.215 +- 0.0005, 2,600 is 2,600 +- 0.5 (a rounded count is a typed number like any other)."""
+    _, _, frac = digits.partition(".")
+    return 0.5 * 10.0 ** (exponent - len(frac))
 
 
 def quoted_numbers(text: str) -> list[Quoted]:
     """The numbers written in ``text``, references to figures, tables, sections and issues left out."""
-    text = _REFERENCE.sub(" ", text)
+    text = _NAME.sub("", _REFERENCE.sub(" ", text))
     out = []
     for m in _NUMBER.finditer(text):
         raw = m.group(0)
         percent = raw.rstrip().endswith("%")
-        body = raw.rstrip("% ").replace(",", "").lstrip("+")
+        body = raw.rstrip("%x ").replace(",", "")
         mantissa, _, exp = body.lower().partition("e")
         exponent = int(exp) if exp else 0
         value = float(body)

@@ -239,6 +239,8 @@ def identity_lines(payload: dict[str, Any]) -> list[str]:
     )
     seeds = measured.get("spontaneous-breaking", {})
     row("backbones of other initial conditions", seeds, "same_minus_other", "identity_match_share")
+    row("the reference against other orders of its paragraphs (same initial conditions)", seeds,
+        "order_same_minus_other", "order_match_share")  # fmt: skip
     if not rows:
         return []
     return [
@@ -276,7 +278,7 @@ def specificity_lines(payload: dict[str, Any]) -> list[str]:
         if not c.get("check") or c.get("control") or not any((c["claim"], c["check"], s) in on for s in systems):
             continue
         cells = " | ".join(cell(on.get((c["claim"], c["check"], s))) for s in systems)
-        specific = {True: "yes", False: "**no**", None: "untested"}[c.get("specific")]
+        specific = {True: "yes", False: "**no**", None: "undetermined"}[c.get("specific")]
         lines.append(
             f"| {c['claim']} | `{c['check']}` | {_short_value(c['value'])} ({c['verdict']}) | {cells} | {specific} |"
         )
@@ -284,8 +286,9 @@ def specificity_lines(payload: dict[str, Any]) -> list[str]:
     held = [c["id"] for c in claims if c.get("holds_specifically")]
     head = (
         f"Every absolute check (one without a control of its own) also decided on {', '.join(map(repr, systems))}, "
-        "each measured once at the profile's seeds. A check that a control also holds is not evidence of the "
-        f"paper's effect and does not count; a claim holds specifically when one of its specific checks holds "
+        "each measured once at the profile's seeds. A check is specific when every control fails it; one that a "
+        "control also holds is not evidence of the paper's effect and does not count, and one that a control "
+        "leaves inconclusive is undetermined. A claim holds specifically when one of its specific checks holds "
         f"(a check against a control is specific by construction): {len(held)} of "
         f"{sum(1 for c in claims if not c.get('undecided') and not c.get('skipped'))} claims."
     )

@@ -39,7 +39,9 @@ class BackboneConfig:
     attention_dropout: float = 0.1
     symmetric_init: bool = False  # every head of a layer starts as a copy of head 0
     seed: int = 0  # the weights' initialisation, and the order of the training paragraphs unless data_seed says
-    data_seed: int = -1  # the order of the training paragraphs (the Trainer's data_seed); -1: seed's
+    # the order of the training paragraphs: shuffled by this seed before the Trainer's length-grouped sampler
+    # permutes them (by seed); -1: not shuffled, the order of seed alone (every backbone trained before it)
+    data_seed: int = -1
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,9 @@ in ``[specificity] controls`` that its claim's measure can be taken on (``Measur
 ``random-init`` backbone, the identical-heads ``symmetric`` one, ... Each control is measured once, at the
 profile's own seeds, with the same measure and the same check. The rule (README, "Specificity"):
 
-- a check is **specific** when no control holds it; a check decided on a paired difference against a control
-  (``control = ...``) is specific by construction, as it is that re-expression;
+- a check is **specific** when every control fails it (an inconclusive control leaves it undetermined); a
+  check decided on a paired difference against a control (``control = ...``) is specific by construction, as
+  it is that re-expression;
 - a check that a control also holds is not evidence: it is still decided and shown, but does not count;
 - a claim **holds specifically** when it holds (pins as pinned) and at least one of its specific checks holds.
 
@@ -24,7 +25,9 @@ from typing import Any
 from .config import ConfigError
 from .decision import CheckResult, MeasureError, Verdict, run_check
 from .measures import MEASURES
+from .reference import MissingReference
 from .spec import Spec
+from .systems import UnknownSystem
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def specificity_rows(
     for system in controls if absolute else ():
         try:
             measured = measure_on(system)
-        except MeasureError as err:
+        except (MeasureError, MissingReference, UnknownSystem) as err:  # the control cannot be built or measured
             rows += [SpecificityRow(spec.id, c.name, system, None, None, "not measured", str(err)) for c in absolute]
             continue
         for check in absolute:
@@ -87,14 +90,14 @@ def specificity_rows(
 
 
 def specific(result: CheckResult, rows: list[SpecificityRow]) -> bool | None:
-    """True when no control holds the check (or it is a paired difference against one), False when one does,
-    None when no control could be measured for it."""
+    """True when every control measured fails the check (or it is a paired difference against one), False when
+    one holds it, None when none holds it but one is inconclusive (not shown to fail) or none could be measured."""
     if result.check.control is not None:
         return True
     decided = [r for r in rows if r.check == result.check.name and r.verdict != "not measured"]
-    if not decided:
-        return None
-    return not any(r.verdict == "holds" for r in decided)
+    if any(r.verdict == "holds" for r in decided):
+        return False
+    return True if decided and all(r.verdict == "fails" for r in decided) else None
 
 
 def holds_specifically(verdict: Verdict) -> bool:

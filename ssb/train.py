@@ -379,10 +379,10 @@ def pretrain(
         paragraphs = load_paragraphs(profile.corpus, data_dir)
         bb, pt = profile.backbone, profile.pretrain
         train_set = _tokenize(tokenizer, paragraphs.train, bb.max_len)
-        if bb.data_seed >= 0 and bb.data_seed != bb.seed:
+        if bb.data_seed >= 0:
             # another order of the paragraphs, the initialisation kept: the Trainer's length-grouped sampler
-            # draws its permutation from backbone.seed (its data_seed does not reach that sampler), so the
-            # paragraphs it permutes are reordered here
+            # draws its permutation from backbone.seed (TrainingArguments.data_seed does not reach that
+            # sampler), so the paragraphs it permutes are shuffled by data_seed first
             train_set = train_set.shuffle(seed=bb.data_seed)
         collator, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
         eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)

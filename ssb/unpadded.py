@@ -1,14 +1,16 @@
 """The masked-LM forward over the real tokens only (issue #38): no work on padding.
 
 A batch of paragraphs padded to one length spends the padding's share of every matrix product on nothing
-(about half at the cpu profile's 64 positions). Here the real tokens of the batch are laid end to end
-(``[T, hidden]``, T the real tokens), as ModernBERT unpads before the embedding, and attention runs per
-paragraph over its own tokens through ``scaled_dot_product_attention`` on nested jagged tensors (its varlen
-kernels on a GPU, the math path on a CPU). The weights are a ``BertForMaskedLM``'s, used as its own modules
-compute them, so the model trained here is the padded model: the same semantics (no attention across
-paragraphs, positions counted from each paragraph's start, the loss over the labelled positions only, the
-vocabulary projected at those positions only, as ``SparseBertForMaskedLM`` does). ``tests/test_unpadded.py``
-holds loss and gradients to the padded model's on random batches.
+(21.9 % of the positions in the cpu profile's batches padded to each batch's longest, benchmarks/unpadded.py).
+Here the real tokens of the batch are laid end to end (``[T, hidden]``, T the real tokens), as ModernBERT
+unpads before the embedding, and attention runs per paragraph over its own tokens: on nested jagged tensors
+through ``scaled_dot_product_attention`` (its varlen kernels on a GPU), or repadded for attention alone (the
+dense kernels; faster on a CPU, where the nested path falls back to a slow math path). The weights are a
+``BertForMaskedLM``'s, used as its own modules compute them, so the model trained here is the padded model:
+the same semantics (no attention across paragraphs, positions counted from each paragraph's start, the loss
+over the labelled positions only, the vocabulary projected at those positions only, as
+``SparseBertForMaskedLM`` does). ``tests/test_unpadded.py`` holds loss and gradients to the padded model's
+on random batches, for both attentions.
 """
 
 from __future__ import annotations

@@ -514,6 +514,16 @@ def test_an_absolute_check_that_a_control_also_holds_is_not_specific(tmp_path, m
     assert evaluate(spec, _with_controls()).specificity == []  # no controls named: no rows, nothing measured
 
 
+def test_a_control_left_inconclusive_leaves_the_check_undetermined(tmp_path, monkeypatch):
+    from ssb.specificity import holds_specifically, specific
+
+    spec = _absolute_spec(tmp_path, monkeypatch, value=0.035)  # random-init's mean: its interval straddles it
+    verdict = evaluate(spec, _with_controls("random-init"))
+    (row,) = verdict.specificity
+    assert verdict.checks[0].verdict == "holds" and row.verdict == "inconclusive"
+    assert specific(verdict.checks[0], verdict.specificity) is None and not holds_specifically(verdict)
+
+
 def test_a_specificity_control_must_be_a_registered_system(tmp_path, monkeypatch):
     spec = _absolute_spec(tmp_path, monkeypatch)
     with pytest.raises(ConfigError, match="field 'specificity.controls' names 'nonsense'"):

@@ -43,7 +43,6 @@ def test_run_0_takes_the_first_listed_seeds_not_the_base_ones(tmp_path):
         ({"backbone": [-1]}, "field 'seeds.backbone' must hold distinct seeds >= 0"),
         ({"backbone": [0, 1]}, "field 'seeds.backbone' lists 0, the profile's own backbone.seed"),
         ({"data_order": [2, 2]}, "field 'seeds.data_order' must hold distinct seeds >= 0"),
-        ({"data_order": [0]}, "field 'seeds.data_order' lists 0, the order of the profile's own backbone"),
     ],
 )
 def test_bad_seeds_name_the_field(seeds, words):

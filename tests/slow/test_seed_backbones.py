@@ -45,23 +45,24 @@ def test_the_profiles_own_seed_is_refused_as_a_backbone_seed(tmp_path, capsys):
 
 
 def test_the_order_of_the_paragraphs_is_a_seed_of_its_own(smoke, data_dir, tmp_path):
-    """backbone.data_seed orders the training paragraphs (the Trainer's data_seed) with the initialisation of
-    backbone.seed: the same order as the default gives the same weights; another order gives other weights from
-    the same start; the default (-1) keeps the keys of backbones trained before the field existed."""
+    """backbone.data_seed shuffles the training paragraphs before the Trainer's sampler permutes them (by
+    backbone.seed): the same start (initialisation), other weights after training, the same weights again for
+    the same data seed in another store; the default (-1) keeps the keys of backbones trained before it."""
     from safetensors.torch import load_file
 
+    from ssb.model import build_mlm
     from ssb.train import pretrain
 
-    store = ArtifactStore(tmp_path / "store")
+    ordered = smoke.replace(backbone={"data_seed": 1})
 
-    def weights(profile):
-        folder, _ = pretrain(profile, store, data_dir, progress=False)
+    def weights(profile, store):
+        folder, _ = pretrain(profile, ArtifactStore(tmp_path / store), data_dir, progress=False)
         return load_file(str(folder / "model.safetensors"))
 
-    own = weights(smoke)
-    same = weights(smoke.replace(backbone={"data_seed": smoke.backbone.seed}))
-    other = weights(smoke.replace(backbone={"data_seed": smoke.backbone.seed + 1}))
-    assert all((own[k] == same[k]).all() for k in own)
+    start, start_ordered = build_mlm(smoke.backbone, 100).state_dict(), build_mlm(ordered.backbone, 100).state_dict()
+    assert all((start[k] == start_ordered[k]).all() for k in start)
+    own, other, again = weights(smoke, "a"), weights(ordered, "a"), weights(ordered, "b")
     assert any(not (own[k] == other[k]).all() for k in own)
+    assert all((other[k] == again[k]).all() for k in other)
     assert backbone_key(smoke.replace(backbone={"data_seed": -1})) == backbone_key(smoke)
-    assert backbone_key(smoke.replace(backbone={"data_seed": 1})) != backbone_key(smoke)
+    assert backbone_key(ordered) != backbone_key(smoke)
