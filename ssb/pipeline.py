@@ -19,9 +19,11 @@ from .systems import System
 @dataclass
 class Pipeline(Resolver):
     # ------------------------------------------------------------------ experiments (ssb/experiments/)
-    def head_table(self, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
+    def head_table(
+        self, name: str = "reference", layer: int | None = None, only: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
         """Table 1 and Fig. 3 on system ``name``: see :func:`ssb.experiments.heads.head_table`."""
-        return heads.head_table(self, name, layer)
+        return heads.head_table(self, name, layer, only)
 
     def head_correctness(self, name: str = "reference") -> dict[str, int]:
         """§3's hidden correlations on system ``name``: see :func:`ssb.experiments.heads.head_correctness`."""

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from ..resolver import Resolver
 
 
-def head_table(pl: Resolver, name: str = "reference", layer: int | None = None) -> dict[str, Any]:
+def head_table(
+    pl: Resolver, name: str = "reference", layer: int | None = None, only: tuple[str, ...] | None = None
+) -> dict[str, Any]:
     """Table 1 and Fig. 3: each head, n heads together (1, 2, 4, all), with recognised tokens.
 
     The groups of 2 and 4 heads (Table 1's curve, head-cooperation) for the reference at the probe's block,
@@ -32,6 +34,8 @@ def head_table(pl: Resolver, name: str = "reference", layer: int | None = None) 
     groups["all"] = np.ones((1, D), dtype=bool)
     if layer != pl.profile.probe.layer or not (name == "reference" or pl.whole_control_curves):
         groups = {g: masks for g, masks in groups.items() if g in CONTROL_HEAD_GROUPS}
+    if only is not None:  # a reader that needs some groups alone (each head, across probe seeds)
+        groups = {g: masks for g, masks in groups.items() if g in only}
     return token_sweep(pl, f"heads:{name}", groups, layer, name, keep_recognised=True)
 
 

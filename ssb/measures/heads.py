@@ -99,7 +99,8 @@ def _probe_seed_identity(pl: Experiments, system: str) -> dict[str, Any]:
     seeds = sorted(set(pl.profile.seeds.probe))
     if len(seeds) < 2:
         return {"probe_seed_identity": None, "probe_seed_match_share": None, "probe_seeds": seeds}
-    sets = [[set(r) for r in pl.probe_seed_run(s).head_table(system)["1"]["recognised"]] for s in seeds]
+    # each head alone is all it reads: the groups of heads would be swept anew under every other probe seed
+    sets = [[set(r) for r in pl.probe_seed_run(s).head_table(system, only=("1",))["1"]["recognised"]] for s in seeds]
     per_head, matches = pairwise_identity(sets)  # [n_heads], share
     rows = [{"identity": float(v)} for v in per_head]
     return {
