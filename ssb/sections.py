@@ -164,6 +164,10 @@ class SpecificityConfig:
     the profile's own seeds. Empty: no specificity rows. Nothing here enters an artifact's key."""
 
     controls: tuple[str, ...] = ()
+    # subsets per node count of a control's curve where only this pass reads it (the counts its checks compare
+    # keep the sweep's n_subsets): the first ones of the sweep's draw, so that every system shares them; 0:
+    # the sweep's n_subsets
+    curve_subsets: int = 0
 
 
 @dataclass(frozen=True)

@@ -23,17 +23,23 @@ def token_node_sweep(
     ``sweep.node_counts`` for the reference, and for a control in the specificity pass
     (``Resolver.with_whole_curves``: its whole curve decides a curve check's specificity); otherwise, for a
     control, the points its checks compare (``systems.CONTROL_NODE_COUNTS`` and all nodes), at a fraction of
-    the cost of the whole curve. The subsets of a count are the same on every system."""
+    the cost of the whole curve. The subsets of a count are the same on every system; at a control's other
+    points, ``[specificity] curve_subsets`` of them (the first), where it is set."""
     D, H, sw = pl.profile.backbone.hidden, pl.profile.backbone.n_heads, pl.profile.sweep
+    checked = (*CONTROL_NODE_COUNTS, D)  # a control's points that its checks compare, on every seed run
     if counts is None:
         whole = name == "reference" or pl.whole_control_curves
-        counts = sw.node_counts if whole else (*CONTROL_NODE_COUNTS, D)
+        counts = sw.node_counts if whole else checked
     counts = [n for n in counts if not within_head or n <= D // H]
+    fewer = pl.profile.specificity.curve_subsets if name != "reference" else 0
 
     def make(n: int) -> np.ndarray:  # one node is one node, within a head or not: every single node
         if within_head and n > 1:
-            return aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)
-        return aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
+            masks = aperture.nodes_within_head(D, H, n, sw.n_subsets, sw.seed)
+        else:
+            masks = aperture.node_sweep_subsets(D, n, sw.n_subsets, sw.seed)
+        # a control's curve where only the specificity pass reads it: the first of the same subsets
+        return masks[:fewer] if fewer and n > 1 and n not in checked else masks
 
     label = ("within-head" if within_head else "random") + ("" if name == "reference" else f":{name}")
     return token_sweep(pl, f"nodes:{label}", {str(n): make(n) for n in counts}, name=name, keep_recognised=True)

@@ -222,7 +222,8 @@ def cooperation_beyond_sum(pl: Experiments, system: str = "reference") -> dict[s
     single = [set(r) for r in sweep["1"]["recognised"]]  # node i's tokens alone, i = 0 .. hidden - 1
     for n in (c for c in ("2", "4") if c in sweep):
         together = [set(r) for r in sweep[n]["recognised"]]
-        alone = [[single[i] for i in nodes] for nodes in pl.subset_nodes(int(n))]
+        subsets = pl.subset_nodes(int(n))[: len(together)]  # a control's curve may keep the first subsets only
+        alone = [[single[i] for i in nodes] for nodes in subsets]
         unions = [set().union(*sets) for sets in alone]
         data = {
             "pos": [len(t) for t in together],
