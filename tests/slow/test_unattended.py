@@ -92,7 +92,7 @@ def test_a_failed_run_is_packed_with_its_status(tmp_path, data_dir):
 def test_the_loan_command_packs_within_the_loans_file_limits(tmp_path, data_dir):
     """``--loan OUT``: a run cut off at ``--loan-limit`` packs what it finished (exit 124); the same command
     again resumes from the store and ends with the report: <= 8 flat files of <= 16 MiB, 64 MiB in all."""
-    cut = _run(tmp_path, data_dir, "--loan", str(tmp_path / "cut"), "--time-budget", "60s", "--loan-limit", "40",
+    cut = _run(tmp_path, data_dir, "--loan", str(tmp_path / "cut"), "--time-budget", "60s", "--loan-limit", "55",
                "--pack", str(tmp_path / "p"))  # fmt: skip
     assert cut.returncode == 124, cut.stdout[-2000:] + cut.stderr[-2000:]
     assert "stopped at the loan's limit" in cut.stdout
