@@ -72,8 +72,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import distributed_rank, pretrain, pretraining_plan, store_key
 
     profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
-    if seed is not None and args.variant != "reference":
-        raise UsageError("--backbone-seed: other initial conditions are the reference recipe's (--variant reference)")
     store = _store(args, profile)
     where = f"backbone ({profile.name}, {args.variant}{'' if seed is None else f', backbone seed {seed}'})"
     if not args.retrain:

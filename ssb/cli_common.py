@@ -65,12 +65,14 @@ def _pipeline(args: argparse.Namespace, model: str | None = None, profile=None):
 
 def with_backbone_seed(profile, args: argparse.Namespace):
     """``profile`` with ``--backbone-seed`` applied (other initial conditions of its recipe, [seeds] backbone),
-    and that seed or None; the profile's own seed is refused (it is the committed reference)."""
+    and that seed or None; the profile's own seed, and a variant other than the reference, are refused."""
     seed = getattr(args, "backbone_seed", None)
     if seed is None:
         return profile, None
     if seed < 0:
         raise UsageError(f"--backbone-seed must be a whole number >= 0, got {seed}")
+    if getattr(args, "variant", "reference") != "reference":
+        raise UsageError("--backbone-seed: other initial conditions are the reference recipe's (--variant reference)")
     if seed == profile.backbone.seed:
         raise UsageError(
             f"--backbone-seed {seed} is the profile's own backbone.seed (its reference): name another seed, or "

@@ -43,10 +43,6 @@ def cmd_reference(args: argparse.Namespace) -> int:
             raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
         return _commit_probes(args)
     profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
-    if seed is not None and args.variant != "reference":
-        raise UsageError(
-            "--backbone-seed: other initial conditions are of the reference's recipe (--variant reference)"
-        )
     store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
     flags = f"--profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")

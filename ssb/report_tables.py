@@ -254,6 +254,14 @@ def identity_lines(payload: dict[str, Any]) -> list[str]:
     ]
 
 
+def specific_count(payload: dict[str, Any]) -> str:
+    """ "N of M claims hold specifically" over a report's decided claims, or "" when it has no specificity rows."""
+    claims = [c for c in payload["claims"] if not c.get("undecided") and not c.get("skipped")]
+    if not payload.get("specificity") or not claims:
+        return ""
+    return f"{sum(bool(c.get('holds_specifically')) for c in claims)} of {len(claims)} claims hold specifically"
+
+
 def specificity_lines(payload: dict[str, Any]) -> list[str]:
     """Each absolute check on the reference and on each control it was also decided on (``ssb.specificity``),
     and whether it counts: a check that a control also holds is not evidence of the paper's effect."""
@@ -282,15 +290,12 @@ def specificity_lines(payload: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {c['claim']} | `{c['check']}` | {_short_value(c['value'])} ({c['verdict']}) | {cells} | {specific} |"
         )
-    claims = payload["claims"]
-    held = [c["id"] for c in claims if c.get("holds_specifically")]
     head = (
         f"Every absolute check (one without a control of its own) also decided on {', '.join(map(repr, systems))}, "
         "each measured once at the profile's seeds. A check is specific when every control fails it; one that a "
         "control also holds is not evidence of the paper's effect and does not count, and one that a control "
         "leaves inconclusive is undetermined. A claim holds specifically when one of its specific checks holds "
-        f"(a check against a control is specific by construction): {len(held)} of "
-        f"{sum(1 for c in claims if not c.get('undecided') and not c.get('skipped'))} claims."
+        f"(a check against a control is specific by construction): {specific_count(payload)}."
     )
     return [head, "", *lines]
 

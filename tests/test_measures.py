@@ -117,7 +117,7 @@ def _identity_pipeline(head_sets: dict[str, list[set[int]]], probe_sets: list[se
     from types import SimpleNamespace
 
     def table(sets):
-        return lambda name="reference", layer=None: {"1": {"recognised": [sorted(s) for s in sets[name]]}}
+        return lambda name="reference", layer=None, only=None: {"1": {"recognised": [sorted(s) for s in sets[name]]}}
 
     profile = SimpleNamespace(
         name="toy",

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from .. import systems
-from ..estimate import Est, means
+from ..estimate import Est, exact, means
+from ..head_identity import pairwise_identity
 from ..metrics import jaccard_pairs
 from ..protocols import Experiments
 from .registry import METRICS
@@ -15,6 +16,20 @@ from .registry import METRICS
 
 def _rng() -> np.random.Generator:
     return np.random.default_rng(0)  # one fixed stream per measure call: identical intervals run to run
+
+
+def _head_sets(pl: Experiments, system: str) -> list[set[int]]:
+    """Each head's recognised tokens on ``system``, heads in index order; only each head alone is swept (the
+    groups of heads would be swept anew under another probe seed)."""
+    return [set(r) for r in pl.head_table(system, only=("1",))["1"]["recognised"]]
+
+
+def _identity(sets: list[list[set[int]]]) -> tuple[Est, Est]:
+    """Head identity over two or more runs' head sets (``ssb.head_identity.pairwise_identity``): J(same head)
+    - J(other heads) per head, averaged over the pairs, with a bootstrap over the heads; and the share of heads
+    the best one-to-one matching keeps at their index (exact)."""
+    per_head, matches = pairwise_identity(sets)  # [n_heads], share
+    return means([{"identity": float(v)} for v in per_head], ["identity"], _rng())["identity"], exact(matches)
 
 
 def _group(summary: dict[str, Any], rng: np.random.Generator) -> dict[str, Est]:

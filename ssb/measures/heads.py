@@ -8,9 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..estimate import Est, exact, means, paired
-from ..head_identity import pairwise_identity
 from ..protocols import Experiments
-from .common import _cv, _group, _jaccard_mean, _points, _rng
+from .common import _cv, _group, _head_sets, _identity, _jaccard_mean, _points, _rng
 from .registry import TOKEN_SYSTEMS, measure
 
 FREQUENT = 100  # §3: "For frequencies greater than 100 the heads recognized 8,428 tokens out of 9,386"
@@ -99,15 +98,8 @@ def _probe_seed_identity(pl: Experiments, system: str) -> dict[str, Any]:
     seeds = sorted(set(pl.profile.seeds.probe))
     if len(seeds) < 2:
         return {"probe_seed_identity": None, "probe_seed_match_share": None, "probe_seeds": seeds}
-    # each head alone is all it reads: the groups of heads would be swept anew under every other probe seed
-    sets = [[set(r) for r in pl.probe_seed_run(s).head_table(system, only=("1",))["1"]["recognised"]] for s in seeds]
-    per_head, matches = pairwise_identity(sets)  # [n_heads], share
-    rows = [{"identity": float(v)} for v in per_head]
-    return {
-        "probe_seed_identity": means(rows, ["identity"], _rng())["identity"],
-        "probe_seed_match_share": exact(matches),
-        "probe_seeds": seeds,
-    }
+    identity, matches = _identity([_head_sets(pl.probe_seed_run(s), system) for s in seeds])
+    return {"probe_seed_identity": identity, "probe_seed_match_share": matches, "probe_seeds": seeds}
 
 
 def _special_share(pl: Experiments, system: str, counts: dict[int, int]) -> float:

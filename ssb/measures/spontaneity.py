@@ -20,12 +20,8 @@ from ..config import ConfigError
 from ..estimate import exact, means
 from ..head_identity import pairwise_identity
 from ..protocols import Experiments
-from .common import _rng
+from .common import _head_sets, _rng
 from .registry import measure
-
-
-def _head_sets(pl: Experiments, system: str) -> list[set[int]]:
-    return [set(r) for r in pl.head_table(system)["1"]["recognised"]]
 
 
 @measure(

@@ -7,10 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from ..estimate import Est, exact, means
-from ..head_identity import pairwise_identity
+from ..estimate import Est, exact
 from ..protocols import Experiments
-from .common import _group, _jaccard_mean, _rng
+from .common import _group, _head_sets, _identity, _jaccard_mean, _rng
 from .registry import measure
 
 
@@ -156,10 +155,8 @@ def _identity_vs_reference(pl: Experiments, heads_nod: dict[str, Any]) -> dict[s
     paragraphs and differs in dropout only, so how far its head *h* recognises what the reference's head *h*
     does says how much of the head-token map those two fix: per head, J(same head) - J(other heads), with a
     bootstrap over the heads, and the share of heads the best one-to-one matching keeps at their index."""
-    sets = [[set(r) for r in table["recognised"]] for table in (pl.head_table()["1"], heads_nod)]
-    per_head, matches = pairwise_identity(sets)  # [n_heads], share
-    identity = means([{"identity": float(v)} for v in per_head], ["identity"], _rng())["identity"]
-    return {"head_identity_vs_reference": identity, "head_match_share_vs_reference": exact(matches)}
+    identity, matches = _identity([_head_sets(pl, "reference"), [set(r) for r in heads_nod["recognised"]]])
+    return {"head_identity_vs_reference": identity, "head_match_share_vs_reference": matches}
 
 
 def _fewrel_no_dropout(pl: Experiments, rng: np.random.Generator) -> dict[str, Any]:
