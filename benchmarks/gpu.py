@@ -42,7 +42,8 @@ from ssb.device import runtime_for
 from ssb.features import one_at_a_time
 from ssb.model import build_mlm, load_mlm
 from ssb.paths import data_dir
-from ssb.probe import TokenHead, train_head
+from ssb.probe import TokenHead, fit
+from ssb.sections import HeadRecipe
 from ssb.tokenizer import load_tokenizer
 from ssb.train import _tokenize, pretrain, tokenizer_artifact
 
@@ -142,15 +143,11 @@ def bench_probe(profile, runtime, vocab: int, n_positions: int, train_positions:
     y = torch.randint(0, vocab, (n_positions,), generator=generator)
     head = TokenHead(hidden, vocab)
     started = time.perf_counter()
-    train_head(
+    fit(
         head,
         X,
         y,
-        epochs=1,
-        lr=1e-4,
-        weight_decay=0,
-        batch_size=batch,
-        seed=0,
+        HeadRecipe(epochs=1, lr=1e-4, weight_decay=0, batch_size=batch, seed=0),
         progress=False,
         device=runtime.torch_device,
         memory_bytes=runtime.memory_bytes,

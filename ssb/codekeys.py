@@ -147,14 +147,22 @@ def _namespace(obj: Any) -> dict[str, Any]:
 
 def _constants(obj: Any, tree: ast.AST) -> dict[str, str]:
     """The module-level constants (UPPER_CASE names bound to numbers, strings or tuples of them) that ``obj``'s
-    code names, ``{module:NAME: repr}``: ``N_EVAL_PARAGRAPHS = 500`` decides what is built as much as code."""
+    code names, ``{module:NAME: repr}``, bare or through an ssb module (``versions.SWEEP``):
+    ``N_EVAL_PARAGRAPHS = 500`` decides what is built as much as code."""
     namespace = _namespace(obj)
     out = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Name) and node.id.isupper() and node.id in namespace:
-            value = namespace[node.id]
-            if isinstance(value, (int, float, str, bytes, tuple)):
-                out[f"{obj.__module__}:{node.id}"] = repr(value)
+            where, name, value = obj.__module__, node.id, namespace[node.id]
+        elif isinstance(node, ast.Attribute) and node.attr.isupper() and isinstance(node.value, ast.Name):
+            owner = namespace.get(node.value.id)
+            if not (isinstance(owner, types.ModuleType) and owner.__name__.startswith("ssb")):
+                continue
+            where, name, value = owner.__name__, node.attr, getattr(owner, node.attr, None)
+        else:
+            continue
+        if isinstance(value, (int, float, str, bytes, tuple)):
+            out[f"{where}:{name}"] = repr(value)
     return out
 
 

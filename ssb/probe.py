@@ -9,13 +9,18 @@ silenced inputs. Training: AdamW, weight decay as L2, linear decay to zero witho
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 from tqdm.auto import tqdm
+
+if TYPE_CHECKING:
+    from .sections import HeadRecipe
 
 ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "identity": nn.Identity}
 
@@ -70,22 +75,19 @@ def control_task_labels(targets: np.ndarray, n_classes: int, seed: int) -> np.nd
     return rng.choice(n_classes, size=n_classes, p=frequency / frequency.sum()).astype(np.int64)
 
 
-def train_head(
+def fit(
     head: nn.Module,
     X: torch.Tensor,
     y: torch.Tensor,
+    recipe: HeadRecipe,
     *,
-    epochs: float,
-    lr: float,
-    weight_decay: float,
-    batch_size: int,
-    seed: int,
     progress: bool = True,
     desc: str = "probe",
     device: torch.device | str = "cpu",
     memory_bytes: int = 2**34,
 ) -> list[float]:
-    """Train ``head`` on features ``X`` ``[n, inputs]`` and labels ``y`` ``[n]``; returns loss per epoch.
+    """Train ``head`` on features ``X`` ``[n, inputs]`` and labels ``y`` ``[n]`` by ``recipe`` (the token
+    probe's and the label head's alike); returns the loss per epoch.
 
     The head trains on ``device``. The features move there whole when they take at most half of
     ``memory_bytes``, else batch by batch. The order of the examples comes from a CPU generator, so it is
@@ -95,6 +97,7 @@ def train_head(
     """
     from transformers import get_linear_schedule_with_warmup
 
+    epochs, lr, weight_decay, batch_size, seed = dataclasses.astuple(recipe)
     device = torch.device(device)
     on_gpu = device.type == "cuda"
     head.to(device)

@@ -85,6 +85,19 @@ class FewRelConfig:
 
 
 @dataclass(frozen=True)
+class HeadRecipe:
+    """How a classifier head is trained on cached features (``probe.fit``): AdamW with weight decay as L2,
+    the learning rate decaying linearly to zero without warm-up, the examples in an order drawn from ``seed``.
+    Its fields, in this order, join the key of whatever the head is trained for."""
+
+    epochs: float
+    lr: float
+    weight_decay: float
+    batch_size: int
+    seed: int
+
+
+@dataclass(frozen=True)
 class ProbeConfig:
     """Features of block ``layer`` and the classifier heads trained on them."""
 
@@ -101,6 +114,16 @@ class ProbeConfig:
     batch_size: int = 32
     seed: int = 0
     depth_layers: tuple[int, ...] = (1, 2, 3, 4, 5, 6)  # blocks compared by the depth-prominence claim
+
+    @property
+    def token_recipe(self) -> HeadRecipe:
+        """The token probe's training (§2's token head)."""
+        return HeadRecipe(self.token_epochs, self.token_lr, self.token_weight_decay, self.batch_size, self.seed)
+
+    @property
+    def label_recipe(self) -> HeadRecipe:
+        """The FewRel label head's training."""
+        return HeadRecipe(self.label_epochs, self.label_lr, self.label_weight_decay, self.batch_size, self.seed)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ of :class:`~ssb.resolver.Resolver`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,21 +14,16 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from . import systems
+from . import systems, versions
 from .config import config_hash
 from .data import load_paragraphs
 from .features import masked_random, one_at_a_time
 from .model import load_mlm
-from .probe import TokenHead, control_task_labels, load_head, save_head, tie_head_blocks, train_head
+from .probe import TokenHead, control_task_labels, fit, load_head, save_head, tie_head_blocks
 from .resolver_state import ResolverState
 from .systems import Short, System
 from .tokenizer import load_tokenizer
 
-CONTROL_TASK_VERSION = "control-task-1"  # joins a control-task probe's key: how its labels are drawn
-TIED_PROBE_VERSION = "tied-1"  # joins a tied probe's key: how its heads' blocks are tied
-# joins the validation features' key (2: each position's paragraph stored; 3: no probe seed in the key, as
-# masking one token at a time draws nothing: every seed run reads the same validation features)
-VALID_FEATURES_VERSION = 3
 # What each key leaves out of the sections it reads ([corpus], [probe]): fields that do not change the
 # artifact. tests/test_key_fields.py perturbs every field of those sections and checks that each key changes
 # exactly when the field is not listed here (a new field fails it until it is keyed or listed).
@@ -59,7 +55,7 @@ class TokenArtifacts(ResolverState):
         p, c = self.profile.probe, self.profile.corpus
         return config_hash(
             "token-features",
-            *((split, VALID_FEATURES_VERSION) if split == "valid" else (split,)),
+            *((split, versions.VALID_FEATURES) if split == "valid" else (split,)),
             bb_id,
             self.layers(),
             self._n_paragraphs(system, split),
@@ -142,15 +138,11 @@ class TokenArtifacts(ResolverState):
             head = TokenHead(X.shape[1], vocab, p.activation)
             if system.tied_probe:
                 tie_head_blocks(head, self.profile.backbone.n_heads)
-            losses = train_head(
+            losses = fit(
                 head,
                 X,
                 targets,
-                epochs=p.token_epochs,
-                lr=p.token_lr,
-                weight_decay=p.token_weight_decay,
-                batch_size=p.batch_size,
-                seed=p.seed,
+                p.token_recipe,
                 progress=self.progress,
                 desc=f"token probe (block {layer}, {system.name})",
                 device=self.device,
@@ -169,13 +161,9 @@ class TokenArtifacts(ResolverState):
             self._features_key(system, "train"),
             layer,
             p.activation,
-            p.token_epochs,
-            p.token_lr,
-            p.token_weight_decay,
-            p.batch_size,
-            p.seed,
-            *((CONTROL_TASK_VERSION,) if system.control_task else ()),
-            *((TIED_PROBE_VERSION,) if system.tied_probe else ()),
+            *dataclasses.astuple(p.token_recipe),
+            *((versions.CONTROL_TASK,) if system.control_task else ()),
+            *((versions.TIED_PROBE,) if system.tied_probe else ()),
         )
 
     def control_labels(self, layer: int, system: System | str) -> np.ndarray:

@@ -52,7 +52,7 @@ def test_the_closure_reaches_what_the_roots_call():
     assert backbone["ssb.train:N_EVAL_PARAGRAPHS"] == "500"  # a module constant decides as much as code
     features = codekeys.closure(codekeys.ROOTS["token-features"])  # through @torch.no_grad()'s wrapper too:
     assert {"ssb.features:capture_context", "ssb.features:one_at_a_time_copies"} <= set(features)
-    assert "ssb.experiments.common:SWEEP_VERSION" in sweep
+    assert "ssb.versions:SWEEP" in sweep
 
 
 @pytest.fixture()

@@ -11,7 +11,8 @@ from ssb.artifacts import ArtifactStore
 from ssb.cli import main
 from ssb.config import ConfigError, RuntimeConfig, load_profile, profile_from_dict
 from ssb.device import DeviceError, Machine, cpu_runtime, resolve_runtime
-from ssb.probe import TokenHead, train_head
+from ssb.probe import TokenHead, fit
+from ssb.sections import HeadRecipe
 from ssb.train import store_key, training_arguments
 
 H100 = Machine(n_gpus=1, bf16=True, cpus=16, gpu_name="NVIDIA H100 80GB HBM3")
@@ -129,15 +130,11 @@ def test_probe_training_streams_batches_when_features_do_not_fit():
         torch.manual_seed(0)
         head = TokenHead(12, 20)
         losses.append(
-            train_head(
+            fit(
                 head,
                 X,
                 y,
-                epochs=2,
-                lr=1e-2,
-                weight_decay=0,
-                batch_size=32,
-                seed=0,
+                HeadRecipe(epochs=2, lr=1e-2, weight_decay=0, batch_size=32, seed=0),
                 progress=False,
                 memory_bytes=memory,
             )
@@ -156,9 +153,8 @@ def test_probe_trains_on_the_gpu_like_on_the_cpu():
     for device in ("cpu", "cuda"):
         torch.manual_seed(0)
         head = TokenHead(32, 50)
-        results[device] = train_head(
-            head, X, y, epochs=3, lr=1e-2, weight_decay=0, batch_size=64, seed=0, progress=False, device=device
-        )
+        recipe = HeadRecipe(epochs=3, lr=1e-2, weight_decay=0, batch_size=64, seed=0)
+        results[device] = fit(head, X, y, recipe, progress=False, device=device)
         assert next(head.parameters()).device.type == device
     assert results["cuda"] == pytest.approx(results["cpu"], rel=1e-3)  # the same run, up to float rounding
 

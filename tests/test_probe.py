@@ -31,7 +31,8 @@ def test_a_tied_probe_cannot_make_identical_heads_differ():
     import torch
 
     from ssb.aperture import masks_from_indices
-    from ssb.probe import TokenHead, tie_head_blocks, train_head
+    from ssb.probe import TokenHead, fit, tie_head_blocks
+    from ssb.sections import HeadRecipe
 
     torch.manual_seed(0)
     n_heads, d = 4, 3
@@ -39,7 +40,7 @@ def test_a_tied_probe_cannot_make_identical_heads_differ():
     X, y = one.repeat(1, n_heads), torch.randint(0, 7, (200,))  # [n, n_heads * d], [n]
     tied, free = tie_head_blocks(TokenHead(n_heads * d, 7), n_heads), TokenHead(n_heads * d, 7)
     for head in (tied, free):
-        train_head(head, X, y, epochs=3, lr=1e-2, weight_decay=1e-4, batch_size=32, seed=0, progress=False)
+        fit(head, X, y, HeadRecipe(epochs=3, lr=1e-2, weight_decay=1e-4, batch_size=32, seed=0), progress=False)
     blocks = tied.first.weight.detach().view(-1, n_heads, d)  # [hidden, n_heads, d]
     assert torch.equal(blocks, blocks[:, :1].expand_as(blocks))  # still tied after training
     masks = torch.from_numpy(masks_from_indices([list(range(h * d, (h + 1) * d)) for h in range(n_heads)], n_heads * d))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from .. import aperture
+from .. import aperture, versions
 from ..config import config_hash
 
 if TYPE_CHECKING:
@@ -25,8 +25,6 @@ METRIC_FIELDS = (
     "zero_diagonal_fraction",
     "zero_diagonal_column_share",
 )
-# bump when a sweep's stored content changes (4: zero_diagonal_fraction; 5: one entry a group; 6: column share)
-SWEEP_VERSION = 6
 
 
 def results_summary(results: list[aperture.SubsetResult]) -> dict[str, Any]:
@@ -68,7 +66,7 @@ def token_sweep(
         masks_hash = hashlib.sha256(masks.tobytes()).hexdigest()
         key = config_hash(
             "token-sweep",
-            SWEEP_VERSION,
+            versions.SWEEP,
             probe_key,
             valid_key,
             masks_hash,

