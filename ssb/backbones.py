@@ -18,7 +18,7 @@ from .config import backbone_key, config_hash, variant
 from .data import DataError
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .model import build_mlm, check_model_folder
-from .reference import COMMITTED_PROFILES, MissingReference, find_reference
+from .reference import COMMITTED_PROFILES, MissingReference, find_reference, train_flags
 from .resolver_state import ResolverState
 from .systems import Pretrained, RandomInit, Short, System
 from .tokenizer import load_tokenizer
@@ -163,7 +163,7 @@ class Backbones(ResolverState):
                     "them here (the cpu profile's: ~3 h each on two cores)"
                 )
             if profile.name in COMMITTED_PROFILES and seed is not None:
-                flags = f"--profile {profile.name} --variant {name} --backbone-seed {seed}"
+                flags = train_flags(profile.name, name, seed)
                 raise MissingReference(
                     f"no committed '{label}' backbone for the '{profile.name}' profile "
                     f"(ssb/reference/{profile.name}/{name}-seed{seed}/): train it with `ssb train {flags}` (the cpu "

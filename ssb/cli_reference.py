@@ -25,7 +25,7 @@ def probe_only() -> tuple[str, ...]:
 def cmd_reference(args: argparse.Namespace) -> int:
     """Commit a backbone trained into the store; with ``--probes``, also its token probes (a backbone that is
     already committed, e.g. trained on another machine and copied in, gets its probes alone)."""
-    from .reference import export_reference, find_reference
+    from .reference import export_reference, find_reference, train_flags
     from .train import store_key
 
     if args.fewrel:
@@ -45,8 +45,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
     profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
     store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
-    flags = f"--profile {args.profile}" + (f" --variant {args.variant}" if args.variant != "reference" else "")
-    flags += "" if seed is None else f" --backbone-seed {seed}"
+    flags = train_flags(args.profile, args.variant, seed)
     if trained is not None:
         print(f"reference: {export_reference(trained, profile, args.variant, f'ssb train {flags}', seed=seed)}")
     elif args.probes and (committed := find_reference(profile, args.variant, seed)) is not None:

@@ -43,6 +43,12 @@ class MissingReference(RuntimeError):
     """A committed-reference profile lacks the backbone a claim needs (and retraining was not asked)."""
 
 
+def train_flags(profile_name: str, variant: str = "reference", seed: int | None = None) -> str:
+    """The options of ``ssb train`` / ``ssb reference`` that name a backbone (what the hints print)."""
+    flags = f"--profile {profile_name}" + ("" if variant == "reference" else f" --variant {variant}")
+    return flags + ("" if seed is None else f" --backbone-seed {seed}")
+
+
 def reference_dir(profile_name: str, variant: str = "reference", seed: int | None = None) -> Path:
     """A committed backbone's folder; ``seed``: one pre-trained from other initial conditions ([seeds]
     backbone), beside the profile's own (``<variant>-seed<n>``)."""
@@ -107,7 +113,7 @@ def find_reference(profile: Profile, variant: str = "reference", seed: int | Non
         return _by_content(profile, variant if seed is None else folder.name)
     record = json.loads((folder / "record.json").read_text())
     expected = backbone_key(profile)
-    flags = f"--profile {profile.name} --variant {variant}" + ("" if seed is None else f" --backbone-seed {seed}")
+    flags = train_flags(profile.name, variant, seed)
     how = (
         f"Retrain it with `ssb train {flags}` and commit it with `ssb reference {flags}`, or run the claims with "
         f"--ssb-retrain (`ssb reproduce --retrain`) to train every backbone from scratch."
