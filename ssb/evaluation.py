@@ -47,7 +47,7 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     if expectation is not None and expectation.undecided:
         return Verdict(spec, tier, [], {}, undecided=expectation.undecided)
     variants = sorted(set(MEASURES[spec.measure].needs) & set(VARIANT_EXPERIMENTS))
-    if getattr(pipeline, "model_dir", None) is not None and variants:
+    if pipeline.model_dir is not None and variants:
         return Verdict(
             spec,
             tier,
@@ -58,7 +58,7 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         )
     # the seed runs (ssb/seeds.py) the claim is measured on: every run of [seeds] for the reference (its
     # controls measured on each run too), the one run asked for when measuring the claim on a control
-    n_runs = getattr(pipeline, "n_seed_runs", 1) if system == "reference" else 1
+    n_runs = pipeline.n_seed_runs if system == "reference" else 1
     resolvers = [pipeline.seed_run(k) for k in range(n_runs)] if n_runs > 1 else [pipeline]
     picks = run_picks(n_runs) if n_runs > 1 else None
     try:
@@ -78,7 +78,7 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
             if c.xfail:
                 pin_evidence(checks[-1], measured)
             continue
-        if getattr(pipeline, "model_dir", None) is not None:
+        if pipeline.model_dir is not None:
             skipped[c.name] = (
                 f"control {c.control!r} is a system of the profile's own backbone, which an external --model "
                 "does not have"
@@ -100,10 +100,9 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         if result.check.xfail:
             pin_text_problem(result, pipeline.profile, spec.quote)
     rows = []
-    if system == "reference" and getattr(pipeline, "model_dir", None) is None:
-        named = getattr(pipeline.profile, "specificity", None)  # a stand-in profile may lack the section
-        controls = controls_for(spec, named.controls if named is not None else ())
-        whole = pipeline.with_whole_curves() if hasattr(pipeline, "with_whole_curves") else pipeline
+    if system == "reference" and pipeline.model_dir is None:
+        controls = controls_for(spec, pipeline.profile.specificity.controls)
+        whole = pipeline.with_whole_curves()
         rows = specificity_rows(spec, checks, lambda name: measure(spec, whole, name), controls) if controls else []
     return Verdict(spec, tier, checks, out, skipped_checks=skipped, specificity=rows)
 

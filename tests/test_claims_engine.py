@@ -275,12 +275,29 @@ def test_a_measure_that_returns_undeclared_quantities_is_an_error(tmp_path, monk
     spec = load_spec(tmp_path / "x.toml")
     fake = measures.Measure("head-cooperation", ("heads",), {"apt_{g}": "scalar"}, lambda pl: {"apt_1": 1.0, "oops": 2})
     monkeypatch.setitem(measures.MEASURES, "head-cooperation", fake)
-    pl = SimpleNamespace(profile=SimpleNamespace(name="cpu", expect="cpu"), model_dir=None)
     with pytest.raises(MeasureError, match="undeclared quantities: oops"):
-        evaluate(spec, pl)
+        evaluate(spec, StandIn())
 
 
 # ---------------------------------------------------------------------------- controls
+class StandIn:
+    """What ``evaluate`` reads of a pipeline (``ssb.protocols.SeedRuns``), no more: a cpu profile naming
+    ``controls`` for its specificity pass, one seed run, and ``model_dir`` (an external model's) or None. The
+    measures are the tests' fakes, which read nothing of it."""
+
+    def __init__(self, *controls: str, model_dir: Path | None = None):
+        specificity = SimpleNamespace(controls=controls)
+        self.profile = SimpleNamespace(name="cpu", expect="cpu", specificity=specificity)
+        self.model_dir = model_dir
+        self.n_seed_runs = 1
+
+    def seed_run(self, k: int) -> "StandIn":
+        return self
+
+    def with_whole_curves(self) -> "StandIn":
+        return self
+
+
 def _items(values, rng_seed=0):
     """A mean over items with bootstrap replicates drawn as the measures draw them (one fixed stream)."""
     from ssb.estimate import means
@@ -309,7 +326,7 @@ def _control_spec(tmp_path, control, op=">", monkeypatch=None):
     return load_spec(tmp_path / "x.toml")
 
 
-PL = SimpleNamespace(profile=SimpleNamespace(name="cpu", expect="cpu"), model_dir=None)
+PL = StandIn()
 
 
 def test_a_control_check_is_decided_on_the_paired_difference(tmp_path, monkeypatch):
@@ -355,7 +372,7 @@ def test_an_unknown_or_unusable_control_is_an_error_at_load(tmp_path, monkeypatc
 
 def test_an_external_model_skips_control_checks_with_the_reason(tmp_path, monkeypatch):
     spec = _control_spec(tmp_path, "symmetric", monkeypatch=monkeypatch)
-    verdict = evaluate(spec, SimpleNamespace(profile=PL.profile, model_dir=Path("/m")))
+    verdict = evaluate(spec, StandIn(model_dir=Path("/m")))
     assert verdict.checks == [] and "external --model" in verdict.skipped_checks["apt_1:gt:vs-symmetric"]
     assert verdict.ok
 
@@ -493,32 +510,26 @@ def _absolute_spec(tmp_path, monkeypatch, value=0.1):
     return load_spec(tmp_path / "y.toml")
 
 
-def _with_controls(*names):
-    return SimpleNamespace(
-        profile=SimpleNamespace(name="cpu", expect="cpu", specificity=SimpleNamespace(controls=names)), model_dir=None
-    )
-
-
 def test_an_absolute_check_that_a_control_also_holds_is_not_specific(tmp_path, monkeypatch):
     from ssb.specificity import holds_specifically, specific, specific_line
 
     spec = _absolute_spec(tmp_path, monkeypatch)  # apt_1 > 0.1: the reference and symmetric hold it, random-init not
-    verdict = evaluate(spec, _with_controls("symmetric", "random-init"))
+    verdict = evaluate(spec, StandIn("symmetric", "random-init"))
     (result,) = verdict.checks
     rows = {r.system: r for r in verdict.specificity}
     assert result.verdict == "holds" and rows["symmetric"].verdict == "holds" and rows["random-init"].verdict == "fails"
     assert specific(result, verdict.specificity) is False and not holds_specifically(verdict)
     assert specific_line([verdict]) == "0 of 1 claims hold specifically"
-    only_random = evaluate(spec, _with_controls("random-init"))
+    only_random = evaluate(spec, StandIn("random-init"))
     assert specific(only_random.checks[0], only_random.specificity) is True and holds_specifically(only_random)
-    assert evaluate(spec, _with_controls()).specificity == []  # no controls named: no rows, nothing measured
+    assert evaluate(spec, StandIn()).specificity == []  # no controls named: no rows, nothing measured
 
 
 def test_a_control_left_inconclusive_leaves_the_check_undetermined(tmp_path, monkeypatch):
     from ssb.specificity import holds_specifically, specific
 
     spec = _absolute_spec(tmp_path, monkeypatch, value=0.035)  # random-init's mean: its interval straddles it
-    verdict = evaluate(spec, _with_controls("random-init"))
+    verdict = evaluate(spec, StandIn("random-init"))
     (row,) = verdict.specificity
     assert verdict.checks[0].verdict == "holds" and row.verdict == "inconclusive"
     assert specific(verdict.checks[0], verdict.specificity) is None and not holds_specifically(verdict)
@@ -527,4 +538,4 @@ def test_a_control_left_inconclusive_leaves_the_check_undetermined(tmp_path, mon
 def test_a_specificity_control_must_be_a_registered_system(tmp_path, monkeypatch):
     spec = _absolute_spec(tmp_path, monkeypatch)
     with pytest.raises(ConfigError, match="field 'specificity.controls' names 'nonsense'"):
-        evaluate(spec, _with_controls("nonsense"))
+        evaluate(spec, StandIn("nonsense"))
