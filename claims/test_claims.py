@@ -4,7 +4,8 @@ A check holds when its value and its whole 95 % interval satisfy it; it fails wh
 is inconclusive otherwise (see ``ssb/claims.py``). An unpinned check must hold: fails and inconclusive are
 test failures. A check pinned with ``xfail`` in the spec is an expected failure when it fails or is
 inconclusive, and an unexpected pass (a test failure) when it holds; a pin whose evidence contradicts its kind
-of reason (``reason``: scale, sampling, setup, faithful-negative) is mispinned, a test failure. A quantity
+of reason (``reason``: scale, sampling, setup, faithful-negative) is mispinned, a test failure; so is a check
+whose ``specific`` declaration the controls contradict (misdeclared, ``ssb/specificity.py``). A quantity
 the run did not produce is an error.
 """
 
@@ -36,6 +37,8 @@ def test_claim(claim_check, pipeline):
     where = f"{spec.id} ({spec.paper}) {result.describe()}"
     if result.pin_problem:
         pytest.fail(f"mispinned: {where}; pinned as {result.check.reason}, but {result.pin_problem}")
+    if result.specificity_problem:
+        pytest.fail(f"misdeclared: {where}; {result.specificity_problem}")
     if result.check.xfail:
         if result.verdict == "holds":
             pytest.fail(f"unexpected pass: {where}; it was pinned as an expected failure: {result.check.xfail}")

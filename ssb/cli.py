@@ -224,7 +224,11 @@ def _summary(verdicts) -> str:
 
     counts = Counter(c.outcome for v in verdicts for c in v.checks)
     skipped = sum(1 for v in verdicts if v.skipped)
-    parts = [f"{counts[k]} {k}" for k in ("pass", "xfail", "FAIL", "INCONCLUSIVE", "XPASS", "MISPINNED") if counts[k]]
+    parts = [
+        f"{counts[k]} {k}"
+        for k in ("pass", "xfail", "FAIL", "INCONCLUSIVE", "XPASS", "MISPINNED", "MISDECLARED")
+        if counts[k]
+    ]
     from .verdicts import decided_line
 
     line = f"{len(verdicts)} claims, checks: " + ", ".join(parts) + (f"; {skipped} claims skipped" if skipped else "")

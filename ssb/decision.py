@@ -37,13 +37,18 @@ class CheckResult:
     seed_runs: int = 1  # the seed runs its value and interval combine (``ssb.seeds``)
     per_seed: list[Any] | None = None  # each run's value (a scalar) or margin (a shape), with seed_runs > 1
     point_holds: bool | None = None  # the point value lies on the passing side of the threshold
+    # the run's specificity rows contradict the check's ``specific`` declaration (``ssb.specificity``)
+    specificity_problem: str | None = None
 
     @property
     def outcome(self) -> str:
-        """pass, FAIL, INCONCLUSIVE, xfail (expected), XPASS (a pinned check that holds), or MISPINNED (a
-        pinned check whose evidence contradicts its kind of reason)."""
+        """pass, FAIL, INCONCLUSIVE, xfail (expected), XPASS (a pinned check that holds), MISPINNED (a
+        pinned check whose evidence contradicts its kind of reason) or MISDECLARED (the controls contradict its
+        spec's ``specific``: a control holds an undeclared check, or every control fails a declared one)."""
         if self.pin_problem:
             return "MISPINNED"
+        if self.specificity_problem:
+            return "MISDECLARED"
         if self.check.xfail:
             return "XPASS" if self.verdict == "holds" else "xfail"
         return {"holds": "pass", "fails": "FAIL", "inconclusive": "INCONCLUSIVE"}[self.verdict]
@@ -88,7 +93,7 @@ class Verdict:
         if self.skipped:
             return "skipped"
         outcomes = [c.outcome for c in self.checks]
-        for bad in ("FAIL", "INCONCLUSIVE", "XPASS", "MISPINNED"):
+        for bad in ("FAIL", "INCONCLUSIVE", "XPASS", "MISPINNED", "MISDECLARED"):
             if bad in outcomes:
                 return bad
         return "xfail" if "xfail" in outcomes else "holds"

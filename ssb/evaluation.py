@@ -16,7 +16,7 @@ from .protocols import SeedRuns
 from .reference import MissingReference
 from .seeds import combine, combine_runs, run_picks
 from .spec import Check, Spec, tier_of
-from .specificity import controls_for, specificity_rows
+from .specificity import controls_for, declaration_problem, specificity_rows
 
 # experiments that need the profile's own variants (not --model's)
 VARIANT_EXPERIMENTS = ("symmetric", "heads-no-dropout", "fewrel-no-dropout", "seed-backbones")
@@ -104,6 +104,8 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         controls = controls_for(spec, pipeline.profile.specificity.controls)
         whole = pipeline.with_whole_curves()
         rows = specificity_rows(spec, checks, lambda name: measure(spec, whole, name), controls) if controls else []
+        for result in checks:
+            result.specificity_problem = declaration_problem(result, rows)
     return Verdict(spec, tier, checks, out, skipped_checks=skipped, specificity=rows)
 
 

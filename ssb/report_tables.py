@@ -287,14 +287,20 @@ def specificity_lines(payload: dict[str, Any]) -> list[str]:
             continue
         cells = " | ".join(cell(on.get((c["claim"], c["check"], s))) for s in systems)
         specific = {True: "yes", False: "**no**", None: "undetermined"}[c.get("specific")]
+        if c.get("declared_specific") is False:
+            specific += " (declared)"
+        if c.get("specificity_problem"):
+            specific += f" MISDECLARED: {c['specificity_problem']}"
         lines.append(
             f"| {c['claim']} | `{c['check']}` | {_short_value(c['value'])} ({c['verdict']}) | {cells} | {specific} |"
         )
     head = (
         f"Every absolute check (one without a control of its own) also decided on {', '.join(map(repr, systems))}, "
         "each measured once at the profile's seeds. A check is specific when every control fails it; one that a "
-        "control also holds is not evidence of the paper's effect and does not count, and one that a control "
-        "leaves inconclusive is undetermined. A claim holds specifically when one of its specific checks holds "
+        "control also holds is not evidence of the paper's effect and does not count (its spec declares it: "
+        "`specific = false`, shown as declared; a run that contradicts a declaration marks it MISDECLARED), and one "
+        "that a control leaves inconclusive is undetermined. A claim holds specifically when one of its specific "
+        "checks holds "
         f"(a check against a control is specific by construction): {specific_count(payload)}."
     )
     return [head, "", *lines]

@@ -62,6 +62,9 @@ class Check:
     knob: str | None = None  # scale: the curve of the quantity along the knob the reason blames
     paper_scale: float | None = None  # scale: the knob's value in the paper's setup
     evidence: tuple[str, ...] = ()  # setup: the measured quantities that show the difference it names
+    # false: a control holds this absolute check too (the run's specificity rows say which): it is decided and
+    # shown, and does not count toward a claim's holding specifically (ssb/specificity.py)
+    specific: bool = True
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -180,6 +183,13 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
             raise SpecError(f"{where}: field 'control' needs a scalar check with op <, <=, > or >= on the difference")
     reason, knob, evidence = _reason_from(entry, where, measure, xfail, control, op)
     paper_scale = entry.get("paper_scale")
+    specific = entry.get("specific", True)
+    if not isinstance(specific, bool):
+        raise SpecError(f"{where}: field 'specific' must be true or false, got {specific!r}")
+    if control is not None and not specific:
+        raise SpecError(
+            f"{where}: field 'specific' = false on a check against a control, which is specific by construction"
+        )
     return Check(
         quantity,
         op,
@@ -194,6 +204,7 @@ def _check_from(entry: Any, where: str, measure: Measure) -> Check:
         knob,
         None if paper_scale is None else float(paper_scale),
         evidence,
+        specific,
     )
 
 

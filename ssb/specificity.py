@@ -9,7 +9,9 @@ profile's own seeds, with the same measure and the same check. The rule (README,
 - a check is **specific** when every control fails it (an inconclusive control leaves it undetermined); a
   check decided on a paired difference against a control (``control = ...``) is specific by construction, as
   it is that re-expression;
-- a check that a control also holds is not evidence: it is still decided and shown, but does not count;
+- a check that a control also holds is not evidence: it is still decided and shown, but does not count; its
+  spec says so (``specific = false``), and a run flags a check a control holds that its spec does not declare
+  (``undeclared``), and a declaration that no control bears out (every control measured fails the check);
 - a claim **holds specifically** when it holds (pins as pinned) and at least one of its specific checks holds.
 
 Computing lives here (``specificity_rows``, from ``ssb.evaluation``'s measure and ``ssb.decision``'s check);
@@ -91,13 +93,40 @@ def specificity_rows(
 
 def specific(result: CheckResult, rows: list[SpecificityRow]) -> bool | None:
     """True when every control measured fails the check (or it is a paired difference against one), False when
-    one holds it, None when none holds it but one is inconclusive (not shown to fail) or none could be measured."""
+    one holds it or its spec declares it not specific, None when none holds it but one is inconclusive (not
+    shown to fail) or none could be measured."""
     if result.check.control is not None:
         return True
+    if not result.check.specific:
+        return False
+    return _shown(result, rows)
+
+
+def _shown(result: CheckResult, rows: list[SpecificityRow]) -> bool | None:
+    """What the controls' rows show of an absolute check: False when one holds it, True when every one measured
+    fails it, None otherwise."""
     decided = [r for r in rows if r.check == result.check.name and r.verdict != "not measured"]
     if any(r.verdict == "holds" for r in decided):
         return False
     return True if decided and all(r.verdict == "fails" for r in decided) else None
+
+
+def declaration_problem(result: CheckResult, rows: list[SpecificityRow]) -> str | None:
+    """Why the run's rows contradict an absolute check's ``specific`` declaration, or None: a control holds it
+    and its spec does not say so, or its spec says so and every control measured fails it. A check no control
+    was decided on (none named, none measurable) contradicts nothing."""
+    if result.check.control is not None:
+        return None
+    shown = _shown(result, rows)
+    if result.check.specific and shown is False:
+        holders = [r.system for r in rows if r.check == result.check.name and r.verdict == "holds"]
+        return (
+            f"{', '.join(holders)} holds it too, so it is no evidence of the effect: re-express it against that "
+            "control (control = ...) or declare it not specific (specific = false)"
+        )
+    if not result.check.specific and shown is True:
+        return "it is declared not specific (specific = false), but every control measured fails it"
+    return None
 
 
 def holds_specifically(verdict: Verdict) -> bool:

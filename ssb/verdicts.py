@@ -51,6 +51,8 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "p_holds": family[id(c)].p_holds,
                     "p_fails": family[id(c)].p_fails,
                     "specific": specific(c, v.specificity),
+                    "declared_specific": c.check.specific,
+                    "specificity_problem": c.specificity_problem,
                 }
             )
     return rows

@@ -539,3 +539,68 @@ def test_a_specificity_control_must_be_a_registered_system(tmp_path, monkeypatch
     spec = _absolute_spec(tmp_path, monkeypatch)
     with pytest.raises(ConfigError, match="field 'specificity.controls' names 'nonsense'"):
         evaluate(spec, StandIn("nonsense"))
+
+
+def _declared_spec(tmp_path, monkeypatch, value=0.1):
+    """apt_1 > value declared not specific (``specific = false``)."""
+    _absolute_spec(tmp_path, monkeypatch)  # registers the fake measure
+    (tmp_path / "d.toml").write_text(
+        GOOD.replace('op = ">", value = 0 }', f'op = ">", value = {value}, specific = false }}')
+    )
+    return load_spec(tmp_path / "d.toml")
+
+
+def test_a_check_a_control_holds_must_be_declared_not_specific(tmp_path, monkeypatch):
+    from ssb.claims import exit_code
+    from ssb.specificity import specific
+
+    undeclared = evaluate(_absolute_spec(tmp_path, monkeypatch), StandIn("symmetric", "random-init"))
+    (result,) = undeclared.checks
+    assert result.verdict == "holds" and result.outcome == "MISDECLARED" and undeclared.label == "MISDECLARED"
+    assert "symmetric holds it too" in result.specificity_problem and exit_code([undeclared]) == 1
+    declared = evaluate(_declared_spec(tmp_path, monkeypatch), StandIn("symmetric", "random-init"))
+    (result,) = declared.checks
+    assert result.outcome == "pass" and result.specificity_problem is None and declared.label == "holds"
+    assert specific(result, declared.specificity) is False  # shown and decided, but it does not count
+
+
+def test_a_declaration_every_control_fails_is_misdeclared(tmp_path, monkeypatch):
+    from ssb.specificity import specific
+
+    verdict = evaluate(_declared_spec(tmp_path, monkeypatch), StandIn("random-init"))  # random-init fails > 0.1
+    (result,) = verdict.checks
+    assert result.outcome == "MISDECLARED" and "every control measured fails it" in result.specificity_problem
+    assert specific(result, verdict.specificity) is False  # a declaration never makes a check count
+    inconclusive = evaluate(_declared_spec(tmp_path, monkeypatch, value=0.035), StandIn("random-init"))
+    assert inconclusive.checks[0].outcome == "pass"  # a control left inconclusive contradicts nothing
+    no_controls = evaluate(_declared_spec(tmp_path, monkeypatch), StandIn())
+    assert no_controls.checks[0].outcome == "pass"  # nothing measured on a control: nothing to contradict
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('specific = "no"', "field 'specific' must be true or false"),
+        ('specific = false, control = "symmetric"', "specific by construction"),
+    ],
+)
+def test_a_malformed_specific_declaration_is_refused_at_load(tmp_path, monkeypatch, entry, message):
+    _absolute_spec(tmp_path, monkeypatch)  # registers the fake measure (symmetric is among its systems)
+    (tmp_path / "m.toml").write_text(GOOD.replace('op = ">", value = 0 }', f'op = ">", value = 0, {entry} }}'))
+    with pytest.raises(SpecError, match=message):
+        load_spec(tmp_path / "m.toml")
+
+
+def test_the_committed_cpu_report_agrees_with_the_declarations():
+    """Every absolute check that a control holds in the committed cpu report is declared ``specific = false``
+    at the cpu tier, and every declared one is held by a control there (the run marks either contradiction
+    MISDECLARED; this reads the committed report against the specs as they are now)."""
+    import json
+
+    report = json.loads((CLAIMS.parent / "results" / "cpu" / "report.json").read_text())
+    held = {(r["claim"], r["check"]) for r in report["specificity"] if r["verdict"] == "holds"}
+    declared = {(spec.id, c.name) for spec in load_specs(CLAIMS) for c in spec.expect["cpu"].checks if not c.specific}
+    assert held == declared, {
+        "held, undeclared": sorted(held - declared),
+        "declared, not held": sorted(declared - held),
+    }
