@@ -117,13 +117,15 @@ def diagonal_sums(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     scalars=("apt_mean_rel_diff", "n_pos_mean_rel_diff", "apt_max_abs_rel_diff", "n_pos_max_abs_rel_diff"),
     curves=("apt_rel_diff_vs_nodes", "n_pos_rel_diff_vs_nodes"),
     info=("counts", "apt_within_higher", "apt_random", "apt_within_head"),
+    systems=TOKEN_SYSTEMS,
 )
-def subset_origin(pl: Experiments) -> dict[str, Any]:
+def subset_origin(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """Signed relative difference (within one head - at random) / at random, per subset size from 2 nodes
     to one head (one node is the same either way), its mean over the sizes and its largest size in absolute
-    value; each arm is resampled over its own subsets."""
+    value; each arm is resampled over its own subsets. On a control (the specificity pass), both arms at the
+    control's subsets of its whole curves."""
     rng = _rng()
-    rnd, within = pl.token_node_sweep(), pl.token_node_sweep(within_head=True)
+    rnd, within = pl.token_node_sweep(name=system), pl.token_node_sweep(within_head=True, name=system)
     counts = [n for n in _points(within) if n in rnd and n != "1"]
     r = _sweep_curves({n: rnd[n] for n in counts}, rng)
     w = _sweep_curves({n: within[n] for n in counts}, rng)
