@@ -186,6 +186,7 @@ def _check_sizes(profile: Profile, source: str) -> None:
             )
 
 
+PRETRAIN_ATTENTION = ("padded", "repad", "nested")  # ssb/unpadded.py
 RUNTIME_CHOICES = {
     "precision": ("auto", "fp32", "bf16"),
     "optimizer": ("auto", "adamw_torch", "adamw_torch_fused"),
@@ -203,6 +204,11 @@ def validate(profile: Profile, source: str) -> None:
     if profile.fewrel.max_len > b.max_len:
         raise ConfigError(
             f"{source}: field 'fewrel.max_len' ({profile.fewrel.max_len}) exceeds backbone.max_len ({b.max_len})"
+        )
+    if profile.pretrain.attention not in PRETRAIN_ATTENTION:
+        raise ConfigError(
+            f"{source}: field 'pretrain.attention' must be one of {', '.join(PRETRAIN_ATTENTION)}, "
+            f"got {profile.pretrain.attention!r}"
         )
     if profile.tokenizer.kind not in ("bert-base-uncased", "wordpiece"):
         raise ConfigError(f"{source}: field 'tokenizer.kind' must be 'bert-base-uncased' or 'wordpiece'")
@@ -311,7 +317,7 @@ def to_dict(obj: Any) -> Any:
 # Fields added after artifacts were committed under the old schema: left out of the hash while they hold
 # their default, so that the keys of those artifacts (committed reference backbones) stay valid.
 LATE_FIELDS: dict[type, tuple[str, ...]] = {
-    PretrainConfig: ("warmup_ratio",),
+    PretrainConfig: ("warmup_ratio", "attention"),
     FewRelConfig: ("warmup_ratio",),
     BackboneConfig: ("data_seed",),
 }

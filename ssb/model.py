@@ -78,8 +78,11 @@ class SparseBertForMaskedLM(BertForMaskedLM):
     The loss is the parent's (mean cross-entropy over the positions whose label is not -100), but the
     vocabulary projection, a third of a small BERT's FLOPs, is not computed for the 85 % of positions the
     loss ignores. Evaluation runs the parent's forward; weights and saved config are a plain
-    ``BertForMaskedLM``'s.
+    ``BertForMaskedLM``'s. ``unpadded`` ("repad" or "nested", ``pretrain.attention``): a training step
+    computes the same loss over the real tokens only (``ssb/unpadded.py``), none of its work on padding.
     """
+
+    unpadded: str | None = None
 
     def forward(
         self,
@@ -110,6 +113,12 @@ class SparseBertForMaskedLM(BertForMaskedLM):
             )
         from transformers.modeling_outputs import MaskedLMOutput
 
+        if self.unpadded is not None and inputs_embeds is None and position_ids is None:
+            from .unpadded import mlm_loss  # one segment, positions from each paragraph's start: MLM's batches
+
+            if token_type_ids is not None and bool(token_type_ids.any()):
+                raise ValueError("the unpadded step reads one segment: token_type_ids must be all 0")
+            return MaskedLMOutput(loss=mlm_loss(self, input_ids, attention_mask, labels, attention=self.unpadded))
         hidden = self.bert(
             input_ids,
             attention_mask=attention_mask,
@@ -124,12 +133,19 @@ class SparseBertForMaskedLM(BertForMaskedLM):
         return MaskedLMOutput(loss=loss, logits=logits)
 
 
-def build_mlm(cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, sparse: bool = False) -> BertForMaskedLM:
-    """A freshly initialised masked-LM BERT, seeded by ``cfg.seed`` (``sparse``: for training, see above)."""
+def build_mlm(
+    cfg: BackboneConfig, vocab_size: int, pad_token_id: int = 0, sparse: bool = False, attention: str = "padded"
+) -> BertForMaskedLM:
+    """A freshly initialised masked-LM BERT, seeded by ``cfg.seed`` (``sparse``: for training, see above, with
+    ``attention`` its step: ``pretrain.attention``)."""
     torch.manual_seed(cfg.seed)
     config = bert_config(cfg, vocab_size, pad_token_id)
     config.architectures = ["BertForMaskedLM"]
     model = (SparseBertForMaskedLM if sparse else BertForMaskedLM)(config)
+    if attention != "padded":
+        if not sparse:
+            raise ValueError(f"attention {attention!r} is a training step's: build the sparse training model")
+        model.unpadded = attention
     if cfg.symmetric_init:
         symmetrize_heads(model)
     return model

@@ -60,6 +60,12 @@ class PretrainConfig:
     # linear warm-up over this fraction of the steps; the paper has none at lr 5.5e-5, but a post-LN BERT
     # at a CPU budget's higher lr needs it to leave the unigram plateau (Xiong et al. 2020)
     warmup_ratio: float = 0.0
+    # how a training step treats padding (ssb/unpadded.py): "padded", the HF model's forward over the padded
+    # batch; "repad", the real tokens only, repadded for attention alone (1.23x a step on two CPU cores at
+    # the cpu shapes, benchmarks/unpadded.py); "nested", the real tokens only, attention on nested jagged
+    # tensors (varlen kernels on a GPU). The same model and loss, another order of float sums and other
+    # dropout draws: a backbone trained otherwise is another artifact (keyed when not "padded")
+    attention: str = "padded"
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def calibrate(
     train_set = _tokenize(tokenizer, paragraphs.train[:n], bb.max_len)
     _, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
     torch.manual_seed(bb.seed)
-    model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True)
+    model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True, attention=pt.attention)
     timer = StepTimer()
     with tempfile.TemporaryDirectory(prefix="ssb-calibrate-") as work:
         args = training_arguments(
@@ -387,7 +387,7 @@ def pretrain(
         collator, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
         eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
         eval_set = _fixed_masking(collator, eval_raw, seed=bb.seed)
-        model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True)
+        model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True, attention=pt.attention)
         if force:  # --retrain: start over, whatever checkpoints an earlier run left
             shutil.rmtree(store.work_dir("backbone", key), ignore_errors=True)
         work = store.work_dir("backbone", key)

@@ -31,21 +31,21 @@ def test_hash_is_stable_and_sensitive():
 
 
 def test_late_field_keeps_old_keys_at_its_default():
-    """``warmup_ratio`` came after references were committed: at 0 it must not move the key."""
+    """``warmup_ratio`` and ``attention`` came after references were committed: at their defaults they must not
+    move the key."""
     import dataclasses
     import hashlib
     import json
 
     p = load_profile("smoke")
-    assert p.pretrain.warmup_ratio == 0
-    old = {k: v for k, v in dataclasses.asdict(p.pretrain).items() if k != "warmup_ratio"}
+    assert p.pretrain.warmup_ratio == 0 and p.pretrain.attention == "padded"
+    old = {k: v for k, v in dataclasses.asdict(p.pretrain).items() if k not in ("warmup_ratio", "attention")}
     expect = hashlib.sha256(json.dumps(["pretrain", old], sort_keys=True, separators=(",", ":")).encode()).hexdigest()[
         :16
     ]
     assert config_hash("pretrain", p.pretrain) == expect
-    assert config_hash("pretrain", p.pretrain) != config_hash(
-        "pretrain", p.replace(pretrain={"warmup_ratio": 0.05}).pretrain
-    )
+    for late in ({"warmup_ratio": 0.05}, {"attention": "repad"}):
+        assert config_hash("pretrain", p.pretrain) != config_hash("pretrain", p.replace(pretrain=late).pretrain)
 
 
 @pytest.mark.parametrize(

@@ -66,3 +66,38 @@ def test_unpadding_lays_the_real_tokens_end_to_end():
 def test_unpadding_refuses_what_it_cannot_lay_out(mask):
     with pytest.raises(ValueError, match="unpad needs"):
         unpad(torch.tensor(mask))
+
+
+@pytest.mark.parametrize("attention", ["repad", "nested"])
+def test_the_training_model_takes_the_unpadded_step_when_asked(attention, monkeypatch):
+    """``pretrain.attention`` reaches the training step: the sparse model built with it computes its training
+    loss through ``ssb.unpadded`` (the padded one's value), and evaluates through the padded forward."""
+    import ssb.unpadded
+
+    cfg = BackboneConfig(n_layers=1, hidden=16, n_heads=2, intermediate=16, max_len=8, hidden_dropout=0.0,
+                         attention_dropout=0.0)  # fmt: skip
+    ids = torch.tensor([[7, 8, 9, 0], [10, 11, 12, 13]])
+    mask = (ids != 0).long()
+    labels = torch.where(torch.rand(ids.shape, generator=torch.Generator().manual_seed(0)) < 0.5, ids, -100)
+    labels[:, 0] = ids[:, 0]
+    labels[mask == 0] = -100  # padding is never labelled (the MLM collator's)
+    padded = build_mlm(cfg, VOCAB, sparse=True).train()
+    unpadded = build_mlm(cfg, VOCAB, sparse=True, attention=attention).train()
+    calls = []
+    monkeypatch.setattr(ssb.unpadded, "mlm_loss", lambda *a, **k: calls.append(k) or mlm_loss(*a, **k))
+    loss = unpadded(input_ids=ids, attention_mask=mask, labels=labels).loss
+    assert calls == [{"attention": attention}]
+    assert loss.item() == pytest.approx(padded(input_ids=ids, attention_mask=mask, labels=labels).loss.item(), rel=1e-5)
+    assert unpadded.eval()(input_ids=ids, attention_mask=mask).logits.shape == (2, 4, VOCAB)  # eval: padded
+    assert calls == [{"attention": attention}]
+    with pytest.raises(ValueError, match="training step's"):
+        build_mlm(cfg, VOCAB, attention=attention)
+
+
+def test_a_profile_names_a_known_step():
+    from ssb.config import ConfigError, load_profile, validate
+
+    profile = load_profile("smoke")
+    validate(profile.replace(pretrain={"attention": "repad"}), "smoke.toml")
+    with pytest.raises(ConfigError, match="field 'pretrain.attention' must be one of padded, repad, nested"):
+        validate(profile.replace(pretrain={"attention": "unpadded"}), "smoke.toml")

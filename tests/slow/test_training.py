@@ -41,6 +41,23 @@ def test_warmup_ratio_reaches_the_schedule(smoke, tmp_path, data_dir):
     assert 0 < peak < len(rates) - 1 and rates[0] < rates[peak] > rates[-1]
 
 
+def test_an_unpadded_step_trains_another_backbone_to_the_same_loss(smoke, tmp_path, data_dir):
+    """``pretrain.attention = "repad"`` trains through ssb/unpadded.py: its own store entry (another key), and
+    a training loss near the padded run's (the same model and loss; other dropout draws and float sums)."""
+    store = ArtifactStore(tmp_path)
+    padded, _ = pretrain(smoke, store, data_dir, progress=False)
+    repad = smoke.replace(pretrain={"attention": "repad"})
+    unpadded, _ = pretrain(repad, store, data_dir, progress=False)
+    assert backbone_key(repad) != backbone_key(smoke) and unpadded != padded
+
+    def train_loss(folder):
+        return next(
+            e["train_loss"] for e in json.loads((folder / "training_log.json").read_text()) if "train_loss" in e
+        )
+
+    assert train_loss(unpadded) == pytest.approx(train_loss(padded), rel=0.02)
+
+
 def test_interrupted_training_resumes_to_the_same_weights(smoke, tmp_path, data_dir):
     full_store, cut_store = ArtifactStore(tmp_path / "full"), ArtifactStore(tmp_path / "cut")
     full, _ = pretrain(smoke, full_store, data_dir, progress=False)
