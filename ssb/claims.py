@@ -16,7 +16,8 @@ Each check has a name (``name = "..."``, else ``quantity:op``) and may carry ``x
 expected not to hold at that tier, and the reason says why in the paper's terms (the numbers come from the
 run). Every other check must hold. A pinned check names its kind of reason, ``reason = "scale" |
 "sampling" | "setup" | "faithful-negative"``, and the evidence the kind needs (``REASONS`` below): the run
-computes it, and a pin whose evidence contradicts its kind is ``MISPINNED`` (a failure).
+computes it, and a pin whose evidence contradicts its kind is ``MISPINNED`` (a failure); a check whose
+``specific`` declaration the controls contradict is ``MISDECLARED`` (a failure, ``ssb/specificity.py``).
 
 **Verdicts are three-valued.** A check is evaluated on the measured value and on each bootstrap replicate
 (:mod:`ssb.estimate`): it *holds* when the value and the whole 95 % interval satisfy it, *fails* when the

@@ -11,11 +11,8 @@ from typing import Any
 import numpy as np
 
 from .estimate import Est, replicate_matrix
+from .measures.registry import MeasureError
 from .spec import MIN_CURVE_POINTS, Check, Spec
-
-
-class MeasureError(RuntimeError):
-    """A check names a quantity that the run did not produce, or a curve too short for its shape."""
 
 
 @dataclass

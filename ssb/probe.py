@@ -9,7 +9,6 @@ silenced inputs. Training: AdamW, weight decay as L2, linear decay to zero witho
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,7 +96,9 @@ def fit(
     """
     from transformers import get_linear_schedule_with_warmup
 
-    epochs, lr, weight_decay, batch_size, seed = dataclasses.astuple(recipe)
+    epochs, lr, weight_decay, batch_size, seed = (
+        recipe.epochs, recipe.lr, recipe.weight_decay, recipe.batch_size, recipe.seed
+    )  # fmt: skip
     device = torch.device(device)
     on_gpu = device.type == "cuda"
     head.to(device)

@@ -1,4 +1,4 @@
-"""The format versions that join store keys, one per kind of stored artifact, in one place.
+"""The format versions that join store keys, in one place (each names the kinds whose keys it joins).
 
 Two mechanisms version the store, and this module is the first:
 

@@ -111,6 +111,35 @@ def test_the_diagonal_and_column_sums_are_shares_of_the_inputs():
     assert out["column_sum_vs_nodes"]["4"].value == pytest.approx(0.5) and out["n_pos_vs_nodes"]["4"].value == 2
 
 
+def _origin_pipeline(sizes: dict[str, tuple[int, ...]]):
+    """A pipeline shaped like ssb.protocols.Experiments for subset-origin: 8 nodes in 2 heads, each system's
+    random and within-head sweeps at its own sizes (APT within a head twice the random one's on 'control')."""
+    profile = SimpleNamespace(
+        backbone=SimpleNamespace(hidden=8, n_heads=2), sweep=SimpleNamespace(node_counts=(1, 2, 4, 8))
+    )
+    calls = []
+
+    def sweep(within_head=False, name="reference"):
+        calls.append((name, within_head))
+        apt = 0.2 if within_head and name == "control" else 0.1
+        return {str(n): {"per_subset": [{**_subset(n), "apt": apt}, {**_subset(n), "apt": apt}]} for n in sizes[name]}
+
+    return SimpleNamespace(profile=profile, token_node_sweep=sweep), calls
+
+
+def test_subset_origin_reads_both_arms_on_the_system_asked_and_refuses_a_partial_control():
+    from ssb.measures.registry import MeasureError
+
+    pl, calls = _origin_pipeline({"reference": (1, 2, 4), "control": (1, 2, 4), "partial": (1, 2)})
+    ref = measures.nodes.subset_origin(pl)
+    assert ref["apt_mean_rel_diff"].value == pytest.approx(0) and ref["counts"] == [2, 4]
+    control = measures.nodes.subset_origin(pl, system="control")
+    assert control["apt_mean_rel_diff"].value == pytest.approx(1.0)  # within a head twice the random APT
+    assert calls == [("reference", False), ("reference", True), ("control", False), ("control", True)]
+    with pytest.raises(MeasureError, match="subset-origin on 'partial'.*whole curves"):
+        measures.nodes.subset_origin(pl, system="partial")
+
+
 def _identity_pipeline(head_sets: dict[str, list[set[int]]], probe_sets: list[set[int]], data_order=()):
     """A pipeline shaped like ssb.protocols.Experiments for the spontaneity measure: each system's heads'
     recognised token sets, and another probe of the reference."""

@@ -9,7 +9,7 @@ import numpy as np
 from ..estimate import absolute, average, maximum, means
 from ..protocols import Experiments
 from .common import _curve, _fewrel_system, _guess, _points, _rng, _sweep_curves
-from .registry import FEWREL_SYSTEMS, TOKEN_SYSTEMS, measure
+from .registry import FEWREL_SYSTEMS, TOKEN_SYSTEMS, MeasureError, measure
 
 NODE_GUESS = dict(
     scalars=(
@@ -127,6 +127,13 @@ def subset_origin(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     rng = _rng()
     rnd, within = pl.token_node_sweep(name=system), pl.token_node_sweep(within_head=True, name=system)
     counts = [n for n in _points(within) if n in rnd and n != "1"]
+    D, H = pl.profile.backbone.hidden, pl.profile.backbone.n_heads
+    sizes = [str(n) for n in pl.profile.sweep.node_counts if 1 < n <= D // H]  # 2 nodes to one head
+    if counts != sizes:  # a control swept at its checks' points only: its mean would cover fewer sizes
+        raise MeasureError(
+            f"subset-origin on {system!r}: its sweeps have the sizes {counts}, the claim compares {sizes}; a control "
+            "is measured on its whole curves (the specificity pass), not as a paired check"
+        )
     r = _sweep_curves({n: rnd[n] for n in counts}, rng)
     w = _sweep_curves({n: within[n] for n in counts}, rng)
     out: dict[str, Any] = {"counts": [int(n) for n in counts]}
