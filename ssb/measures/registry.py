@@ -14,6 +14,7 @@ class MeasureError(RuntimeError):
     """A check names a quantity that the run did not produce, or a curve too short for its shape, or a measure
     cannot be taken as asked (a control without the sweeps its comparison needs)."""
 
+
 SCALAR, CURVE, INFO = "scalar", "curve", "info"
 EXPERIMENTS = (
     "heads",
