@@ -10,8 +10,8 @@ profile's own seeds, with the same measure and the same check. The rule (README,
   check decided on a paired difference against a control (``control = ...``) is specific by construction, as
   it is that re-expression;
 - a check that a control also holds is not evidence: it is still decided and shown, but does not count; its
-  spec says so (``specific = false``), and a run flags a check a control holds that its spec does not declare
-  (``undeclared``), and a declaration that no control bears out (every control measured fails the check);
+  spec says so (``specific = false``), and a run marks MISDECLARED (``declaration_problem``) a check a control
+  holds that its spec does not declare, and a declaration that every control measured fails;
 - a claim **holds specifically** when it holds (pins as pinned) and at least one of its specific checks holds.
 
 Computing lives here (``specificity_rows``, from ``ssb.evaluation``'s measure and ``ssb.decision``'s check);
