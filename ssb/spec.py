@@ -25,7 +25,7 @@ from .measures import CURVE, MEASURES, SCALAR, Measure
 
 OPS = {">": "gt", ">=": "ge", "<": "lt", "<=": "le", "between": "between"}
 SHAPES = ("increasing", "decreasing", "dip-then-rise", "argmin-between")
-TIERS = ("smoke", "regression", "cpu", "paper")
+TIERS = ("smoke", "regression", "cpu", "cpu-seeds", "paper")
 MIN_CURVE_POINTS = 3
 # The kinds of reason a pinned check gives, and the evidence each must show in the run:
 # - scale: a curve (``knob``) of the checked quantity along the knob it blames, which must move toward the

@@ -142,3 +142,16 @@ def test_lock_timeout_is_a_positive_runtime_field():
     assert load_profile("smoke").runtime.lock_timeout_s > 0
     with pytest.raises(ConfigError, match="'runtime.lock_timeout_s' must be > 0"):
         profile_from_dict({"runtime": {"lock_timeout_s": 0}}, "p.toml")
+
+
+def test_the_short_seed_set_is_the_cpu_recipe_at_another_budget():
+    """ssb/profiles/cpu-seeds.toml says it is the cpu profile's recipe and shapes at a budget of its own: only
+    the steps, the checkpoint interval and the unpadded step differ in what a backbone is trained by."""
+    import dataclasses
+
+    cpu, seeds = load_profile("cpu"), load_profile("cpu-seeds")
+    assert (seeds.corpus, seeds.tokenizer, seeds.backbone) == (cpu.corpus, cpu.tokenizer, cpu.backbone)
+    same = {"max_steps": cpu.pretrain.max_steps, "save_steps": cpu.pretrain.save_steps, "attention": "padded"}
+    assert dataclasses.replace(seeds.pretrain, **same) == cpu.pretrain
+    assert seeds.pretrain.max_steps < cpu.pretrain.max_steps and seeds.seeds.backbone
+    assert dataclasses.replace(seeds.probe, depth_layers=cpu.probe.depth_layers) == cpu.probe

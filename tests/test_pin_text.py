@@ -62,7 +62,7 @@ def test_a_pin_quoting_a_number_typed_by_hand_is_mispinned():
     assert plain.outcome == "xfail" and plain.pin_problem is None
 
 
-TIER_PROFILES = {"smoke": "smoke", "regression": "regression", "cpu": "cpu", "paper": "paper"}
+TIER_PROFILES = {"smoke": "smoke", "regression": "regression", "cpu": "cpu", "cpu-seeds": "cpu-seeds", "paper": "paper"}
 
 
 def test_every_shipped_pin_quotes_only_the_profiles_the_checks_and_the_papers_numbers():
