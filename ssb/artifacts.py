@@ -105,6 +105,11 @@ def _holder(path: Path) -> str:
         return "another process (it has not said which)"
 
 
+# Why not the filelock package (issue #35, weighed 2026-12-07 against filelock 4.3.2's source): it gives the
+# flock, timeout, polling and re-locking of a deleted file, but no holder identity and no removal on Unix, so
+# the holder's pid/host/time, the waiting notice, LockTimeout and ``remove`` would stay ours; the port would
+# replace ~20 lines of fcntl with a dependency pinned nowhere, whose internals differ between the versions
+# installed here (4.0.8 on the package mirror, 4.3.2 in the environment).
 @contextlib.contextmanager
 def key_lock(
     path: Path, timeout_s: float = 3_600.0, poll_s: float = 0.5, what: str = "", remove: bool = False
