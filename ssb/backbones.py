@@ -137,6 +137,8 @@ class Backbones(ResolverState):
             )
         profile = variant(self.profile, name)
         label = name
+        if seed is None and self.backbone_seed is not None:  # a backbone run (``Resolver.backbone_run``)
+            seed = self.backbone_seed
         if seed is not None:
             profile = profile.replace(backbone={"seed": seed})
             label = f"{name} (backbone seed {seed})"
@@ -213,6 +215,8 @@ class Backbones(ResolverState):
             },
             corpus={"n_train": v.symmetric_n_train},
         )
+        if self.backbone_seed is not None:  # a backbone run: from its initial conditions too
+            short = short.replace(backbone={"seed": self.backbone_seed})
         vocabulary, _ = self.backbone()
         folder, _ = pretrain(
             variant(short, name),
@@ -229,6 +233,8 @@ class Backbones(ResolverState):
         checkpoint, a model of its family built from its config.json (the same shape and vocabulary).
         ``seed``: its initialisation seed (None: ``backbone.seed``; another joins the key)."""
         ref_dir, ref_id = self.backbone()
+        if seed is None and self.backbone_seed is not None:  # a backbone run: its own initialisation
+            seed = self.backbone_seed
         init_seed = self.profile.backbone.seed if seed is None else seed
         key = config_hash("random-backbone", ref_id, self.profile.backbone, *(() if seed is None else (seed,)))
 

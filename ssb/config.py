@@ -246,6 +246,11 @@ def validate(profile: Profile, source: str) -> None:
             raise ConfigError(f"{source}: field 'seeds.{name}' must hold seeds >= 0, got {list(values)}")
     if any(v < 0 for v in seeds.backbone) or len(set(seeds.backbone)) != len(seeds.backbone):
         raise ConfigError(f"{source}: field 'seeds.backbone' must hold distinct seeds >= 0, got {list(seeds.backbone)}")
+    if seeds.over_backbones and not seeds.backbone:
+        raise ConfigError(
+            f"{source}: field 'seeds.over_backbones' needs other initial conditions to measure over: list them in "
+            "'seeds.backbone' ([1, 2], say)"
+        )
     if any(v < 0 for v in seeds.data_order) or len(set(seeds.data_order)) != len(seeds.data_order):
         raise ConfigError(
             f"{source}: field 'seeds.data_order' must hold distinct seeds >= 0, got {list(seeds.data_order)}"

@@ -33,6 +33,7 @@ class CheckResult:
     failing_share: float | None = None  # the share of replicates on the failing side of the threshold
     seed_runs: int = 1  # the seed runs its value and interval combine (``ssb.seeds``)
     per_seed: list[Any] | None = None  # each run's value (a scalar) or margin (a shape), with seed_runs > 1
+    backbone_runs: int = 1  # the backbones the seed runs sit in (``[seeds] over_backbones``), in order
     point_holds: bool | None = None  # the point value lies on the passing side of the threshold
     # the run's specificity rows contradict the check's ``specific`` declaration (``ssb.specificity``)
     specificity_problem: str | None = None
@@ -62,7 +63,8 @@ class CheckResult:
             ci += f" (reference {ref}, {self.check.control} {ctl})"
         if self.per_seed:
             what = "margins" if self.check.shape else "values"
-            ci += f" ({self.seed_runs} seed runs, {what} {', '.join(f'{v:.4g}' for v in self.per_seed)})"
+            over = f" over {self.backbone_runs} backbones" if self.backbone_runs > 1 else ""
+            ci += f" ({self.seed_runs} seed runs{over}, {what} {', '.join(f'{v:.4g}' for v in self.per_seed)})"
         return f"{self.check.name}: {value}{ci} vs {self.check.threshold()}: {self.verdict}" + (
             f" ({self.detail})" if self.detail else ""
         )

@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 
+from . import systems
 from .decision import CheckResult, MeasureError, Verdict, pin_evidence, point_values, run_check
 from .estimate import as_est
 from .measures import MEASURES
 from .pin_text import numbers_in, quoted_numbers, unreproduced
 from .protocols import SeedRuns
 from .reference import MissingReference
-from .seeds import combine, combine_runs, run_picks
+from .seeds import combine, combine_runs, nested_picks
 from .spec import Check, Spec, tier_of
 from .specificity import controls_for, declaration_problem, specificity_rows
 
@@ -57,10 +58,14 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
             "which an external --model does not have",
         )
     # the seed runs (ssb/seeds.py) the claim is measured on: every run of [seeds] for the reference (its
-    # controls measured on each run too), the one run asked for when measuring the claim on a control
+    # controls measured on each run too), inside every backbone with [seeds] over_backbones; the one run asked
+    # for when measuring the claim on a control
     n_runs = pipeline.n_seed_runs if system == "reference" else 1
-    resolvers = [pipeline.seed_run(k) for k in range(n_runs)] if n_runs > 1 else [pipeline]
-    picks = run_picks(n_runs) if n_runs > 1 else None
+    backbones = backbone_seeds(spec, pipeline, tier) if system == "reference" else (None,)
+    resolvers = [
+        (pipeline if b is None else pipeline.backbone_run(b)).seed_run(k) for b in backbones for k in range(n_runs)
+    ]
+    picks = nested_picks(len(backbones), n_runs) if len(resolvers) > 1 else None
     try:
         runs = [measure(spec, r, system) for r in resolvers]
         measured, per_run = combine_runs(runs, picks) if picks is not None else (runs[0], {})
@@ -73,7 +78,7 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
             checks.append(run_check(c, measured))
             if len(runs) > 1:
                 each = [run_check(c, r) for r in runs]
-                checks[-1].seed_runs = len(runs)
+                checks[-1].seed_runs, checks[-1].backbone_runs = len(runs), len(backbones)
                 checks[-1].per_seed = [e.margin if c.shape else e.value for e in each]
             if c.xfail:
                 pin_evidence(checks[-1], measured)
@@ -87,11 +92,14 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         if c.control not in controls:  # the control on every seed run, beside the reference's own
             controls[c.control] = [measure(spec, r, c.control) for r in resolvers]
         checks.append(run_control_check(c, runs, controls[c.control], picks))
+        checks[-1].backbone_runs = len(backbones)
         if c.xfail:
             pin_evidence(checks[-1], measured)
     out = point_values(measured)
     if len(runs) > 1:
         out["per_seed_run"] = per_run
+    if len(backbones) > 1:
+        out["backbone_seeds"] = list(backbones)
     if controls:
         out["controls"] = {
             name: point_values(combine_runs(m, picks)[0] if picks is not None else m[0]) for name, m in controls.items()
@@ -107,6 +115,31 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
         for result in checks:
             result.specificity_problem = declaration_problem(result, rows)
     return Verdict(spec, tier, checks, out, skipped_checks=skipped, specificity=rows)
+
+
+def backbone_seeds(spec: Spec, pipeline: SeedRuns, tier: str) -> tuple[int | None, ...]:
+    """The backbones a claim's seed runs sit in (``[seeds] over_backbones``): the profile's own
+    (``backbone.seed``) and each of ``[seeds] backbone``, when every system the claim reads can be built from
+    other initial conditions: the reference and what needs no pre-training of its own (random-init, the
+    control-task and tied probes). A claim that reads a pre-trained variant (symmetric, no-dropout, the seed
+    backbones themselves), a user's ``--model``, or a profile without the option: ``(None,)``, its own
+    backbone."""
+    seeds = pipeline.profile.seeds
+    if not seeds.over_backbones or not seeds.backbone or pipeline.model_dir is not None:
+        return (None,)
+    if set(MEASURES[spec.measure].needs) & set(VARIANT_EXPERIMENTS):
+        return (None,)
+    expectation = spec.expect.get(tier)
+    controls = {c.control for c in (expectation.checks if expectation else ()) if c.control}
+    if not all(from_initial_conditions(systems.get(name)) for name in controls):
+        return (None,)
+    return (pipeline.profile.backbone.seed, *seeds.backbone)
+
+
+def from_initial_conditions(system: systems.System) -> bool:
+    """Whether a backbone run can build ``system`` from its own initial conditions: the reference's backbone
+    (through any probe) or a never-trained one, not a variant pre-trained for the profile's backbone alone."""
+    return isinstance(system.backbone, systems.RandomInit) or system.backbone == systems.Pretrained()
 
 
 def pin_text_problem(result: CheckResult, profile: Any, quote: str) -> None:

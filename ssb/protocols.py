@@ -61,6 +61,10 @@ class SeedRuns(Experiments, Protocol):
 
     def seed_run(self, k: int) -> SeedRuns: ...
 
+    def backbone_run(self, seed: int) -> SeedRuns:
+        """The same runs on the backbones of initial conditions ``seed`` (``[seeds] over_backbones``)."""
+        ...
+
     def with_whole_curves(self) -> SeedRuns:
         """The same runs, with every control's node sweep at all of the reference's node counts (the
         specificity pass reads the controls' whole curves)."""

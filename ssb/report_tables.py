@@ -203,8 +203,15 @@ def seed_lines(payload: dict[str, Any]) -> list[str]:
         lines.append(f"| {r['claim']} | {name} | {', '.join(f'{v:.4g}' for v in values)} | {spread:.1%} |")
     finite = [x for x in spreads if np.isfinite(x)]
     median = f"{np.median(finite):.1%}" if finite else "undefined"
+    over = max(r.get("backbone_runs", 1) for r in rows)
+    where = (
+        "on the same backbones"
+        if over == 1
+        else f"(over {over} backbones from other initial conditions where a claim reads no pre-trained variant: "
+        "`[seeds] over_backbones`, the bootstrap's outer level)"
+    )
     head = (
-        f"{rows[0]['seed_runs']} seed runs (`[seeds]` of the profile) on the same backbones, every claim and its "
+        f"{max(r['seed_runs'] for r in rows)} seed runs (`[seeds]` of the profile) {where}, every claim and its "
         f"controls measured on each: the median spread of the {len(finite)} scalar checks the seeds move is "
         f"{median}, against the paper's 'standard division ... around 1% for all the results' (Appendix 2.4); "
         f"{sum(x > PAPER_SEED_SPREAD for x in finite)} exceed 1 %. Each check's interval combines the runs and the "

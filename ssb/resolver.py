@@ -48,6 +48,9 @@ class Resolver(Backbones, TokenArtifacts):
     runtime: Runtime | None = None  # default: the profile's [runtime] resolved on this machine
     valid_texts: tuple[str, ...] | None = None  # a user's own validation paragraphs (default: the corpus's)
     seed_index: int = 0  # the seed run this resolver measures (``[seeds]``: run 0 takes each list's first seed)
+    # the backbone run this resolver measures (``[seeds] over_backbones``): every backbone it builds starts from
+    # these initial conditions (None: the profile's backbone.seed)
+    backbone_seed: int | None = None
     # controls swept at every node count and head group (the specificity pass), not only where their checks read
     whole_control_curves: bool = False
     timings: dict[str, float] = field(default_factory=dict)
@@ -95,6 +98,15 @@ class Resolver(Backbones, TokenArtifacts):
         if k == self.seed_index:
             return self
         return self._child(f"seed-run:{k}", f"seed{k}", seed_index=k)
+
+    def backbone_run(self, seed: int) -> Resolver:
+        """This resolver on the backbones of initial conditions ``seed`` (``[seeds] over_backbones``): the
+        reference is the one pre-trained from ``seed`` (``systems.init_seed``'s backbone), the never-trained
+        control its own initialisation from ``seed``; the seed runs, store, data and runtime as they are. Built
+        once; the profile's own ``backbone.seed`` is this resolver."""
+        if seed == (self.profile.backbone.seed if self.backbone_seed is None else self.backbone_seed):
+            return self
+        return self._child(f"backbone-run:{seed}", f"backbone{seed}", backbone_seed=seed)
 
     def probe_seed_run(self, seed: int) -> Resolver:
         """This resolver with ``probe.seed = seed`` (another token probe on the same backbones, its training

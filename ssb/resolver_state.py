@@ -24,6 +24,7 @@ class ResolverState:
     progress: bool
     runtime: Runtime
     valid_texts: tuple[str, ...] | None
+    backbone_seed: int | None
     started: float
     _memo: dict[str, Any]
     once: Callable[..., Any]

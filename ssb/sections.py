@@ -175,8 +175,14 @@ class SeedsConfig:
     fewrel_split: tuple[int, ...] = ()
     # other initial conditions of the reference's recipe (``backbone.seed``: initialisation and paragraph
     # order), each pre-trained as a backbone of its own (``systems.init_seed``) for the spontaneous-breaking
-    # claim; not a seed run: the other claims read the profile's own backbone
+    # claim; not a seed run unless ``over_backbones``: the other claims read the profile's own backbone
     backbone: tuple[int, ...] = ()
+    # the backbones as the outer level of the seed runs (issue #37): a claim whose systems are all the reference
+    # or never trained (random-init, control-task, the tied probe) is measured on every seed run of every
+    # backbone (backbone.seed, then ``backbone``), each backbone's controls from its own initial conditions,
+    # and its bootstrap draws backbones, then runs, then items; claims that read a pre-trained variant stay on
+    # the profile's own backbone (their variants exist for it alone). Needs ``backbone``.
+    over_backbones: bool = False
     # other orders of the training paragraphs with the profile's own initialisation (``backbone.data_seed``),
     # each pre-trained as a backbone of its own (``systems.data_order``): what the order alone changes
     data_order: tuple[int, ...] = ()

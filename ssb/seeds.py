@@ -13,6 +13,12 @@ twice), and averages them; the point value is the mean over the runs. One draw o
 quantity of a claim, so ratios and differences formed after combining stay paired. With few runs the run
 level is coarse (two runs: both one, both the other, or one of each), which is what the data can say about
 seed-to-seed spread.
+
+With ``[seeds] over_backbones`` the runs sit inside backbones pre-trained from other initial conditions
+(``backbone.seed``, then ``[seeds] backbone``): a claim is measured on every run of every backbone, and the
+bootstrap gains an outer level (:func:`nested_picks`: backbones, then runs inside each, then items), so the
+interval includes what the initial conditions change. A backbone's own numbers (untouched by the probe
+seeds) then vary over the backbones and get an interval from them alone.
 """
 
 from __future__ import annotations
@@ -30,6 +36,20 @@ RUN_OFFSET = 389  # the j-th draw of a run reads item replicate (b + j * RUN_OFF
 def run_picks(n_runs: int, seed: int = 0) -> np.ndarray:
     """``[N_BOOT, n_runs]``: the runs each replicate draws (with replacement), one fixed stream."""
     return np.random.default_rng([seed, n_runs, 7]).integers(0, n_runs, size=(N_BOOT, n_runs))
+
+
+def nested_picks(n_backbones: int, n_runs: int, seed: int = 0) -> np.ndarray:
+    """``[N_BOOT, n_backbones * n_runs]``: the runs each replicate draws when the seed runs sit inside
+    backbones (``[seeds] over_backbones``; run ``(b, k)`` is index ``b * n_runs + k``): the backbones drawn with
+    replacement, then within each drawn backbone its runs with replacement, so that the interval carries the
+    spread between initial conditions as well as the seeds' inside one. For one backbone this is
+    :func:`run_picks`."""
+    if n_backbones == 1:
+        return run_picks(n_runs, seed)
+    rng = np.random.default_rng([seed, n_backbones, n_runs, 11])
+    backbones = rng.integers(0, n_backbones, size=(N_BOOT, n_backbones))  # [N_BOOT, n_backbones]
+    runs = rng.integers(0, n_runs, size=(N_BOOT, n_backbones, n_runs))  # [N_BOOT, n_backbones, n_runs]
+    return (backbones[:, :, None] * n_runs + runs).reshape(N_BOOT, n_backbones * n_runs)
 
 
 def combine(ests: Sequence[Est], picks: np.ndarray) -> Est:

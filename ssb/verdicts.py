@@ -46,6 +46,7 @@ def check_rows(verdicts: list[Verdict]) -> list[dict[str, Any]]:
                     "control_value": c.control_value,
                     "n_items": c.n_items,
                     "seed_runs": c.seed_runs,
+                    "backbone_runs": c.backbone_runs,
                     "per_seed": c.per_seed,
                     "family_verdict": family[id(c)].verdict,
                     "p_holds": family[id(c)].p_holds,

@@ -1,6 +1,7 @@
 """The claims engine: specs validated at load (file, claim and field named), three-valued checks with
 intervals, expected failures pinned to checks, and honest exit codes."""
 
+import copy
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -285,14 +286,23 @@ class StandIn:
     ``controls`` for its specificity pass, one seed run, and ``model_dir`` (an external model's) or None. The
     measures are the tests' fakes, which read nothing of it."""
 
-    def __init__(self, *controls: str, model_dir: Path | None = None):
+    def __init__(self, *controls: str, model_dir: Path | None = None, backbones: tuple[int, ...] = ()):
         specificity = SimpleNamespace(controls=controls)
-        self.profile = SimpleNamespace(name="cpu", expect="cpu", specificity=specificity)
+        seeds = SimpleNamespace(over_backbones=bool(backbones), backbone=backbones)
+        self.profile = SimpleNamespace(
+            name="cpu", expect="cpu", specificity=specificity, seeds=seeds, backbone=SimpleNamespace(seed=0)
+        )
         self.model_dir = model_dir
         self.n_seed_runs = 1
+        self.backbone_seed = 0  # which backbone run this is (the fakes may read it)
 
     def seed_run(self, k: int) -> "StandIn":
         return self
+
+    def backbone_run(self, seed: int) -> "StandIn":
+        other = copy.copy(self)
+        other.backbone_seed = seed
+        return other
 
     def with_whole_curves(self) -> "StandIn":
         return self
@@ -327,6 +337,48 @@ def _control_spec(tmp_path, control, op=">", monkeypatch=None):
 
 
 PL = StandIn()
+
+
+def _backbone_spec(tmp_path, monkeypatch, control=None):
+    """A fake measure whose values move with the backbone run (each backbone's heads shifted by 0.5 per seed)."""
+    from ssb import measures
+
+    def fn(pl, system="reference"):
+        return {"apt_1": _items([v + 0.5 * pl.backbone_seed for v in SYSTEM_VALUES[system]])}
+
+    fake = measures.Measure("head-cooperation", ("heads",), {"apt_{g}": "scalar"}, fn, measures.TOKEN_SYSTEMS)
+    monkeypatch.setitem(measures.MEASURES, "head-cooperation", fake)
+    against = f', control = "{control}"' if control else ""
+    (tmp_path / "x.toml").write_text(GOOD.replace("value = 0 }", f"value = 0{against} }}"))
+    return load_spec(tmp_path / "x.toml")
+
+
+def test_over_backbones_measures_every_backbone_and_widens_the_interval(tmp_path, monkeypatch):
+    spec = _backbone_spec(tmp_path, monkeypatch)
+    (one,) = evaluate(spec, StandIn()).checks
+    verdict = evaluate(spec, StandIn(backbones=(1, 2)))
+    (over,) = verdict.checks
+    assert verdict.measured["backbone_seeds"] == [0, 1, 2]
+    assert over.backbone_runs == 3 and over.seed_runs == 3
+    assert over.per_seed == pytest.approx([one.value, one.value + 0.5, one.value + 1.0])
+    assert over.value == pytest.approx(one.value + 0.5)  # the mean over the backbones
+    # the outer level draws backbones: the interval spans much of the backbones' spread, far beyond one's
+    assert over.interval[1] - over.interval[0] > 0.5 > 3 * (one.interval[1] - one.interval[0])
+    assert "3 seed runs over 3 backbones" in over.describe()
+
+
+def test_over_backbones_pairs_a_never_trained_control_per_backbone(tmp_path, monkeypatch):
+    spec = _backbone_spec(tmp_path, monkeypatch, control="random-init")
+    (result,) = evaluate(spec, StandIn(backbones=(1,))).checks
+    diff = np.mean(SYSTEM_VALUES["reference"]) - np.mean(SYSTEM_VALUES["random-init"])
+    assert result.backbone_runs == 2 and result.per_seed == pytest.approx([diff, diff])  # paired within each
+
+
+def test_a_claim_reading_a_pretrained_variant_stays_on_its_own_backbone(tmp_path, monkeypatch):
+    spec = _backbone_spec(tmp_path, monkeypatch, control="symmetric")
+    verdict = evaluate(spec, StandIn(backbones=(1, 2)))
+    (result,) = verdict.checks
+    assert result.backbone_runs == 1 and result.per_seed is None and "backbone_seeds" not in verdict.measured
 
 
 def test_a_control_check_is_decided_on_the_paired_difference(tmp_path, monkeypatch):

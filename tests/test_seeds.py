@@ -7,7 +7,7 @@ from ssb.claims import Check, MeasureError
 from ssb.config import ConfigError, load_profile, profile_from_dict, seed_run
 from ssb.estimate import N_BOOT, Est, as_est
 from ssb.evaluation import run_control_check
-from ssb.seeds import combine, combine_runs, per_seed_note, run_picks, untouched
+from ssb.seeds import combine, combine_runs, nested_picks, per_seed_note, run_picks, untouched
 
 
 def test_a_seed_run_sets_the_probe_subset_and_split_seeds():
@@ -43,6 +43,8 @@ def test_run_0_takes_the_first_listed_seeds_not_the_base_ones(tmp_path):
         ({"backbone": [-1]}, "field 'seeds.backbone' must hold distinct seeds >= 0"),
         ({"backbone": [0, 1]}, "field 'seeds.backbone' lists 0, the profile's own backbone.seed"),
         ({"data_order": [2, 2]}, "field 'seeds.data_order' must hold distinct seeds >= 0"),
+        ({"over_backbones": True}, "field 'seeds.over_backbones' needs other initial conditions"),
+        ({"over_backbones": 1, "backbone": [1]}, "seeds.over_backbones"),
     ],
 )
 def test_bad_seeds_name_the_field(seeds, words):
@@ -80,6 +82,19 @@ def test_runs_combine_scalars_and_curves_and_keep_run_zeros_info():
     # one draw of the runs serves every quantity: a replicate that drew run 1 twice has both at run 1
     both_one = np.all(run_picks(2) == 1, axis=1)
     assert np.all(combined["x"].reps[both_one] == 2.0) and np.allclose(combined["curve"]["1"].reps[both_one], 0.3)
+
+
+def test_the_outer_level_draws_backbones_then_runs_inside_them():
+    picks = nested_picks(3, 2)  # run (b, k) is index 2 b + k
+    assert picks.shape == (N_BOOT, 6) and picks.min() == 0 and picks.max() == 5
+    blocks = picks.reshape(N_BOOT, 3, 2) // 2  # [N_BOOT, drawn backbone, its drawn runs]: one backbone a block
+    assert np.all(blocks == blocks[:, :, :1])
+    drawn = picks.reshape(N_BOOT, 3, 2)[:, :, 0] // 2
+    assert {tuple(sorted(set(row))) for row in drawn} >= {(0,), (1,), (2,), (0, 1, 2)}  # with replacement
+    assert np.array_equal(nested_picks(1, 3), run_picks(3))  # one backbone: the runs' own draw, unchanged
+    # a backbone's own numbers (exact on each of its runs) get an interval from the backbones alone
+    spread = combine([Est(0.4), Est(0.4), Est(0.5), Est(0.5), Est(0.9), Est(0.9)], picks)
+    assert spread.value == pytest.approx(0.6) and spread.interval()[0] < 0.5 < 0.7 < spread.interval()[1]
 
 
 def test_what_no_seed_touches_stays_exact():

@@ -69,3 +69,39 @@ def test_the_runs_label_heads_read_one_extraction_of_the_fewrel_features(pipelin
     classifiers = [p for p in (root / "fewrel").iterdir() if p.is_dir()]
     features = [p for p in (root / "fewrel-features").iterdir() if p.is_dir()]
     assert len(features) == len(classifiers)  # one extraction per classifier, not per run
+
+
+@pytest.fixture(scope="module")
+def over_backbones(smoke, new_pipeline):
+    seeds = {"probe": (0, 1), "subsets": (0, 1), "backbone": (1,), "over_backbones": True}
+    return new_pipeline(smoke.replace(seeds=seeds), "over-backbones")
+
+
+def test_a_backbone_run_builds_its_reference_and_never_trained_control_from_its_seed(over_backbones):
+    pl, run = over_backbones, over_backbones.backbone_run(1)
+    assert run is pl.backbone_run(1) and pl.backbone_run(0) is pl and run.backbone_run(1) is run
+    assert run.backbone()[0] == pl.backbone("init-seed:1")[0] != pl.backbone()[0]  # the seed's own backbone
+    assert run.backbone("random-init")[1] != pl.backbone("random-init")[1]  # its own initialisation
+    assert run.seed_run(1).backbone()[1] == run.backbone()[1]  # its seed runs keep its backbone
+    assert run.seed_run(1).token_probe_key(2) != run.token_probe_key(2) != pl.token_probe_key(2)
+
+
+def test_a_claim_over_backbones_is_measured_on_every_run_of_every_backbone(over_backbones):
+    """pretrain-confidence's cpu tier holds a check against random-init: both arms on every (backbone, run),
+    paired within each; each of the four is what that backbone's run gives alone."""
+    spec = load_spec(CLAIMS / "pretrain-confidence.toml")
+    verdict = evaluate(spec, over_backbones, "cpu")
+    assert verdict.measured["backbone_seeds"] == [0, 1]
+    assert verdict.checks and all(c.seed_runs == 4 and c.backbone_runs == 2 for c in verdict.checks)
+    for c in verdict.checks:
+        if c.check.control:
+            assert c.reference_value - c.control_value == pytest.approx(c.value)
+    run = over_backbones.backbone_run(1).seed_run(1)
+    only = dataclasses.replace(
+        run, profile=run.profile.replace(seeds={"probe": (), "subsets": (), "over_backbones": False}), _memo={}
+    )
+    alone = evaluate(spec, only, "cpu")
+    assert [c.margin if c.check.shape else c.value for c in alone.checks] == [c.per_seed[3] for c in verdict.checks]
+    # a claim that reads a pre-trained variant stays on the profile's own backbone
+    symmetric = evaluate(load_spec(CLAIMS / "symmetric-collapse.toml"), over_backbones, "smoke")
+    assert all(c.backbone_runs == 1 and c.seed_runs == 2 for c in symmetric.checks)
