@@ -19,6 +19,7 @@ from .report_tables import (
     evidence_lines,
     family_lines,
     identity_lines,
+    null_lines,
     power_lines,
     results_table,
     seed_lines,
@@ -229,6 +230,8 @@ def _write_report_files(
         lines += ["## Specificity: each check on the controls", "", *specificity, ""]
     if identity := identity_lines(payload):
         lines += ["## Head identity: what fixes which head recognises what", "", *identity, ""]
+    if null := null_lines(payload):
+        lines += ["## Single runs against the initial conditions' own spread", "", *null, ""]
     if "table1" in result:
         lines += ["## Table 1 analogue (averaged over head subsets)", "", table1(result["table1"]), ""]
     if "probe_selectivity" in result:

@@ -261,6 +261,44 @@ def identity_lines(payload: dict[str, Any]) -> list[str]:
     ]
 
 
+def null_lines(payload: dict[str, Any]) -> list[str]:
+    """Issue #37: a variant's ratio to the reference is one training run against another; beside it, the same
+    ratio between backbones of the reference's own recipe from other initial conditions (``[seeds] backbone``),
+    where the profile has them: how much of the ratio the initial conditions alone make."""
+    measured = {c["id"]: c.get("measured") or {} for c in payload["claims"]}
+    rows = []
+
+    def row(what: str, value: Any, null: Any) -> None:
+        if value is not None and null:
+            seeds = ", ".join("n/a" if v is None else f"{v:.3g}" for v in null)
+            rows.append(f"| {what} | {value:.3g} | {seeds} |")
+
+    nod = measured.get("no-dropout", {})
+    row("no-dropout / reference, n_pos per head", nod.get("n_pos_ratio"), nod.get("null_n_pos_ratio"))
+    row("no-dropout / reference, APT per head", nod.get("apt_ratio"), nod.get("null_apt_ratio"))
+    dropout, no_dropout = nod.get("mlm_accuracy_dropout"), nod.get("mlm_accuracy_no_dropout")
+    ratio = no_dropout / dropout if dropout and no_dropout is not None else None
+    row("no-dropout / reference, held-out MLM accuracy", ratio, nod.get("null_mlm_accuracy_ratio"))
+    sym = measured.get("symmetric-collapse", {})
+    row(
+        "symmetric / reference, held-out MLM accuracy",
+        sym.get("accuracy_ratio_symmetric"),
+        sym.get("null_mlm_accuracy_ratio"),
+    )
+    if not rows:
+        return []
+    return [
+        "A variant against the reference is one training run against another. Beside each ratio, the same ratio "
+        "between a backbone of the reference's own recipe from other initial conditions and the reference (one per "
+        "seed of `[seeds] backbone`): a variant's ratio inside their range is not told apart from what the initial "
+        "conditions alone do.",
+        "",
+        "| ratio | the variant's | the same recipe's, per other seed |",
+        "|---|---|---|",
+        *rows,
+    ]
+
+
 def specific_count(payload: dict[str, Any]) -> str:
     """ "N of M claims hold specifically" over a report's decided claims, or "" when it has no specificity rows."""
     claims = [c for c in payload["claims"] if not c.get("undecided") and not c.get("skipped")]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import systems
 from ..estimate import Est, exact
 from ..protocols import Experiments
 from .common import _group, _head_sets, _identity, _jaccard_mean, _rng
@@ -45,6 +46,7 @@ def _learned_ratio(symmetric: float | None, normal: float | None, floor: float) 
         "steps",
         "steps_attention_dropout",
         "budget",
+        "null_mlm_accuracy_ratio",
     ),
 )
 def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
@@ -84,6 +86,9 @@ def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
         "steps": ref["steps"],
         "steps_attention_dropout": sad["steps"],
         "budget": "full" if "full" in s else "short",
+        # the same ratio between two backbones of the reference's own recipe (issue #37): only at the
+        # reference's budget, which the seed backbones share
+        "null_mlm_accuracy_ratio": _seeds_null(pl, heads=False)["null_mlm_accuracy_ratio"] if "full" in s else None,
     }
 
 
@@ -118,6 +123,9 @@ def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
         "apt_1_no_dropout",
         "mlm_accuracy_dropout",
         "mlm_accuracy_no_dropout",
+        "null_n_pos_ratio",
+        "null_apt_ratio",
+        "null_mlm_accuracy_ratio",
     ),
 )
 def no_dropout(pl: Experiments) -> dict[str, Any]:
@@ -147,7 +155,34 @@ def no_dropout(pl: Experiments) -> dict[str, Any]:
         "mlm_accuracy_no_dropout": _mlm_accuracy(pl, "no-dropout"),
         **_fewrel_no_dropout(pl, rng),
         **_identity_vs_reference(pl, heads_nod),
+        **_seeds_null(pl),
     }
+
+
+def _seeds_null(pl: Experiments, heads: bool = True) -> dict[str, list[float] | None]:
+    """Issue #37: a variant is one training run against another, so how far two backbones of the *same*
+    recipe differ says how much of a ratio the initial conditions alone make. Per seed of ``[seeds] backbone``
+    (that seed's backbone in the variant's place, against the reference): the per-head n_pos and APT ratios
+    (each head alone; ``heads``: these too, else None) and the held-out MLM accuracy ratio, point values;
+    None where the profile lists no seed backbones (``cpu``: not committed), so nothing is pre-trained for it."""
+    seeds = pl.profile.seeds.backbone
+    null: dict[str, list[float] | None] = dict.fromkeys(
+        ("null_n_pos_ratio", "null_apt_ratio", "null_mlm_accuracy_ratio")
+    )
+    if not seeds:
+        return null
+    names = [systems.init_seed(seed).name for seed in seeds]
+    mlm = _mlm_accuracy(pl, "reference")
+    null["null_mlm_accuracy_ratio"] = [
+        a / mlm if a is not None and mlm else None for a in (_mlm_accuracy(pl, name) for name in names)
+    ]
+    if heads:
+        rng = _rng()  # its own stream: the measure's other estimates keep theirs
+        ref = _group(pl.head_table(only=("1",))["1"], rng)
+        others = [_group(pl.head_table(name, only=("1",))["1"], rng) for name in names]
+        null["null_n_pos_ratio"] = [o["n_pos"].value / ref["n_pos"].value for o in others]
+        null["null_apt_ratio"] = [o["apt"].value / ref["apt"].value for o in others]
+    return null
 
 
 def _identity_vs_reference(pl: Experiments, heads_nod: dict[str, Any]) -> dict[str, Any]:

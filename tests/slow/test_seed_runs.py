@@ -105,3 +105,22 @@ def test_a_claim_over_backbones_is_measured_on_every_run_of_every_backbone(over_
     # a claim that reads a pre-trained variant stays on the profile's own backbone
     symmetric = evaluate(load_spec(CLAIMS / "symmetric-collapse.toml"), over_backbones, "smoke")
     assert all(c.backbone_runs == 1 and c.seed_runs == 2 for c in symmetric.checks)
+
+
+def test_the_variants_ratios_get_the_same_recipes_null_from_the_seed_backbones(over_backbones, smoke, new_pipeline):
+    """Issue #37: no-dropout's and symmetric's ratios are one run against another; the null is the same ratio
+    between the seed backbone and the reference. Without seed backbones it is None and builds nothing."""
+    import json
+
+    from ssb.measures.variants import _seeds_null
+
+    null = _seeds_null(over_backbones)
+    assert all(len(v) == 1 and v[0] > 0 for v in null.values())
+
+    def mlm(folder):
+        return json.loads((folder / "record.json").read_text())["final_eval"]["eval_mlm_accuracy"]
+
+    seeded, own = over_backbones.backbone("init-seed:1")[0], over_backbones.backbone()[0]
+    assert null["null_mlm_accuracy_ratio"][0] == pytest.approx(mlm(seeded) / mlm(own))
+    bare = new_pipeline(smoke, "no-seeds")
+    assert _seeds_null(bare) == dict.fromkeys(null) and not (bare.store.root / "backbone").exists()
