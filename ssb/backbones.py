@@ -195,7 +195,13 @@ class Backbones(ResolverState):
                 flush=True,
             )
         folder, _ = pretrain(
-            profile, self.store, self.data_dir, force=self.retrain, progress=self.progress, runtime=self.runtime
+            profile,
+            self.store,
+            self.data_dir,
+            force=self.retrain,
+            progress=self.progress,
+            runtime=self.runtime,
+            paragraphs=self.paragraphs,
         )
         return folder, key
 
@@ -225,6 +231,7 @@ class Backbones(ResolverState):
             progress=self.progress,
             tokenizer_from=vocabulary,
             runtime=self.runtime,
+            paragraphs=self.paragraphs,
         )
         return folder, json.loads((folder / "record.json").read_text())["store_key"]
 

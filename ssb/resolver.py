@@ -30,7 +30,8 @@ from . import aperture
 from .artifacts import ArtifactStore
 from .backbones import Backbones
 from .checkpoint import shaped_for
-from .config import ConfigError, Profile, seed_run
+from .config import ConfigError, CorpusConfig, Profile, config_hash, seed_run
+from .data import Paragraphs, load_paragraphs
 from .device import Runtime, runtime_for
 from .model import check_model_folder
 from .reference import committed_store
@@ -56,6 +57,8 @@ class Resolver(Backbones, TokenArtifacts):
     timings: dict[str, float] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)  # when this run began (the time budget's clock)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    # the corpus's paragraphs per selection, read once: one dict shared with every run made from this one
+    _corpus: dict[str, Paragraphs] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         # the run's listed seeds, run 0's too (seed_run of a profile already set for a run picks the same); a
@@ -140,6 +143,18 @@ class Resolver(Backbones, TokenArtifacts):
         return child
 
     # ------------------------------------------------------------------ plumbing
+    def paragraphs(self, corpus: CorpusConfig | None = None) -> Paragraphs:
+        """The corpus's paragraphs as ``corpus`` selects them (default: the profile's ``[corpus]``), read once
+        per run: reading and parsing the corpus file is ~3 s, and a cold run builds dozens of artifacts from it.
+        The runs made from this resolver (seed runs, backbone runs) share one cache with it."""
+        corpus = corpus or self.profile.corpus
+        key = config_hash("paragraphs", corpus, str(self.data_dir))
+        if key not in self._corpus:
+            started = time.time()
+            self._corpus[key] = load_paragraphs(corpus, self.data_dir)
+            self.timings[f"paragraphs:{key}"] = round(time.time() - started, 2)
+        return self._corpus[key]
+
     @property
     def device(self) -> torch.device:
         return self.runtime.torch_device

@@ -28,4 +28,5 @@ class ResolverState:
     started: float
     _memo: dict[str, Any]
     once: Callable[..., Any]
+    paragraphs: Callable[..., Any]
     cached_json: Callable[..., dict[str, Any]]

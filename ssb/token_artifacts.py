@@ -16,7 +16,6 @@ from safetensors.torch import load_file, save_file
 
 from . import systems, versions
 from .config import config_hash
-from .data import load_paragraphs
 from .features import masked_random, one_at_a_time
 from .model import load_mlm
 from .probe import TokenHead, control_task_labels, fit, load_head, save_head, tie_head_blocks
@@ -94,7 +93,7 @@ class TokenArtifacts(ResolverState):
             if split == "valid" and self.valid_texts is not None:
                 texts = list(self.valid_texts)
             else:
-                paragraphs = load_paragraphs(self.profile.corpus, self.data_dir)
+                paragraphs = self.paragraphs()
                 texts = (paragraphs.train if split == "train" else paragraphs.valid)[:n]
             tokenizer = load_tokenizer(bb_dir)
             model = load_mlm(bb_dir).to(self.device)

@@ -30,8 +30,8 @@ from transformers import (
 )
 
 from .artifacts import ArtifactStore, file_sha256, notice
-from .config import Profile, backbone_key, config_hash, to_dict
-from .data import load_paragraphs
+from .config import CorpusConfig, Profile, backbone_key, config_hash, to_dict
+from .data import Paragraphs, load_paragraphs
 from .device import Runtime, cpu_runtime, runtime_for
 from .fingerprint import data_digest
 from .model import build_mlm
@@ -357,14 +357,18 @@ def pretrain(
     stop_after: int | None = None,
     tokenizer_from: Path | None = None,
     runtime: Runtime | None = None,
+    paragraphs: Callable[[CorpusConfig], Paragraphs] | None = None,
 ) -> tuple[Path, bool]:
     """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored.
 
     ``tokenizer_from``: a folder whose saved tokenizer is used instead of the profile's own (its
     ``tokenizer.json`` hash joins the key), so that backbones compared at equal budget share a vocabulary.
     ``runtime``: where and how it trains (default: the profile's ``[runtime]`` on this machine).
+    ``paragraphs``: how the corpus is read (default :func:`~ssb.data.load_paragraphs`; a run's resolver passes
+    its own, which reads the file once for all it builds).
     """
     runtime = runtime or runtime_for(profile.runtime)
+    read = paragraphs or (lambda cfg: load_paragraphs(cfg, data_dir))
     key = store_key(profile, store, data_dir, runtime)
     if tokenizer_from is not None:
         key = config_hash(key, "tokenizer", file_sha256(tokenizer_from / "tokenizer.json"))
@@ -376,16 +380,16 @@ def pretrain(
     def build(folder: Path | None) -> dict[str, Any]:
         runtime.apply()
         tokenizer = load_tokenizer(tok_dir)
-        paragraphs = load_paragraphs(profile.corpus, data_dir)
+        corpus = read(profile.corpus)
         bb, pt = profile.backbone, profile.pretrain
-        train_set = _tokenize(tokenizer, paragraphs.train, bb.max_len)
+        train_set = _tokenize(tokenizer, corpus.train, bb.max_len)
         if bb.data_seed >= 0:
             # another order of the paragraphs, the initialisation kept: the Trainer's length-grouped sampler
             # draws its permutation from backbone.seed (TrainingArguments.data_seed does not reach that
             # sampler), so the paragraphs it permutes are shuffled by data_seed first
             train_set = train_set.shuffle(seed=bb.data_seed)
         collator, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
-        eval_raw = _tokenize(tokenizer, paragraphs.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
+        eval_raw = _tokenize(tokenizer, corpus.valid[:N_EVAL_PARAGRAPHS], bb.max_len)
         eval_set = _fixed_masking(collator, eval_raw, seed=bb.seed)
         model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True, attention=pt.attention)
         if force:  # --retrain: start over, whatever checkpoints an earlier run left
@@ -440,7 +444,7 @@ def pretrain(
             "backbone_key": backbone_key(profile),
             "store_key": key,
             "config": {s: to_dict(getattr(profile, s)) for s in ("corpus", "tokenizer", "backbone", "pretrain")},
-            "data": data_record(paragraphs.source, data_dir),
+            "data": data_record(corpus.source, data_dir),
             "steps": trainer.state.global_step,
             "train_tokens_per_epoch": n_tokens,
             "seconds_this_run": round(seconds, 1),

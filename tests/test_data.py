@@ -138,3 +138,28 @@ def test_fewrel_with_one_usable_relation_is_refused(tmp_path):
     cfg = _write_fewrel(tmp_path, {"P1": [record] * 3, "P2": [record]})
     with pytest.warns(UserWarning), pytest.raises(DataError, match="1 usable relation.*at least 2 labels"):
         load_fewrel(dataclasses.replace(cfg, drop_short_relations=True), tmp_path)
+
+
+def test_a_run_reads_the_corpus_once_and_its_runs_share_what_it_read(data_dir, tmp_path, monkeypatch):
+    """Reading and parsing the corpus file is seconds; a cold run builds dozens of artifacts from it (each
+    backbone, each system's features): the resolver reads it once per corpus selection, for all its runs."""
+    from ssb import resolver
+    from ssb.artifacts import ArtifactStore
+    from ssb.config import load_profile
+    from ssb.pipeline import Pipeline
+
+    calls = []
+
+    def counted(cfg, where):
+        calls.append(cfg)
+        return load_paragraphs(cfg, where)
+
+    monkeypatch.setattr(resolver, "load_paragraphs", counted)
+    profile = load_profile("smoke").replace(seeds={"probe": (0, 1), "backbone": (1,)})
+    pl = Pipeline(profile, ArtifactStore(tmp_path), data_dir, progress=False)
+    early = pl.seed_run(1)  # made before anything is read: it shares the cache all the same
+    read = pl.paragraphs()
+    assert read == load_paragraphs(profile.corpus, data_dir)
+    assert pl.paragraphs() is read and early.paragraphs() is read and pl.backbone_run(1).paragraphs() is read
+    short = dataclasses.replace(profile.corpus, n_train=50)  # another selection (a short backbone's): its own
+    assert pl.paragraphs(short).train == load_paragraphs(short, data_dir).train and len(calls) == 2

@@ -48,12 +48,11 @@ def _symmetric(pl: Resolver) -> dict[str, Any]:
 def unigram_masked_accuracy(pl: Resolver) -> float:
     """The masked accuracy of a model that has learned nothing but the unigram: always the most frequent
     piece, on the pre-training's held-out paragraphs (its share among their non-special pieces)."""
-    from ..data import load_paragraphs
     from ..tokenizer import load_tokenizer
     from ..train import N_EVAL_PARAGRAPHS
 
     folder, _ = pl.backbone()
-    texts = load_paragraphs(pl.profile.corpus, pl.data_dir).valid[:N_EVAL_PARAGRAPHS]
+    texts = pl.paragraphs().valid[:N_EVAL_PARAGRAPHS]
     enc = load_tokenizer(folder)(
         texts, truncation=True, max_length=pl.profile.backbone.max_len, return_special_tokens_mask=True
     )
