@@ -33,7 +33,7 @@ class CheckResult:
     failing_share: float | None = None  # the share of replicates on the failing side of the threshold
     seed_runs: int = 1  # the seed runs its value and interval combine (``ssb.seeds``)
     per_seed: list[Any] | None = None  # each run's value (a scalar) or margin (a shape), with seed_runs > 1
-    backbone_runs: int = 1  # the backbones the seed runs sit in (``[seeds] over_backbones``), in order
+    backbone_runs: int = 1  # the backbones the seed runs sit in (``[seeds] over_backbones``)
     point_holds: bool | None = None  # the point value lies on the passing side of the threshold
     # the run's specificity rows contradict the check's ``specific`` declaration (``ssb.specificity``)
     specificity_problem: str | None = None

@@ -62,9 +62,12 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     # for when measuring the claim on a control
     n_runs = pipeline.n_seed_runs if system == "reference" else 1
     backbones = backbone_seeds(spec, pipeline, tier) if system == "reference" else (None,)
-    resolvers = [
-        (pipeline if b is None else pipeline.backbone_run(b)).seed_run(k) for b in backbones for k in range(n_runs)
-    ]
+    if n_runs == 1 and backbones == (None,):
+        resolvers = [pipeline]  # this resolver as it is (a seed run's own, when a control is measured on it)
+    else:
+        resolvers = [
+            (pipeline if b is None else pipeline.backbone_run(b)).seed_run(k) for b in backbones for k in range(n_runs)
+        ]
     picks = nested_picks(len(backbones), n_runs) if len(resolvers) > 1 else None
     try:
         runs = [measure(spec, r, system) for r in resolvers]
@@ -99,7 +102,7 @@ def evaluate(spec: Spec, pipeline: SeedRuns, tier: str | None = None, system: st
     if len(runs) > 1:
         out["per_seed_run"] = per_run
     if len(backbones) > 1:
-        out["backbone_seeds"] = list(backbones)
+        out["over_backbones"] = list(backbones)
     if controls:
         out["controls"] = {
             name: point_values(combine_runs(m, picks)[0] if picks is not None else m[0]) for name, m in controls.items()
@@ -139,7 +142,7 @@ def backbone_seeds(spec: Spec, pipeline: SeedRuns, tier: str) -> tuple[int | Non
 def from_initial_conditions(system: systems.System) -> bool:
     """Whether a backbone run can build ``system`` from its own initial conditions: the reference's backbone
     (through any probe) or a never-trained one, not a variant pre-trained for the profile's backbone alone."""
-    return isinstance(system.backbone, systems.RandomInit) or system.backbone == systems.Pretrained()
+    return system.backbone in (systems.RandomInit(), systems.Pretrained())  # a fixed seed is not re-initialised
 
 
 def pin_text_problem(result: CheckResult, profile: Any, quote: str) -> None:

@@ -204,16 +204,18 @@ def seed_lines(payload: dict[str, Any]) -> list[str]:
     finite = [x for x in spreads if np.isfinite(x)]
     median = f"{np.median(finite):.1%}" if finite else "undefined"
     over = max(r.get("backbone_runs", 1) for r in rows)
+    n_runs = max(r["seed_runs"] // r.get("backbone_runs", 1) for r in rows)
     where = (
-        "on the same backbones"
+        "on the same backbones, every claim and its controls measured on each"
         if over == 1
-        else f"(over {over} backbones from other initial conditions where a claim reads no pre-trained variant: "
-        "`[seeds] over_backbones`, the bootstrap's outer level)"
+        else f"on each of {over} backbones of other initial conditions for the claims that read no pre-trained "
+        "variant (`[seeds] over_backbones`: their spreads below include the initial conditions'), on the "
+        "profile's own backbone for the others"
     )
     head = (
-        f"{max(r['seed_runs'] for r in rows)} seed runs (`[seeds]` of the profile) {where}, every claim and its "
-        f"controls measured on each: the median spread of the {len(finite)} scalar checks the seeds move is "
-        f"{median}, against the paper's 'standard division ... around 1% for all the results' (Appendix 2.4); "
+        f"{n_runs} seed runs (`[seeds]` of the profile) {where}: the median spread of the {len(finite)} scalar "
+        f"checks the seeds move is {median}, against the paper's 'standard division ... around 1% for all the "
+        "results' (Appendix 2.4); "
         f"{sum(x > PAPER_SEED_SPREAD for x in finite)} exceed 1 %. Each check's interval combines the runs and the "
         "items (a two-level bootstrap, `ssb/seeds.py`)."
     )
@@ -290,8 +292,9 @@ def null_lines(payload: dict[str, Any]) -> list[str]:
     return [
         "A variant against the reference is one training run against another. Beside each ratio, the same ratio "
         "between a backbone of the reference's own recipe from other initial conditions and the reference (one per "
-        "seed of `[seeds] backbone`): a variant's ratio inside their range is not told apart from what the initial "
-        "conditions alone do.",
+        "seed of `[seeds] backbone`; the reference against itself is 1): a yardstick of how far one run of a recipe "
+        "lies from another. No-dropout shares the reference's initial conditions, so for it the yardstick is loose: "
+        "a ratio inside the range from 1 to the seeds' is not told apart from what other initial conditions do.",
         "",
         "| ratio | the variant's | the same recipe's, per other seed |",
         "|---|---|---|",

@@ -106,10 +106,11 @@ class Resolver(Backbones, TokenArtifacts):
         """This resolver on the backbones of initial conditions ``seed`` (``[seeds] over_backbones``): the
         reference is the one pre-trained from ``seed`` (``systems.init_seed``'s backbone), the never-trained
         control its own initialisation from ``seed``; the seed runs, store, data and runtime as they are. Built
-        once; the profile's own ``backbone.seed`` is this resolver."""
-        if seed == (self.profile.backbone.seed if self.backbone_seed is None else self.backbone_seed):
+        once; the profile's own ``backbone.seed`` gives the profile's own backbones (this resolver, at the root)."""
+        target = None if seed == self.profile.backbone.seed else seed  # None: the profile's own backbones
+        if target == self.backbone_seed:
             return self
-        return self._child(f"backbone-run:{seed}", f"backbone{seed}", backbone_seed=seed)
+        return self._child(f"backbone-run:{seed}", f"backbone{seed}", backbone_seed=target)
 
     def probe_seed_run(self, seed: int) -> Resolver:
         """This resolver with ``probe.seed = seed`` (another token probe on the same backbones, its training

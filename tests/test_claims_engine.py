@@ -358,7 +358,7 @@ def test_over_backbones_measures_every_backbone_and_widens_the_interval(tmp_path
     (one,) = evaluate(spec, StandIn()).checks
     verdict = evaluate(spec, StandIn(backbones=(1, 2)))
     (over,) = verdict.checks
-    assert verdict.measured["backbone_seeds"] == [0, 1, 2]
+    assert verdict.measured["over_backbones"] == [0, 1, 2]
     assert over.backbone_runs == 3 and over.seed_runs == 3
     assert over.per_seed == pytest.approx([one.value, one.value + 0.5, one.value + 1.0])
     assert over.value == pytest.approx(one.value + 0.5)  # the mean over the backbones
@@ -378,7 +378,7 @@ def test_a_claim_reading_a_pretrained_variant_stays_on_its_own_backbone(tmp_path
     spec = _backbone_spec(tmp_path, monkeypatch, control="symmetric")
     verdict = evaluate(spec, StandIn(backbones=(1, 2)))
     (result,) = verdict.checks
-    assert result.backbone_runs == 1 and result.per_seed is None and "backbone_seeds" not in verdict.measured
+    assert result.backbone_runs == 1 and result.per_seed is None and "over_backbones" not in verdict.measured
 
 
 def test_a_control_check_is_decided_on_the_paired_difference(tmp_path, monkeypatch):

@@ -202,3 +202,23 @@ def test_spontaneity_without_seed_backbones_names_the_field():
     pl.profile.seeds = SimpleNamespace(backbone=())
     with pytest.raises(ConfigError, match="field 'seeds.backbone' is empty"):
         spontaneous_breaking(pl)
+
+
+def test_a_seed_backbone_a_committed_profile_lacks_gives_no_null_and_no_skip(tmp_path):
+    """cpu-seeds lists seed backbones before its set is committed: the variants' claims are measured all the
+    same, their null (issue #37) None."""
+    import json
+    from types import SimpleNamespace
+
+    from ssb.measures.variants import _seeds_null
+    from ssb.reference import MissingReference
+
+    (tmp_path / "record.json").write_text(json.dumps({"final_eval": {"eval_mlm_accuracy": 0.3}}))
+
+    def backbone(name="reference"):
+        if name != "reference":
+            raise MissingReference(f"no committed '{name}' backbone")
+        return tmp_path, "key"
+
+    pl = SimpleNamespace(profile=SimpleNamespace(seeds=SimpleNamespace(backbone=(1,))), backbone=backbone)
+    assert _seeds_null(pl) == dict.fromkeys(("null_n_pos_ratio", "null_apt_ratio", "null_mlm_accuracy_ratio"))

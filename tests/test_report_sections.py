@@ -30,6 +30,16 @@ def test_seed_runs_are_compared_with_the_papers_one_percent():
     assert seed_lines({"checks": rows[2:3]}) == []
 
 
+def test_seed_runs_over_backbones_say_so_and_count_the_runs_inside_one():
+    rows = [_row("a:gt", 1.0, per_seed=[0.9, 1.1, 1.2, 0.8]), _row("b:gt", 2.0, per_seed=[2.0, 2.1])]
+    rows[0]["seed_runs"], rows[0]["backbone_runs"] = 4, 2
+    head = seed_lines({"checks": rows})[0]
+    assert head.startswith("2 seed runs (`[seeds]` of the profile) on each of 2 backbones of other initial conditions")
+    assert "on the profile's own backbone for the others" in head
+    alone = seed_lines({"checks": rows[1:]})[0]
+    assert alone.startswith("2 seed runs (`[seeds]` of the profile) on the same backbones")
+
+
 @pytest.mark.parametrize("value", [{"1": 0.1}, 0.0])
 def test_curves_and_zero_values_have_no_power_row(value):
     assert power_lines({"checks": [_row("x", value, [0.0, 1.0], 20)]}) == []

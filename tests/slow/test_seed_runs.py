@@ -79,9 +79,17 @@ def over_backbones(smoke, new_pipeline):
 
 def test_a_backbone_run_builds_its_reference_and_never_trained_control_from_its_seed(over_backbones):
     pl, run = over_backbones, over_backbones.backbone_run(1)
+    from safetensors.torch import load_file
+
     assert run is pl.backbone_run(1) and pl.backbone_run(0) is pl and run.backbone_run(1) is run
+    assert run.backbone_run(0).backbone()[0] == pl.backbone()[0]  # back to the profile's own backbones
     assert run.backbone()[0] == pl.backbone("init-seed:1")[0] != pl.backbone()[0]  # the seed's own backbone
-    assert run.backbone("random-init")[1] != pl.backbone("random-init")[1]  # its own initialisation
+
+    def weights(resolver):
+        return load_file(str(resolver.backbone("random-init")[0] / "model.safetensors"))
+
+    own, seeded = weights(pl), weights(run)  # its own initialisation, not only another key
+    assert any(not (own[k] == seeded[k]).all() for k in own)
     assert run.seed_run(1).backbone()[1] == run.backbone()[1]  # its seed runs keep its backbone
     assert run.seed_run(1).token_probe_key(2) != run.token_probe_key(2) != pl.token_probe_key(2)
 
@@ -91,7 +99,7 @@ def test_a_claim_over_backbones_is_measured_on_every_run_of_every_backbone(over_
     paired within each; each of the four is what that backbone's run gives alone."""
     spec = load_spec(CLAIMS / "pretrain-confidence.toml")
     verdict = evaluate(spec, over_backbones, "cpu")
-    assert verdict.measured["backbone_seeds"] == [0, 1]
+    assert verdict.measured["over_backbones"] == [0, 1]
     assert verdict.checks and all(c.seed_runs == 4 and c.backbone_runs == 2 for c in verdict.checks)
     for c in verdict.checks:
         if c.check.control:
