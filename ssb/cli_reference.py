@@ -102,4 +102,10 @@ def _commit_probes(args: argparse.Namespace, seed: int | None = None) -> int:
             run.token_probe(layer, system)  # trains it if missing
             where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, system), args.profile)
             print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)
+    if system == "reference" and pl.profile.seeds.backbone:  # spontaneous-breaking's control: a second probe
+        other = pl.probe_seed_run(pl.profile.probe.seed + 1)  # of the same backbone (ssb/measures/spontaneity.py)
+        layer = pl.profile.probe.layer
+        other.token_probe(layer)
+        where = export_artifact(pl.store, "token-probe", other.token_probe_key(layer), args.profile)
+        print(f"token probe (block {layer}, probe seed {other.profile.probe.seed}): {where}", flush=True)
     return 0

@@ -66,3 +66,22 @@ def test_the_order_of_the_paragraphs_is_a_seed_of_its_own(smoke, data_dir, tmp_p
     assert all((other[k] == again[k]).all() for k in other)
     assert backbone_key(smoke.replace(backbone={"data_seed": -1})) == backbone_key(smoke)
     assert backbone_key(ordered) != backbone_key(smoke)
+
+
+def test_a_profile_with_seed_backbones_commits_the_second_probe_its_control_reads(
+    smoke, data_dir, tmp_path, monkeypatch, capsys
+):
+    """spontaneous-breaking's control is a second probe (probe.seed + 1) of the profile's own backbone: `ssb
+    reference --probes` commits it beside the others, so that a run on the committed set trains no probe."""
+    from ssb import cli_common, reference
+    from ssb.cli import main
+
+    seeded = smoke.replace(seeds={"backbone": (1,)})
+    monkeypatch.setattr(cli_common, "load_profile", lambda name: seeded if name == "smoke" else None)
+    monkeypatch.setattr(reference, "ROOT", tmp_path / "reference")
+    where = ["--profile", "smoke", "--quiet", "--data-dir", str(data_dir), "--cache-dir", str(tmp_path / "store")]
+    assert main(["train", *where]) == 0 and main(["reference", *where, "--probes"]) == 0
+    assert f"probe seed {smoke.probe.seed + 1}" in capsys.readouterr().out
+    pl = Pipeline(seeded, ArtifactStore(tmp_path / "store"), data_dir, progress=False)
+    other = pl.probe_seed_run(smoke.probe.seed + 1).token_probe_key(smoke.probe.layer)
+    assert (tmp_path / "reference" / "smoke" / "store" / "token-probe" / other).is_dir()
