@@ -248,6 +248,8 @@ def identity_lines(payload: dict[str, Any]) -> list[str]:
     )
     seeds = measured.get("spontaneous-breaking", {})
     row("backbones of other initial conditions", seeds, "same_minus_other", "identity_match_share")
+    row("two probes of one backbone (spontaneous-breaking's control)", seeds, "probe_same_minus_other",
+        "probe_identity_match_share")  # fmt: skip
     row("the reference against other orders of its paragraphs (same initial conditions)", seeds,
         "order_same_minus_other", "order_match_share")  # fmt: skip
     if not rows:

@@ -55,6 +55,12 @@ def test_head_identity_rows_come_from_the_claims_that_compare_head_sets():
         "| the symmetric backbone, across its probe seeds | 0.01 | 0.1 |",
     ]
     assert identity_lines({"claims": [{"id": "no-dropout", "measured": {}}]}) == []
+    seeds = {"same_minus_other": 0.01, "identity_match_share": 0.11, "probe_same_minus_other": 0.26,
+             "probe_identity_match_share": 0.58}  # fmt: skip
+    assert identity_lines({"claims": [{"id": "spontaneous-breaking", "measured": seeds}]})[-2:] == [
+        "| backbones of other initial conditions | 0.01 | 0.11 |",
+        "| two probes of one backbone (spontaneous-breaking's control) | 0.26 | 0.58 |",
+    ]
 
 
 def test_the_variants_ratios_are_shown_beside_the_same_recipes_null():
