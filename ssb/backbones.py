@@ -79,7 +79,7 @@ class Backbones(ResolverState):
                 f"[ssb] time budget {rt.time_budget_s:g} s: measuring the pre-training step time on this machine",
                 flush=True,
             )
-            measured = calibrate(self.profile, self.store, self.data_dir, self.runtime)
+            measured = calibrate(self.profile, self.store, self.data_dir, self.runtime, paragraphs=self.paragraphs)
             fr = self.profile.fewrel
             chosen = plan(
                 rt.time_budget_s,

@@ -100,14 +100,25 @@ def last_good_checkpoint(work: Path) -> str | None:
     return None
 
 
-def tokenizer_artifact(profile: Profile, store: ArtifactStore, data_dir: Path | None) -> Path:
+Reader = Callable[[CorpusConfig], Paragraphs]  # how a corpus selection is read (a run's resolver reads it once)
+
+
+def _reader(paragraphs: Reader | None, data_dir: Path | None) -> Reader:
+    """``paragraphs``, or :func:`~ssb.data.load_paragraphs` from ``data_dir``."""
+    return paragraphs or (lambda cfg: load_paragraphs(cfg, data_dir))
+
+
+def tokenizer_artifact(
+    profile: Profile, store: ArtifactStore, data_dir: Path | None, paragraphs: Reader | None = None
+) -> Path:
     """The profile's tokenizer, saved in the store (trained on the training paragraphs for wordpiece)."""
     key = config_hash("tokenizer", profile.corpus, profile.tokenizer)
     if profile.tokenizer.kind == "wordpiece":  # v2: ids in a fixed order (tokenizer.sorted_vocabulary)
         key = config_hash(key, "wordpiece-ids", 2)
 
     def build(folder: Path) -> dict[str, Any]:
-        texts = load_paragraphs(profile.corpus, data_dir).train if profile.tokenizer.kind == "wordpiece" else []
+        wordpiece = profile.tokenizer.kind == "wordpiece"
+        texts = _reader(paragraphs, data_dir)(profile.corpus).train if wordpiece else []
         build_tokenizer(profile.tokenizer, texts).save_pretrained(str(folder))
         return {"tokenizer": to_dict(profile.tokenizer)}
 
@@ -204,18 +215,24 @@ CALIBRATION_STEPS = 6  # the first is warm-up; the step time is the median of th
 
 
 def calibrate(
-    profile: Profile, store: ArtifactStore, data_dir: Path | None, runtime: Runtime, steps: int = CALIBRATION_STEPS
+    profile: Profile,
+    store: ArtifactStore,
+    data_dir: Path | None,
+    runtime: Runtime,
+    steps: int = CALIBRATION_STEPS,
+    paragraphs: Reader | None = None,
 ) -> dict[str, float]:
     """Seconds per pre-training step and real positions per batch, measured on ``steps`` steps of the
     profile's own model, data and batch on this runtime (a throwaway model: nothing is stored)."""
     import tempfile
 
     runtime.apply()
-    tokenizer = load_tokenizer(tokenizer_artifact(profile, store, data_dir))
-    paragraphs = load_paragraphs(profile.corpus, data_dir)
+    read = _reader(paragraphs, data_dir)
+    tokenizer = load_tokenizer(tokenizer_artifact(profile, store, data_dir, read))
+    corpus = read(profile.corpus)
     bb, pt = profile.backbone, profile.pretrain
-    n = min(len(paragraphs.train), pt.batch_size * steps)
-    train_set = _tokenize(tokenizer, paragraphs.train[:n], bb.max_len)
+    n = min(len(corpus.train), pt.batch_size * steps)
+    train_set = _tokenize(tokenizer, corpus.train[:n], bb.max_len)
     _, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
     torch.manual_seed(bb.seed)
     model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True, attention=pt.attention)
@@ -357,7 +374,7 @@ def pretrain(
     stop_after: int | None = None,
     tokenizer_from: Path | None = None,
     runtime: Runtime | None = None,
-    paragraphs: Callable[[CorpusConfig], Paragraphs] | None = None,
+    paragraphs: Reader | None = None,
 ) -> tuple[Path, bool]:
     """The pre-trained MLM backbone of ``profile``: from the store, or trained (resuming) and stored.
 
@@ -368,13 +385,13 @@ def pretrain(
     its own, which reads the file once for all it builds).
     """
     runtime = runtime or runtime_for(profile.runtime)
-    read = paragraphs or (lambda cfg: load_paragraphs(cfg, data_dir))
+    read = _reader(paragraphs, data_dir)
     key = store_key(profile, store, data_dir, runtime)
     if tokenizer_from is not None:
         key = config_hash(key, "tokenizer", file_sha256(tokenizer_from / "tokenizer.json"))
     if not force and (found := store.lookup("backbone", key)) is not None:
         return found, True
-    tok_dir = tokenizer_from or tokenizer_artifact(profile, store, data_dir)
+    tok_dir = tokenizer_from or tokenizer_artifact(profile, store, data_dir, read)
     _, world = distributed_rank()
 
     def build(folder: Path | None) -> dict[str, Any]:

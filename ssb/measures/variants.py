@@ -89,7 +89,7 @@ def symmetric_collapse(pl: Experiments) -> dict[str, Any]:
         "budget": "full" if "full" in s else "short",
         # the same ratio between two backbones of the reference's own recipe (issue #37): only at the
         # reference's budget, which the seed backbones share
-        "null_mlm_accuracy_ratio": _seeds_null(pl, heads=False)["null_mlm_accuracy_ratio"] if "full" in s else None,
+        "null_mlm_accuracy_ratio": _seeds_null(pl)["null_mlm_accuracy_ratio"] if "full" in s else None,
     }
 
 
@@ -156,15 +156,16 @@ def no_dropout(pl: Experiments) -> dict[str, Any]:
         "mlm_accuracy_no_dropout": _mlm_accuracy(pl, "no-dropout"),
         **_fewrel_no_dropout(pl, rng),
         **_identity_vs_reference(pl, heads_nod),
-        **_seeds_null(pl),
+        **_seeds_null(pl, ref),
     }
 
 
-def _seeds_null(pl: Experiments, heads: bool = True) -> dict[str, list[float] | None]:
+def _seeds_null(pl: Experiments, heads: dict[str, Est] | None = None) -> dict[str, list[float] | None]:
     """Issue #37: a variant is one training run against another, so how far two backbones of the *same*
     recipe differ says how much of a ratio the initial conditions alone make. Per seed of ``[seeds] backbone``
     (that seed's backbone in the variant's place, against the reference): the per-head n_pos and APT ratios
-    (each head alone; ``heads``: these too, else None) and the held-out MLM accuracy ratio, point values.
+    (each head alone, against ``heads``, the reference's group of single heads; None without it) and the
+    held-out MLM accuracy ratio, point values.
     None where the profile lists no seed backbones (``cpu``), so nothing is pre-trained for it, or lists seeds
     whose backbones a committed profile lacks (the claim is measured all the same). A yardstick, not a test:
     no-dropout shares the reference's initial conditions, so the spread across other initial conditions is a
@@ -182,12 +183,11 @@ def _seeds_null(pl: Experiments, heads: bool = True) -> dict[str, list[float] | 
     except MissingReference:
         return null
     null["null_mlm_accuracy_ratio"] = [a / mlm if a is not None and mlm else None for a in seeded]
-    if heads:
+    if heads is not None:
         rng = _rng()  # its own stream: the measure's other estimates keep theirs
-        ref = _group(pl.head_table(only=("1",))["1"], rng)
         others = [_group(pl.head_table(name, only=("1",))["1"], rng) for name in names]
-        null["null_n_pos_ratio"] = [o["n_pos"].value / ref["n_pos"].value for o in others]
-        null["null_apt_ratio"] = [o["apt"].value / ref["apt"].value for o in others]
+        null["null_n_pos_ratio"] = [o["n_pos"].value / heads["n_pos"].value for o in others]
+        null["null_apt_ratio"] = [o["apt"].value / heads["apt"].value for o in others]
     return null
 
 

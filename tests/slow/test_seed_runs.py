@@ -120,10 +120,13 @@ def test_the_variants_ratios_get_the_same_recipes_null_from_the_seed_backbones(o
     between the seed backbone and the reference. Without seed backbones it is None and builds nothing."""
     import json
 
+    from ssb.measures.common import _group, _rng
     from ssb.measures.variants import _seeds_null
 
-    null = _seeds_null(over_backbones)
+    heads = _group(over_backbones.head_table(only=("1",))["1"], _rng())  # the reference's, as no-dropout has it
+    null = _seeds_null(over_backbones, heads)
     assert all(len(v) == 1 and v[0] > 0 for v in null.values())
+    assert _seeds_null(over_backbones)["null_n_pos_ratio"] is None  # symmetric-collapse's: the MLM ratio alone
 
     def mlm(folder):
         return json.loads((folder / "record.json").read_text())["final_eval"]["eval_mlm_accuracy"]
