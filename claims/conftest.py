@@ -7,6 +7,7 @@ claim is measured once per session and shared by its checks.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from ssb.api import pipeline as make_pipeline
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
 from ssb.config import ConfigError, load_profile, with_device
 from ssb.device import DeviceError, runtime_for
+from ssb.helpers import build_helpers
 from ssb.paths import cache_dir
 from ssb.pipeline import Pipeline
 from ssb.verdicts import decided_line
@@ -75,11 +77,11 @@ def pytest_generate_tests(metafunc):
 
 
 @pytest.fixture(scope="session")
-def pipeline(request) -> Pipeline:
+def pipeline(request) -> Iterator[Pipeline]:
     opt = request.config.getoption
     model = opt("--ssb-model")
     profile, _ = _profile(request.config)
-    return make_pipeline(
+    pl = make_pipeline(
         profile,
         model or None,
         cache_dir=opt("--ssb-cache-dir"),
@@ -87,6 +89,8 @@ def pipeline(request) -> Pipeline:
         retrain=opt("--ssb-retrain"),
         progress=not opt("--ssb-quiet"),
     )
+    with build_helpers(pl, Path(__file__).parent):  # [runtime] jobs > 1 (ssb/helpers.py), stopped at the end
+        yield pl
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

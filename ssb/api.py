@@ -335,7 +335,9 @@ def evaluate_all(pl: Pipeline, folder: Path) -> Verdicts:
     """Every claim of ``folder`` with an expectation at the profile's tier (a profile that names none is
     refused), evaluated on ``pl``."""
     from .claims import evaluate, load_specs, tier_of
+    from .helpers import build_helpers
 
     specs = load_specs(folder)
     tier = tier_of(pl.profile, specs)
-    return Verdicts(evaluate(s, pl, tier) for s in specs if tier in s.expect)
+    with build_helpers(pl, folder):  # [runtime] jobs > 1: other processes build what later claims read
+        return Verdicts(evaluate(s, pl, tier) for s in specs if tier in s.expect)

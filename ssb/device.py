@@ -59,6 +59,7 @@ class Runtime:
     tf32: bool
     memory_bytes: int  # bound on what the aperture and the probes hold on the device at once
     device_name: str = ""
+    threads: int = 0  # torch's intra-op threads (0: torch's default)
 
     @property
     def is_cuda(self) -> bool:
@@ -70,8 +71,12 @@ class Runtime:
 
     def numerics_tag(self) -> str | None:
         """What joins the store key of a model this runtime trains: None for the fp32 recipe every committed
-        artifact was made with, so CPU keys never change; "bf16" for a bf16 run, whose weights differ."""
-        return "bf16" if self.precision == "bf16" else None
+        artifact was made with, so CPU keys never change; "bf16" for a bf16 run, whose weights differ; and the
+        threads where ``[runtime] threads`` fixes them (their last bits differ from torch's default's)."""
+        parts = ["bf16"] if self.precision == "bf16" else []
+        if self.threads:
+            parts.append(f"threads={self.threads}")
+        return "+".join(parts) or None
 
     def tag_key(self, key: str) -> str:
         """``key`` of a model this runtime trains (or a result measured on one): unchanged in fp32, joined
@@ -83,7 +88,10 @@ class Runtime:
         return {k: v for k, v in asdict(self).items() if k != "memory_bytes"}
 
     def apply(self) -> None:
-        """Process-wide switches a GPU run wants (TF32 products); nothing on the CPU."""
+        """Process-wide switches: torch's threads where ``[runtime] threads`` sets them, and what a GPU run
+        wants (TF32 products)."""
+        if self.threads:
+            torch.set_num_threads(self.threads)
         if self.is_cuda:
             torch.backends.cuda.matmul.allow_tf32 = self.tf32
             torch.backends.cudnn.allow_tf32 = self.tf32
@@ -125,6 +133,7 @@ def resolve_runtime(cfg: RuntimeConfig, machine: Machine) -> Runtime:
         tf32=cfg.tf32,
         memory_bytes=int(cfg.gpu_memory_gib * 2**30),
         device_name=machine.gpu_name if gpu else "cpu",
+        threads=cfg.threads,
     )
 
 

@@ -227,6 +227,14 @@ class RuntimeConfig:
     time_budget_s: float = 0.0
     pretrain_share: float = 0.35
     fewrel_share: float = 0.1
+    # torch's threads in each process of the run (0: torch's default, one per core). A sum split over more
+    # threads rounds differently in its last bits, so a profile whose numbers must not depend on the machine
+    # (or on ``jobs``) sets it; on a small model one thread trains as fast as two (ssb/helpers.py)
+    threads: int = 0
+    # processes building a claims run's artifacts at once: the run and ``jobs - 1`` build helpers
+    # (ssb/helpers.py; 0: one per core, at most 4). Above 1 it needs ``threads`` set, so that an artifact is the same
+    # whichever process built it
+    jobs: int = 1
 
 
 @dataclass(frozen=True)

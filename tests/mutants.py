@@ -259,7 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", default=None, help="write the Markdown table here")
     parser.add_argument("--only", nargs="*", default=None, help="mutant ids (default: all)")
     parser.add_argument("--profile", default="regression", help="the profile whose tier's claims judge the mutants")
-    parser.add_argument("--jobs", type=int, default=1, help="runs at a time (each mostly one core busy)")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="runs at a time (each with its profile's build helpers, runtime.jobs)"
+    )
     args = parser.parse_args(argv)
     data = os.environ.get("SSB_DATA_DIR")
     if not data:
@@ -271,8 +273,8 @@ def main(argv: list[str] | None = None) -> int:
         print(summary(c), flush=True)
     if args.write:
         machine = (
-            f"{os.cpu_count()} CPU cores, torch threads as set by OMP_NUM_THREADS/defaults, {args.jobs} run(s) at a "
-            "time (`--jobs`; each time below is one run's wall time)"
+            f"{os.cpu_count()} CPU cores, {args.jobs} run(s) at a time (`--jobs`), each with the threads and build "
+            "helpers of the profile's `[runtime]`; each time below is one run's wall time"
         )
         data_name = "the project's data folder (SSB_DATA_DIR)"
         Path(args.write).write_text(markdown(clean, catches, data_name, machine, args.profile))

@@ -67,11 +67,34 @@ def test_cli_device_cuda_without_a_gpu_is_one_line(capsys, tmp_path):
         ("optimizer", "sgd", "runtime.optimizer"),
         ("dataloader_workers", -2, "runtime.dataloader_workers"),
         ("gpu_memory_gib", 0, "runtime.gpu_memory_gib"),
+        ("threads", -1, "runtime.threads"),
+        ("jobs", -1, "runtime.jobs"),
     ],
 )
 def test_bad_runtime_fields_name_themselves(field, value, message):
     with pytest.raises(ConfigError, match=message):
         profile_from_dict({"name": "x", "runtime": {field: value}}, "x.toml")
+
+
+def test_build_helpers_need_the_threads_fixed():
+    """Above one job, an artifact a helper builds must be the one the run would build: the threads are set."""
+    with pytest.raises(ConfigError, match=r"'runtime.jobs' = 2 needs 'runtime.threads' set"):
+        profile_from_dict({"name": "x", "runtime": {"jobs": 2}}, "x.toml")
+    assert profile_from_dict({"name": "x", "runtime": {"jobs": 0, "threads": 1}}, "x.toml").runtime.jobs == 0
+
+
+def test_fixed_threads_join_the_keys_of_what_is_trained():
+    """A run at fixed threads trains other last bits than torch's default: its models are kept apart, and the
+    fp32 keys of the default (every committed artifact's) do not move."""
+    cpu, one = resolve_runtime(RuntimeConfig(), CPU), resolve_runtime(RuntimeConfig(threads=1), CPU)
+    assert cpu.tag_key("k") == "k" and one.numerics_tag() == "threads=1" and one.tag_key("k") != "k"
+    assert resolve_runtime(RuntimeConfig(threads=2), H100).numerics_tag() == "bf16+threads=2"
+    before = torch.get_num_threads()
+    try:
+        one.apply()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
 
 
 def _args(runtime):

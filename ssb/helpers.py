@@ -1,0 +1,205 @@
+"""Build helpers: other processes that build a claims run's artifacts while the run measures.
+
+A run of the claims builds, claim after claim, the backbones, features, probes and sweeps each reads; on a
+small profile most of it is training that one process cannot spread over the cores (a 64-wide model trains
+no faster on two threads than on one). With ``[runtime] jobs`` above 1 the run starts ``jobs - 1`` helpers,
+processes of the run's own copy of the package (:func:`helper_argv`) with the same profile, store and data.
+A helper builds the ``[seeds]`` backbones' probes first, the last listed first (the run builds them last, in
+the order listed), then measures the same claims as the run from the other end of the list (helper k of
+n - 1 starting (k - 1) / (n - 1) of the way from the end), keeping nothing but what it stores. The store's
+locks make whoever comes second wait for, then read, what the other built, so no artifact is built twice;
+and since every process of the run computes with the same ``[runtime] threads`` (which ``jobs`` requires,
+and which joins the keys of what it trains), an artifact is the same whichever process built it: the
+verdicts do not depend on ``jobs``. The run stops its helpers once it has measured every claim.
+
+Helpers are for runs on the profile's own backbones: a user's ``--model``, one's own validation texts and
+``--retrain`` (which would rebuild what a helper built) run alone, and say so.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import systems
+from .artifacts import notice
+
+if TYPE_CHECKING:
+    from .config import Profile
+    from .resolver import Resolver
+
+
+AUTO_MAX_JOBS = 4  # jobs = 0 takes at most this many: a run has a handful of backbones to share out
+
+
+def job_count(jobs: int, cpus: int) -> int:
+    """``[runtime] jobs`` resolved: 0 is one process per core, at most :data:`AUTO_MAX_JOBS`."""
+    return min(cpus, AUTO_MAX_JOBS) if jobs == 0 else jobs
+
+
+def start_order(n_items: int, helper: int, n_jobs: int) -> list[int]:
+    """The order in which process ``helper`` of ``n_jobs`` measures ``n_items`` claims. The run itself (0)
+    goes from the first to the last; the helpers go backwards, helper k from ``(k - 1) / (n_jobs - 1)`` of
+    the way from the end, wrapping round: the first claims read the reference, which the run builds first,
+    and the last ones the systems nothing else reads (the seed backbones, the short variants)."""
+    if helper == 0:
+        return list(range(n_items))
+    start = n_items - 1 - ((helper - 1) * n_items) // (n_jobs - 1)
+    return [(start - i) % n_items for i in range(n_items)]
+
+
+def seed_systems(profile: Profile) -> list[str]:
+    """The systems of ``[seeds] backbone`` and ``data_order``, the last listed first: backbones of their own
+    that only the last claims read and the run itself builds in the order listed, so the helpers build them
+    first, from the other end."""
+    orders = [systems.data_order(s).name for s in reversed(profile.seeds.data_order)]
+    return [*orders, *(systems.init_seed(s).name for s in reversed(profile.seeds.backbone))]
+
+
+def helpers_apply(pl: Resolver) -> str | None:
+    """Why ``pl``'s run takes no helpers, or None when it does."""
+    if pl.model_dir is not None:
+        return "a user's model"
+    if pl.valid_texts is not None:
+        return "validation texts of one's own"
+    if pl.retrain:
+        return "--retrain"
+    return None
+
+
+@contextmanager
+def build_helpers(pl: Resolver, claims: Path) -> Iterator[list[subprocess.Popen]]:
+    """Run the body with ``[runtime] jobs - 1`` helpers building the artifacts of the claims in ``claims``
+    into ``pl``'s store; they are stopped when the body ends (or fails). A helper that fails costs time, not
+    results: the run builds whatever it needs itself."""
+    from .device import Machine
+
+    n_jobs = job_count(pl.profile.runtime.jobs, Machine.here().cpus)
+    why_not = helpers_apply(pl)
+    if n_jobs <= 1 or why_not is not None:
+        if n_jobs > 1:
+            notice(f"runtime.jobs = {n_jobs}, but a run on {why_not} measures alone")
+        yield []
+        return
+    request: dict[str, Any] = {
+        "profile": _profile_dict(pl),
+        "cache_dir": str(pl.store.root),
+        "data_dir": None if pl.data_dir is None else str(pl.data_dir),
+        "claims": str(Path(claims).resolve()),
+        "jobs": n_jobs,
+    }
+    procs: list[subprocess.Popen] = []
+    logs = []
+    try:
+        for k in range(1, n_jobs):
+            log = tempfile.TemporaryFile(mode="w+")
+            logs.append(log)
+            proc = subprocess.Popen(
+                helper_argv(),
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,  # a Ctrl-C of the run reaches the run; the run stops its helpers
+            )
+            procs.append(proc)
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps({**request, "helper": k}))
+            proc.stdin.close()
+        pids = ", ".join(str(p.pid) for p in procs)
+        notice(f"{len(procs)} build helper(s) started (runtime.jobs = {n_jobs}): pid {pids}")
+        yield procs
+    finally:
+        for k, (proc, log) in enumerate(zip(procs, logs, strict=True), start=1):
+            _stop(proc)
+            if proc.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
+                log.seek(0)
+                lines = [line for line in log.read().splitlines() if line.strip()]
+                notice(f"build helper {k} ended with exit {proc.returncode}: {lines[-1] if lines else 'no output'}")
+            log.close()
+
+
+# A helper imports the run's own copy of the package, wherever it lies and whatever else is installed (an
+# edited copy put first on the path, as tests/mutants.py does): its store keys and what it builds are the run's.
+_BOOT = (
+    "import importlib.util, sys\n"
+    "spec = importlib.util.spec_from_file_location('ssb', sys.argv[1], submodule_search_locations=[sys.argv[2]])\n"
+    "module = importlib.util.module_from_spec(spec)\n"
+    "sys.modules['ssb'] = module\n"
+    "spec.loader.exec_module(module)\n"
+    "from ssb.helpers import main\n"
+    "sys.exit(main(sys.argv[3:]))\n"
+)
+
+
+def helper_argv(*args: str) -> list[str]:
+    """The command of a helper process, on this process's copy of the package."""
+    package = Path(__file__).resolve().parent
+    return [sys.executable, "-c", _BOOT, str(package / "__init__.py"), str(package), *args]
+
+
+def _stop(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _profile_dict(pl: Resolver) -> dict[str, Any]:
+    from .config import to_dict
+
+    return to_dict(pl.profile)
+
+
+def run_helper(request: dict[str, Any]) -> int:
+    """One helper: measure every claim of the request's profile tier in its order, keeping only what the
+    store keeps. A claim that fails here is left to the run, which meets and reports the same failure."""
+    from .api import pipeline
+    from .claims import evaluate, load_specs, tier_of
+    from .config import profile_from_dict
+
+    profile = profile_from_dict(request["profile"], "the run's profile (build helper)")
+    pl = pipeline(profile, cache_dir=request["cache_dir"], data_dir=request["data_dir"], progress=False)
+    specs = load_specs(Path(request["claims"]))
+    tier = tier_of(pl.profile, specs)
+    todo = [s for s in specs if tier in s.expect and not s.expect[tier].undecided]
+    failed = 0
+    helper, n_helpers = request["helper"], request["jobs"] - 1
+    for name in seed_systems(pl.profile)[helper - 1 :: n_helpers]:
+        try:
+            pl.token_probe(system=name)
+        except Exception as err:  # a seed backbone a committed profile lacks, say: the run says so itself
+            failed += 1
+            print(f"{name}: {type(err).__name__}: {err}", flush=True)
+    for i in start_order(len(todo), helper, request["jobs"]):
+        try:
+            evaluate(todo[i], pl, tier)
+        except Exception as err:  # the run meets it too and reports it there
+            failed += 1
+            print(f"{todo[i].id}: {type(err).__name__}: {err}", flush=True)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """A helper: the request (JSON) on stdin. ``--where`` prints the package folder it runs instead."""
+    if list(argv or ()) == ["--where"]:
+        print(Path(__file__).resolve().parent)
+        return 0
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return run_helper(json.loads(sys.stdin.read()))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

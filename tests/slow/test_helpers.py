@@ -1,0 +1,41 @@
+"""Build helpers give the run's own verdicts: `[runtime] jobs = 2` builds the same artifacts, under the same
+keys, as one process, and the verdicts are the same to the last digit (ssb/helpers.py)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from ssb.cli import main
+
+SMOKE = Path(__file__).resolve().parents[2] / "ssb" / "profiles" / "smoke.toml"
+
+
+@pytest.fixture(autouse=True)
+def _threads_restored():
+    """``[runtime] threads`` sets this process's torch threads: the tests after this one keep their own."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def _claims(tmp_path, data_dir, capsys, jobs: int) -> tuple[list[dict], dict[str, list[str]], str]:
+    profile = tmp_path / f"smoke-jobs{jobs}.toml"
+    profile.write_text(SMOKE.read_text() + f"\n[runtime]\nthreads = 1\njobs = {jobs}\n")
+    store = tmp_path / f"store-{jobs}"
+    common = ["--profile", str(profile), "--data-dir", str(data_dir), "--cache-dir", str(store), "--quiet"]
+    main(["claims", *common, "--json"])
+    out = capsys.readouterr()
+    kinds = [kind for kind in store.iterdir() if kind.is_dir()]
+    keys = {kind.name: sorted(p.name for p in kind.iterdir() if p.is_dir()) for kind in kinds}
+    return json.loads(out.out)["checks"], keys, out.err
+
+
+def test_two_jobs_give_one_jobs_verdicts_and_artifacts(tmp_path, data_dir, capsys):
+    alone, alone_keys, _ = _claims(tmp_path, data_dir, capsys, 1)
+    helped, helped_keys, err = _claims(tmp_path, data_dir, capsys, 2)
+    assert "1 build helper(s) started (runtime.jobs = 2)" in err
+    assert "build helper 1 ended with exit" not in err  # the helper measured every claim without a failure
+    assert alone and helped == alone
+    assert helped_keys == alone_keys and sum(map(len, alone_keys.values())) > 10
