@@ -89,8 +89,20 @@ def pipeline(request) -> Iterator[Pipeline]:
         retrain=opt("--ssb-retrain"),
         progress=not opt("--ssb-quiet"),
     )
-    with build_helpers(pl, Path(__file__).parent):  # [runtime] jobs > 1 (ssb/helpers.py), stopped at the end
+    # [runtime] jobs > 1 (ssb/helpers.py): helpers build what the selected claims read, stopped at the end
+    with build_helpers(pl, Path(__file__).parent, only=_selected_claims(request.session)):
         yield pl
+
+
+def _selected_claims(session) -> list[str]:
+    """The ids of the claims this session measures (``-k`` may select a few)."""
+    ids = set()
+    for item in session.items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        spec, check = params.get("claim_check", (None, None))
+        if check is not None:  # a check to decide (an undecided claim's one case measures nothing)
+            ids.add(spec.id)
+    return sorted(ids)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -235,11 +235,6 @@ def validate(profile: Profile, source: str) -> None:
             f"{source}: fields 'runtime.threads' and 'runtime.jobs' must be >= 0 (0: one per core), "
             f"got {rt.threads} and {rt.jobs}"
         )
-    if rt.jobs != 1 and rt.threads == 0:
-        raise ConfigError(
-            f"{source}: field 'runtime.jobs' = {rt.jobs} needs 'runtime.threads' set (1 on a CPU): an artifact a "
-            "build helper makes must be the one the run would make, and the threads change its last bits"
-        )
     if rt.dataloader_workers < -1:
         raise ConfigError(f"{source}: field 'runtime.dataloader_workers' must be -1 (auto) or >= 0")
     if profile.probe.activation not in ("gelu", "relu", "identity"):

@@ -5,11 +5,11 @@ small profile most of it is training that one process cannot spread over the cor
 no faster on two threads than on one). With ``[runtime] jobs`` above 1 the run starts ``jobs - 1`` helpers,
 processes of the run's own copy of the package (:func:`helper_argv`) with the same profile, store and data.
 A helper builds the ``[seeds]`` backbones' probes first, the last listed first (the run builds them last, in
-the order listed), then measures the same claims as the run from the other end of the list (helper k of
-n - 1 starting (k - 1) / (n - 1) of the way from the end), keeping nothing but what it stores. The store's
-locks make whoever comes second wait for, then read, what the other built, so no artifact is built twice;
-and since every process of the run computes with the same ``[runtime] threads`` (which ``jobs`` requires,
-and which joins the keys of what it trains), an artifact is the same whichever process built it: the
+the order listed), then measures the same claims as the run from the other end of the list, those that read
+other parts of the reference than the run's first claim first (:func:`start_order`), keeping nothing but
+what it stores. The store's locks make whoever comes second wait for, then read, what the other built, so
+no artifact is built twice; and since every helper computes at the run's own number of threads (``[runtime]
+threads``, or the number the run's process has), an artifact is the same whichever process built it: the
 verdicts do not depend on ``jobs``. The run stops its helpers once it has measured every claim.
 
 Helpers are for runs on the profile's own backbones: a user's ``--model``, one's own validation texts and
@@ -24,10 +24,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import torch
 
 from . import systems
 from .artifacts import notice
@@ -45,15 +47,22 @@ def job_count(jobs: int, cpus: int) -> int:
     return min(cpus, AUTO_MAX_JOBS) if jobs == 0 else jobs
 
 
-def start_order(n_items: int, helper: int, n_jobs: int) -> list[int]:
-    """The order in which process ``helper`` of ``n_jobs`` measures ``n_items`` claims. The run itself (0)
-    goes from the first to the last; the helpers go backwards, helper k from ``(k - 1) / (n_jobs - 1)`` of
-    the way from the end, wrapping round: the first claims read the reference, which the run builds first,
-    and the last ones the systems nothing else reads (the seed backbones, the short variants)."""
-    if helper == 0:
+def start_order(needs: Sequence[Collection[str]], helper: int, n_jobs: int) -> list[int]:
+    """The order in which process ``helper`` of ``n_jobs`` measures the claims whose measures need ``needs``
+    (``Measure.needs``, one entry a claim, in the run's order). The run itself (0) goes from the first to the
+    last. The helpers go backwards: first the claims that need nothing the run's first claim needs (every
+    claim reads the reference, but not all of them the same parts of it: a FewRel claim can go ahead while
+    the run extracts the token features), then the others; helper k starts ``(k - 1) / (n_jobs - 1)`` of the
+    way into that list, wrapping round."""
+    n_items = len(needs)
+    if helper == 0 or n_items == 0:
         return list(range(n_items))
-    start = n_items - 1 - ((helper - 1) * n_items) // (n_jobs - 1)
-    return [(start - i) % n_items for i in range(n_items)]
+    first = set(needs[0])
+    backwards = list(range(n_items - 1, -1, -1))
+    apart = [i for i in backwards if not first & set(needs[i])]
+    ordered = apart + [i for i in backwards if i not in apart]
+    start = ((helper - 1) * n_items) // (n_jobs - 1)
+    return ordered[start:] + ordered[:start]
 
 
 def seed_systems(profile: Profile) -> list[str]:
@@ -76,10 +85,12 @@ def helpers_apply(pl: Resolver) -> str | None:
 
 
 @contextmanager
-def build_helpers(pl: Resolver, claims: Path) -> Iterator[list[subprocess.Popen]]:
+def build_helpers(pl: Resolver, claims: Path, only: Sequence[str] | None = None) -> Iterator[list[subprocess.Popen]]:
     """Run the body with ``[runtime] jobs - 1`` helpers building the artifacts of the claims in ``claims``
-    into ``pl``'s store; they are stopped when the body ends (or fails). A helper that fails costs time, not
-    results: the run builds whatever it needs itself."""
+    (``only``: of these claim ids, those a pytest selection measures) into ``pl``'s store; they are stopped
+    when the body ends (or fails). A helper that fails costs time, not results: the run builds whatever it
+    needs itself."""
+    from .config import to_dict
     from .device import Machine
 
     n_jobs = job_count(pl.profile.runtime.jobs, Machine.here().cpus)
@@ -90,11 +101,13 @@ def build_helpers(pl: Resolver, claims: Path) -> Iterator[list[subprocess.Popen]
         yield []
         return
     request: dict[str, Any] = {
-        "profile": _profile_dict(pl),
+        "profile": to_dict(pl.profile),
         "cache_dir": str(pl.store.root),
         "data_dir": None if pl.data_dir is None else str(pl.data_dir),
         "claims": str(Path(claims).resolve()),
         "jobs": n_jobs,
+        "only": None if only is None else list(only),
+        "threads": torch.get_num_threads(),  # the run's, which every helper takes: the same last bits
     }
     procs: list[subprocess.Popen] = []
     logs = []
@@ -157,33 +170,37 @@ def _stop(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
         proc.wait()
 
 
-def _profile_dict(pl: Resolver) -> dict[str, Any]:
-    from .config import to_dict
-
-    return to_dict(pl.profile)
-
-
 def run_helper(request: dict[str, Any]) -> int:
     """One helper: measure every claim of the request's profile tier in its order, keeping only what the
     store keeps. A claim that fails here is left to the run, which meets and reports the same failure."""
     from .api import pipeline
     from .claims import evaluate, load_specs, tier_of
     from .config import profile_from_dict
+    from .measures import MEASURES
+    from .reference import MissingReference
 
     profile = profile_from_dict(request["profile"], "the run's profile (build helper)")
     pl = pipeline(profile, cache_dir=request["cache_dir"], data_dir=request["data_dir"], progress=False)
+    torch.set_num_threads(request["threads"])
     specs = load_specs(Path(request["claims"]))
     tier = tier_of(pl.profile, specs)
-    todo = [s for s in specs if tier in s.expect and not s.expect[tier].undecided]
+    todo = [
+        s
+        for s in specs
+        if tier in s.expect and not s.expect[tier].undecided and (request["only"] is None or s.id in request["only"])
+    ]
     failed = 0
     helper, n_helpers = request["helper"], request["jobs"] - 1
-    for name in seed_systems(pl.profile)[helper - 1 :: n_helpers]:
+    reads_seeds = pl.profile.seeds.over_backbones or any("seed-backbones" in MEASURES[s.measure].needs for s in todo)
+    for name in seed_systems(pl.profile)[helper - 1 :: n_helpers] if reads_seeds else ():
         try:
             pl.token_probe(system=name)
-        except Exception as err:  # a seed backbone a committed profile lacks, say: the run says so itself
+        except MissingReference:  # a seed backbone a committed profile lacks: the run's verdict says so
+            continue
+        except Exception as err:  # the run meets it too and reports it there
             failed += 1
             print(f"{name}: {type(err).__name__}: {err}", flush=True)
-    for i in start_order(len(todo), helper, request["jobs"]):
+    for i in start_order([MEASURES[s.measure].needs for s in todo], helper, request["jobs"]):
         try:
             evaluate(todo[i], pl, tier)
         except Exception as err:  # the run meets it too and reports it there

@@ -229,11 +229,11 @@ class RuntimeConfig:
     fewrel_share: float = 0.1
     # torch's threads in each process of the run (0: torch's default, one per core). A sum split over more
     # threads rounds differently in its last bits, so a profile whose numbers must not depend on the machine
-    # (or on ``jobs``) sets it; on a small model one thread trains as fast as two (ssb/helpers.py)
+    # sets it (it joins the keys of what is trained); on a small model one thread trains as fast as two
     threads: int = 0
     # processes building a claims run's artifacts at once: the run and ``jobs - 1`` build helpers
-    # (ssb/helpers.py; 0: one per core, at most 4). Above 1 it needs ``threads`` set, so that an artifact is the same
-    # whichever process built it
+    # (ssb/helpers.py; 0: one per core, at most 4). Every helper computes at the run's own threads, so an
+    # artifact is the same whichever process built it
     jobs: int = 1
 
 

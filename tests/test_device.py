@@ -76,13 +76,6 @@ def test_bad_runtime_fields_name_themselves(field, value, message):
         profile_from_dict({"name": "x", "runtime": {field: value}}, "x.toml")
 
 
-def test_build_helpers_need_the_threads_fixed():
-    """Above one job, an artifact a helper builds must be the one the run would build: the threads are set."""
-    with pytest.raises(ConfigError, match=r"'runtime.jobs' = 2 needs 'runtime.threads' set"):
-        profile_from_dict({"name": "x", "runtime": {"jobs": 2}}, "x.toml")
-    assert profile_from_dict({"name": "x", "runtime": {"jobs": 0, "threads": 1}}, "x.toml").runtime.jobs == 0
-
-
 def test_fixed_threads_join_the_keys_of_what_is_trained():
     """A run at fixed threads trains other last bits than torch's default: its models are kept apart, and the
     fp32 keys of the default (every committed artifact's) do not move."""

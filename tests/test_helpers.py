@@ -11,18 +11,22 @@ from ssb.config import load_profile
 from ssb.helpers import build_helpers, helper_argv, helpers_apply, job_count, seed_systems, start_order
 from ssb.resolver import Resolver
 
+NEEDS = st.lists(st.sets(st.sampled_from(["heads", "token-nodes", "fewrel", "depth"])), max_size=30)
 
-@given(st.integers(1, 40), st.integers(2, 8), st.data())
-def test_every_process_measures_every_claim_once(n_items, n_jobs, data):
+
+@given(NEEDS, st.integers(2, 8), st.data())
+def test_every_process_measures_every_claim_once(needs, n_jobs, data):
     helper = data.draw(st.integers(0, n_jobs - 1))
-    order = start_order(n_items, helper, n_jobs)
-    assert sorted(order) == list(range(n_items))
+    order = start_order(needs, helper, n_jobs)
+    assert sorted(order) == list(range(len(needs)))
 
 
-def test_the_run_goes_forward_and_its_helper_from_the_end():
-    assert start_order(5, 0, 2) == [0, 1, 2, 3, 4]
-    assert start_order(5, 1, 2) == [4, 3, 2, 1, 0]
-    assert [start_order(6, k, 3)[0] for k in (0, 1, 2)] == [0, 5, 2]  # three starting points, spread
+def test_the_run_goes_forward_and_its_helper_from_the_end_apart_first():
+    needs = [{"heads"}, {"fewrel"}, {"heads", "depth"}, {"depth"}, {"heads"}]
+    assert start_order(needs, 0, 2) == [0, 1, 2, 3, 4]
+    # the claims that need nothing the first one needs (3, 1), last first; then the others, last first
+    assert start_order(needs, 1, 2) == [3, 1, 4, 2, 0]
+    assert [start_order(needs, k, 3)[0] for k in (0, 1, 2)] == [0, 3, 4]  # three starting points, spread
 
 
 def test_jobs_zero_is_one_per_core_up_to_four():

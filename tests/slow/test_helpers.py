@@ -20,9 +20,9 @@ def _threads_restored():
     torch.set_num_threads(before)
 
 
-def _claims(tmp_path, data_dir, capsys, jobs: int) -> tuple[list[dict], dict[str, list[str]], str]:
+def _claims(tmp_path, data_dir, capsys, jobs: int, threads: str) -> tuple[list[dict], dict[str, list[str]], str]:
     profile = tmp_path / f"smoke-jobs{jobs}.toml"
-    profile.write_text(SMOKE.read_text() + f"\n[runtime]\nthreads = 1\njobs = {jobs}\n")
+    profile.write_text(SMOKE.read_text() + f"\n[runtime]\n{threads}jobs = {jobs}\n")
     store = tmp_path / f"store-{jobs}"
     common = ["--profile", str(profile), "--data-dir", str(data_dir), "--cache-dir", str(store), "--quiet"]
     main(["claims", *common, "--json"])
@@ -32,9 +32,12 @@ def _claims(tmp_path, data_dir, capsys, jobs: int) -> tuple[list[dict], dict[str
     return json.loads(out.out)["checks"], keys, out.err
 
 
-def test_two_jobs_give_one_jobs_verdicts_and_artifacts(tmp_path, data_dir, capsys):
-    alone, alone_keys, _ = _claims(tmp_path, data_dir, capsys, 1)
-    helped, helped_keys, err = _claims(tmp_path, data_dir, capsys, 2)
+@pytest.mark.parametrize("threads", ["threads = 1\n", ""], ids=["threads-set", "the-runs-own-threads"])
+def test_two_jobs_give_one_jobs_verdicts_and_artifacts(tmp_path, data_dir, capsys, threads):
+    if not threads:  # the profile leaves them to the process: a helper takes the run's, not torch's default
+        torch.set_num_threads(1)
+    alone, alone_keys, _ = _claims(tmp_path, data_dir, capsys, 1, threads)
+    helped, helped_keys, err = _claims(tmp_path, data_dir, capsys, 2, threads)
     assert "1 build helper(s) started (runtime.jobs = 2)" in err
     assert "build helper 1 ended with exit" not in err  # the helper measured every claim without a failure
     assert alone and helped == alone
