@@ -18,7 +18,7 @@ from .config import backbone_key, config_hash, variant
 from .data import DataError
 from .fingerprint import checkpoint_digest, data_digest, weights_digest
 from .model import build_mlm, check_model_folder
-from .reference import COMMITTED_PROFILES, MissingReference, find_reference, train_flags
+from .reference import COMMITTED_PROFILES, MissingReference, find_reference, reference_dir, train_flags
 from .resolver_state import ResolverState
 from .systems import Pretrained, RandomInit, Short, System
 from .tokenizer import load_tokenizer
@@ -155,22 +155,18 @@ class Backbones(ResolverState):
                 trained_here = None
             if trained_here is not None:
                 return trained_here, key
-            # a seed backbone is committed beside the profile's own (ssb/reference/<profile>/<variant>-seed<n>/)
-            if data_seed is None and (committed := find_reference(profile, name, seed)) is not None:
+            # a seed backbone is committed beside the profile's own (ssb/reference/<profile>/<variant>-seed<n>/,
+            # <variant>-order<n>/ for another order of the paragraphs)
+            if (committed := find_reference(profile, name, seed, data_seed)) is not None:
                 return committed, key
-            if profile.name in COMMITTED_PROFILES and data_seed is not None:
+            if profile.name in COMMITTED_PROFILES and (seed is not None or data_seed is not None):
+                flags = train_flags(profile.name, name, seed, data_seed)
+                folder = reference_dir(profile.name, name, seed, data_seed).name
                 raise MissingReference(
-                    f"no committed '{label}' backbone for the '{profile.name}' profile: backbones of other paragraph "
-                    "orders ([seeds] data_order) are trained in the run only; --retrain / --ssb-retrain pre-trains "
-                    "them here (the cpu profile's: ~3 h each on two cores)"
-                )
-            if profile.name in COMMITTED_PROFILES and seed is not None:
-                flags = train_flags(profile.name, name, seed)
-                raise MissingReference(
-                    f"no committed '{label}' backbone for the '{profile.name}' profile "
-                    f"(ssb/reference/{profile.name}/{name}-seed{seed}/): train it with `ssb train {flags}` (the cpu "
-                    f"profile's: ~3 min on one H100, ~3 h on two cores) and commit it with `ssb reference {flags} "
-                    f"--probes`, or pre-train it here with --retrain / --ssb-retrain"
+                    f"no committed '{label}' backbone for the '{profile.name}' profile (ssb/reference/"
+                    f"{profile.name}/{folder}/): train it with "
+                    f"`ssb train {flags}` (the cpu profile's: ~3 min on one H100, ~3 h on two cores) and commit it "
+                    f"with `ssb reference {flags} --probes`, or pre-train it here with --retrain / --ssb-retrain"
                 )
             if profile.name in COMMITTED_PROFILES:
                 raise MissingReference(

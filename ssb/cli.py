@@ -26,7 +26,7 @@ import traceback
 from pathlib import Path
 
 from . import __version__
-from .cli_common import UsageError, _pipeline, _profile, _store, add_backbone_seed, with_backbone_seed
+from .cli_common import UsageError, _pipeline, _profile, _store, add_seed_options, with_backbone_seed, with_data_seed
 from .cli_errors import _expected_errors, _one_line, environment_errno, environment_hint
 from .cli_reference import cmd_reference, probe_only
 from .config import (
@@ -72,11 +72,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     from .train import distributed_rank, pretrain, pretraining_plan, store_key
 
     profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
+    profile, data_seed = with_data_seed(profile, args)
     store = _store(args, profile)
-    where = f"backbone ({profile.name}, {args.variant}{'' if seed is None else f', backbone seed {seed}'})"
+    which = "" if seed is None else f", backbone seed {seed}"
+    which += "" if data_seed is None else f", data seed {data_seed}"
+    where = f"backbone ({profile.name}, {args.variant}{which})"
     if not args.retrain:
         try:
-            committed = find_reference(profile, args.variant, seed)
+            committed = find_reference(profile, args.variant, seed, data_seed)
         except StaleReference:  # committed under this name with another config: this config is trained anew
             committed = None
         if committed is not None:
@@ -320,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(train)
     train.add_argument("--variant", default="reference", choices=list(VARIANTS), help="backbone variant")
     train.add_argument("--retrain", action="store_true", help="train again even if the store has it")
-    add_backbone_seed(train)
+    add_seed_options(train)
     train.set_defaults(func=cmd_train)
     features = sub.add_parser("features", help="extract block-L features and train the token probe")
     _common(features)
@@ -396,7 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
         "token probe only)",
     )
     reference.add_argument("--probes", action="store_true", help="also commit the variant's token probes")
-    add_backbone_seed(reference)
+    add_seed_options(reference)
     reference.add_argument(
         "--fewrel", action="store_true", help="commit the variant's FewRel classifier (reference, no-dropout)"
     )

@@ -81,11 +81,36 @@ def with_backbone_seed(profile, args: argparse.Namespace):
     return profile.replace(backbone={"seed": seed}), seed
 
 
-def add_backbone_seed(parser: argparse.ArgumentParser) -> None:
+def with_data_seed(profile, args: argparse.Namespace):
+    """``profile`` with ``--data-seed`` applied (the reference's initial conditions trained on another order of
+    the paragraphs, [seeds] data_order), and that seed or None; with another variant or ``--backbone-seed``
+    it is refused."""
+    seed = getattr(args, "data_seed", None)
+    if seed is None:
+        return profile, None
+    if seed < 0:
+        raise UsageError(f"--data-seed must be a whole number >= 0, got {seed}")
+    if getattr(args, "variant", "reference") != "reference" or getattr(args, "backbone_seed", None) is not None:
+        raise UsageError(
+            "--data-seed: another order of the paragraphs is the reference's own initialisation (--variant "
+            "reference, no --backbone-seed)"
+        )
+    return profile.replace(backbone={"data_seed": seed}), seed
+
+
+def add_seed_options(parser: argparse.ArgumentParser) -> None:
+    """``--backbone-seed`` and ``--data-seed``: a backbone of ``[seeds] backbone`` or ``data_order``."""
     parser.add_argument(
         "--backbone-seed",
         type=int,
         default=None,
         help="other initial conditions of the recipe ([seeds] backbone): its own backbone, committed beside "
         "the profile's as <variant>-seed<n>",
+    )
+    parser.add_argument(
+        "--data-seed",
+        type=int,
+        default=None,
+        help="the recipe's own initial conditions on another order of the paragraphs ([seeds] data_order): its "
+        "own backbone, committed beside the profile's as <variant>-order<n>",
     )

@@ -7,7 +7,7 @@ import argparse
 
 from . import systems
 from .artifacts import stored_key
-from .cli_common import UsageError, _pipeline, _profile, _store, with_backbone_seed
+from .cli_common import UsageError, _pipeline, _profile, _store, with_backbone_seed, with_data_seed
 from .config import variant
 from .paths import data_dir
 
@@ -43,16 +43,18 @@ def cmd_reference(args: argparse.Namespace) -> int:
             raise UsageError(f"--variant {args.variant} has no trained backbone of its own to commit: add --probes")
         return _commit_probes(args)
     profile, seed = with_backbone_seed(variant(_profile(args), args.variant), args)
+    profile, data_seed = with_data_seed(profile, args)
     store = _store(args, profile)
     trained = store.lookup("backbone", store_key(profile, store, data_dir(args.data_dir)))
-    flags = train_flags(args.profile, args.variant, seed)
+    flags = train_flags(args.profile, args.variant, seed, data_seed)
     if trained is not None:
-        print(f"reference: {export_reference(trained, profile, args.variant, f'ssb train {flags}', seed=seed)}")
-    elif args.probes and (committed := find_reference(profile, args.variant, seed)) is not None:
+        command = f"ssb train {flags}"
+        print(f"reference: {export_reference(trained, profile, args.variant, command, seed=seed, data_seed=data_seed)}")
+    elif args.probes and (committed := find_reference(profile, args.variant, seed, data_seed)) is not None:
         print(f"reference: {committed} (already committed; adding its token probes)")
     else:
         raise UsageError(f"no trained backbone for {args.profile}/{args.variant}; run `ssb train {flags}` first")
-    return _commit_probes(args, seed) if args.probes else 0
+    return _commit_probes(args, seed, data_seed) if args.probes else 0
 
 
 def _commit_fewrel(args: argparse.Namespace) -> int:
@@ -85,7 +87,7 @@ def _commit_short(args: argparse.Namespace) -> int:
     return 0
 
 
-def _commit_probes(args: argparse.Namespace, seed: int | None = None) -> int:
+def _commit_probes(args: argparse.Namespace, seed: int | None = None, data_seed: int | None = None) -> int:
     """Train (if missing) and commit the token probes of a system: every block of the reference's, the
     probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
     probe has its own seed and its own masking of the training features). The control-task probe serves
@@ -93,7 +95,11 @@ def _commit_probes(args: argparse.Namespace, seed: int | None = None) -> int:
     from .reference import export_artifact
 
     pl = _pipeline(args)
-    system = args.variant if seed is None else systems.init_seed(seed).name  # a seed backbone: its block's probes
+    system = args.variant  # a seed backbone (initial conditions, or order of the paragraphs): its block's probes
+    if seed is not None:
+        system = systems.init_seed(seed).name
+    elif data_seed is not None:
+        system = systems.data_order(data_seed).name
     layers = pl.layers() if system == "reference" else (pl.profile.probe.layer,)
     runs = 1 if system == "control-task" else pl.n_seed_runs
     for k in range(runs):

@@ -43,16 +43,23 @@ class MissingReference(RuntimeError):
     """A committed-reference profile lacks the backbone a claim needs (and retraining was not asked)."""
 
 
-def train_flags(profile_name: str, variant: str = "reference", seed: int | None = None) -> str:
+def train_flags(
+    profile_name: str, variant: str = "reference", seed: int | None = None, data_seed: int | None = None
+) -> str:
     """The options of ``ssb train`` / ``ssb reference`` that name a backbone (what the hints print)."""
     flags = f"--profile {profile_name}" + ("" if variant == "reference" else f" --variant {variant}")
-    return flags + ("" if seed is None else f" --backbone-seed {seed}")
+    flags += "" if seed is None else f" --backbone-seed {seed}"
+    return flags + ("" if data_seed is None else f" --data-seed {data_seed}")
 
 
-def reference_dir(profile_name: str, variant: str = "reference", seed: int | None = None) -> Path:
+def reference_dir(
+    profile_name: str, variant: str = "reference", seed: int | None = None, data_seed: int | None = None
+) -> Path:
     """A committed backbone's folder; ``seed``: one pre-trained from other initial conditions ([seeds]
-    backbone), beside the profile's own (``<variant>-seed<n>``)."""
-    return ROOT / profile_name / (variant if seed is None else f"{variant}-seed{seed}")
+    backbone), beside the profile's own (``<variant>-seed<n>``); ``data_seed``: the profile's initial conditions
+    trained on another order of the paragraphs ([seeds] data_order: ``<variant>-order<n>``)."""
+    name = variant if seed is None else f"{variant}-seed{seed}"
+    return ROOT / profile_name / (name if data_seed is None else f"{name}-order{data_seed}")
 
 
 def store_dir(profile_name: str) -> Path:
@@ -87,9 +94,12 @@ def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str
     return target
 
 
-def find_reference(profile: Profile, variant: str = "reference", seed: int | None = None) -> Path | None:
+def find_reference(
+    profile: Profile, variant: str = "reference", seed: int | None = None, data_seed: int | None = None
+) -> Path | None:
     """The committed backbone for this profile and variant (``seed``: the one from those initial conditions,
-    ``profile`` carrying it as ``backbone.seed``), or None if none is committed.
+    ``profile`` carrying it as ``backbone.seed``; ``data_seed``: the one trained on that order of the
+    paragraphs, carried as ``backbone.data_seed``), or None if none is committed.
 
     Raises :class:`StaleReference` if one is committed but was trained under another config, or if its
     files no longer match their manifest.
@@ -108,12 +118,12 @@ def find_reference(profile: Profile, variant: str = "reference", seed: int | Non
             f"builds the same (python -m ssb.codekeys --record)"
         )
         return None
-    folder = reference_dir(profile.name, variant, seed)
+    folder = reference_dir(profile.name, variant, seed, data_seed)
     if not (folder / "record.json").is_file():
-        return _by_content(profile, variant if seed is None else folder.name)
+        return _by_content(profile, folder.name)
     record = json.loads((folder / "record.json").read_text())
     expected = backbone_key(profile)
-    flags = train_flags(profile.name, variant, seed)
+    flags = train_flags(profile.name, variant, seed, data_seed)
     how = (
         f"Retrain it with `ssb train {flags}` and commit it with `ssb reference {flags}`, or run the claims with "
         f"--ssb-retrain (`ssb reproduce --retrain`) to train every backbone from scratch."
@@ -141,12 +151,18 @@ def _by_content(profile: Profile, variant: str) -> Path | None:
 
 
 def export_reference(
-    trained: Path, profile: Profile, variant: str, command: str, note: str = "", seed: int | None = None
+    trained: Path,
+    profile: Profile,
+    variant: str,
+    command: str,
+    note: str = "",
+    seed: int | None = None,
+    data_seed: int | None = None,
 ) -> Path:
     """Copy a trained backbone (from the store, or a folder trained elsewhere by ``ssb train``) into the
-    package as the committed reference (``seed``: one of other initial conditions, beside it); ``note``
-    (Markdown) goes into its README."""
-    folder = reference_dir(profile.name, variant, seed)
+    package as the committed reference (``seed``: one of other initial conditions, ``data_seed``: one trained
+    on another order of the paragraphs, beside it); ``note`` (Markdown) goes into its README."""
+    folder = reference_dir(profile.name, variant, seed, data_seed)
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     for name in FILES:
@@ -167,7 +183,8 @@ def export_reference(
 
     lines = [
         f"# Reference backbone: profile `{profile.name}`, variant `{variant}`"
-        + ("" if seed is None else f", backbone seed {seed} (other initial conditions)"),
+        + ("" if seed is None else f", backbone seed {seed} (other initial conditions)")
+        + ("" if data_seed is None else f", data seed {data_seed} (another order of the training paragraphs)"),
         "",
         "Pre-trained by this project's own code and committed so that the claims need not pre-train it.",
         *([note] if note else []),
@@ -188,5 +205,6 @@ def export_reference(
     ]
     (folder / "README.md").write_text("\n".join(lines))
     meta = {"profile": profile.name, "variant": variant, "backbone_key": record["backbone_key"]}
-    write_manifest(folder, meta if seed is None else {**meta, "backbone_seed": seed})
+    meta = meta if seed is None else {**meta, "backbone_seed": seed}
+    write_manifest(folder, meta if data_seed is None else {**meta, "data_seed": data_seed})
     return folder

@@ -76,6 +76,17 @@ def test_missing_reference_of_a_committed_profile_is_not_trained_silently(tmp_pa
         pl.backbone("no-dropout")
 
 
+def test_a_missing_data_order_backbone_of_a_committed_profile_says_how_to_commit_it(tmp_path, monkeypatch):
+    from ssb.pipeline import Pipeline
+
+    monkeypatch.setattr(reference, "ROOT", tmp_path)
+    pl = Pipeline(load_profile("cpu"), ArtifactStore(tmp_path / "store"), None)
+    with pytest.raises(reference.MissingReference, match=r"`ssb train --profile cpu --data-seed 1`.*--probes"):
+        pl.backbone("data-order:1")
+    assert reference.reference_dir("cpu", "reference", data_seed=1) == tmp_path / "cpu" / "reference-order1"
+    assert reference.train_flags("cpu", "reference", None, 2) == "--profile cpu --data-seed 2"
+
+
 def test_read_only_store_never_deletes(committed_probe, capsys):
     _, user, entry = committed_probe
     assert user.lookup("token-probe", entry.name) == entry

@@ -36,6 +36,39 @@ def test_a_seed_backbone_trains_commits_and_is_read_back(smoke, data_dir, tmp_pa
     assert reference.find_reference(seeded, "reference") is None  # the profile's own folder is another
 
 
+def test_a_data_order_backbone_trains_commits_and_is_read_back(smoke, data_dir, tmp_path, monkeypatch, capsys):
+    """``--data-seed N``: the reference's initialisation on another order of the paragraphs, committed as
+    <variant>-order<N> with its probe and read back as the ``data-order:N`` system."""
+    from ssb import reference
+    from ssb.cli import main
+
+    monkeypatch.setattr(reference, "ROOT", tmp_path / "reference")
+    where = ["--profile", "smoke", "--data-seed", "1", "--quiet", "--data-dir", str(data_dir)]
+    own = ["--cache-dir", str(tmp_path / "store")]
+    assert main(["train", *where, *own]) == 0
+    assert "backbone (smoke, reference, data seed 1)" in capsys.readouterr().out
+    assert main(["reference", *where, *own, "--probes"]) == 0
+    folder = tmp_path / "reference" / "smoke" / "reference-order1"
+    record = json.loads((folder / "record.json").read_text())
+    ordered = smoke.replace(backbone={"data_seed": 1})
+    assert record["backbone_key"] == backbone_key(ordered) != backbone_key(smoke) and verify(folder) is None
+    assert "--data-seed 1" in record["command"] and json.loads((folder / "manifest.json").read_text())
+    fresh = Pipeline(smoke, ArtifactStore(tmp_path / "fresh"), data_dir, progress=False)
+    assert fresh.backbone("data-order:1")[0] == folder
+    _, probe_key = fresh.token_probe(system="data-order:1")
+    assert (tmp_path / "reference" / "smoke" / "store" / "token-probe" / probe_key).is_dir()
+    assert reference.find_reference(ordered, "reference", data_seed=1) == folder
+
+
+def test_a_data_seed_with_a_backbone_seed_or_a_variant_is_refused(tmp_path, capsys):
+    from ssb.cli import main
+
+    for extra in (["--backbone-seed", "1"], ["--variant", "no-dropout"]):
+        code = main(["train", "--profile", "smoke", "--data-seed", "1", *extra, "--cache-dir", str(tmp_path / "c")])
+        err = capsys.readouterr().err.strip()
+        assert code == 2 and err.count("\n") == 0 and "--data-seed: another order of the paragraphs" in err
+
+
 def test_the_profiles_own_seed_is_refused_as_a_backbone_seed(tmp_path, capsys):
     from ssb.cli import main
 
