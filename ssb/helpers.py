@@ -18,6 +18,7 @@ Helpers are for runs on the profile's own backbones: a user's ``--model``, one's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -95,7 +96,7 @@ def build_helpers(pl: Resolver, claims: Path, only: Sequence[str] | None = None)
 
     n_jobs = job_count(pl.profile.runtime.jobs, Machine.here().cpus)
     why_not = helpers_apply(pl)
-    if n_jobs <= 1 or why_not is not None:
+    if n_jobs <= 1 or why_not is not None or (only is not None and not only):  # (a selection deciding nothing)
         if n_jobs > 1:
             notice(f"runtime.jobs = {n_jobs}, but a run on {why_not} measures alone")
         yield []
@@ -113,30 +114,32 @@ def build_helpers(pl: Resolver, claims: Path, only: Sequence[str] | None = None)
     logs = []
     try:
         for k in range(1, n_jobs):
-            log = tempfile.TemporaryFile(mode="w+")
-            logs.append(log)
+            logs.append(tempfile.TemporaryFile(mode="w+"))
             proc = subprocess.Popen(
                 helper_argv(),
                 stdin=subprocess.PIPE,
-                stdout=log,
+                stdout=logs[-1],
                 stderr=subprocess.STDOUT,
                 text=True,
                 start_new_session=True,  # a Ctrl-C of the run reaches the run; the run stops its helpers
             )
             procs.append(proc)
             assert proc.stdin is not None
-            proc.stdin.write(json.dumps({**request, "helper": k}))
-            proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):  # a helper that died at once: its exit is reported below
+                proc.stdin.write(json.dumps({**request, "helper": k}))
+                proc.stdin.close()
         pids = ", ".join(str(p.pid) for p in procs)
         notice(f"{len(procs)} build helper(s) started (runtime.jobs = {n_jobs}): pid {pids}")
         yield procs
     finally:
-        for k, (proc, log) in enumerate(zip(procs, logs, strict=True), start=1):
+        # (a log may outnumber the helpers by one whose start failed)
+        for k, (proc, log) in enumerate(zip(procs, logs, strict=False), start=1):
             _stop(proc)
             if proc.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
                 log.seek(0)
                 lines = [line for line in log.read().splitlines() if line.strip()]
                 notice(f"build helper {k} ended with exit {proc.returncode}: {lines[-1] if lines else 'no output'}")
+        for log in logs:
             log.close()
 
 

@@ -42,3 +42,21 @@ def test_two_jobs_give_one_jobs_verdicts_and_artifacts(tmp_path, data_dir, capsy
     assert "build helper 1 ended with exit" not in err  # the helper measured every claim without a failure
     assert alone and helped == alone
     assert helped_keys == alone_keys and sum(map(len, alone_keys.values())) > 10
+
+
+def test_a_helper_that_fails_is_reported_in_one_line_and_costs_no_result(tmp_path, data_dir, capsys):
+    from ssb.api import pipeline
+    from ssb.config import load_profile
+    from ssb.helpers import build_helpers
+
+    profile = load_profile("smoke").replace(runtime={"threads": 1, "jobs": 2})
+    pl = pipeline(profile, cache_dir=tmp_path / "store", data_dir=data_dir, progress=False)
+    claims = tmp_path / "claims"
+    claims.mkdir()
+    (claims / "broken.toml").write_text("this is not = = toml")
+    with build_helpers(pl, claims) as procs:
+        assert len(procs) == 1 and procs[0].wait(120) != 0  # the helper cannot read the specs
+    err = capsys.readouterr().err
+    assert "1 build helper(s) started" in err
+    lines = [line for line in err.splitlines() if "build helper 1 ended with exit 1: " in line]
+    assert len(lines) == 1 and "broken.toml" in lines[0]
