@@ -230,11 +230,11 @@ def validate(profile: Profile, source: str) -> None:
             f"{source}: fields 'runtime.pretrain_share' + 'runtime.fewrel_share' must leave part of the budget to "
             f"the rest of the run (sum < 1), got {rt.pretrain_share + rt.fewrel_share:g}"
         )
-    if rt.threads < 0 or rt.jobs < 0:
-        raise ConfigError(
-            f"{source}: fields 'runtime.threads' and 'runtime.jobs' must be >= 0 (0: one per core), "
-            f"got {rt.threads} and {rt.jobs}"
-        )
+    for name in ("threads", "jobs"):
+        if getattr(rt, name) < 0:
+            raise ConfigError(
+                f"{source}: field 'runtime.{name}' must be >= 0 (0: one per core), got {getattr(rt, name)}"
+            )
     if rt.dataloader_workers < -1:
         raise ConfigError(f"{source}: field 'runtime.dataloader_workers' must be -1 (auto) or >= 0")
     if profile.probe.activation not in ("gelu", "relu", "identity"):

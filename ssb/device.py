@@ -85,7 +85,9 @@ class Runtime:
         return key if tag is None else config_hash(key, "numerics", tag)
 
     def record(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k != "memory_bytes"}
+        """What a record keeps of the runtime (``threads`` only where set: records, and the key of a time
+        budget's plan, stay what they were at torch's default)."""
+        return {k: v for k, v in asdict(self).items() if k != "memory_bytes" and not (k == "threads" and v == 0)}
 
     def apply(self) -> None:
         """Process-wide switches: torch's threads where ``[runtime] threads`` sets them, and what a GPU run

@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -76,12 +77,20 @@ def seed_systems(profile: Profile) -> list[str]:
 
 def helpers_apply(pl: Resolver) -> str | None:
     """Why ``pl``'s run takes no helpers, or None when it does."""
+    from .config import config_hash, profile_from_dict, to_dict
+
     if pl.model_dir is not None:
         return "a user's model"
     if pl.valid_texts is not None:
         return "validation texts of one's own"
     if pl.retrain:
         return "--retrain"
+    if pl.profile.runtime.time_budget_s > 0:  # its plan is measured by whichever process comes first
+        return "a time budget"
+    if pl.seed_index or pl.backbone_seed is not None or pl.whole_control_curves:
+        return "one seed run's resolver"
+    if config_hash(profile_from_dict(to_dict(pl.profile), "helper")) != config_hash(pl.profile):
+        return "a profile that its JSON does not give back (an int in a float field?)"
     return None
 
 
@@ -94,9 +103,13 @@ def build_helpers(pl: Resolver, claims: Path, only: Sequence[str] | None = None)
     from .config import to_dict
     from .device import Machine
 
-    n_jobs = job_count(pl.profile.runtime.jobs, Machine.here().cpus)
-    why_not = helpers_apply(pl)
-    if n_jobs <= 1 or why_not is not None or (only is not None and not only):  # (a selection deciding nothing)
+    jobs = pl.profile.runtime.jobs
+    if jobs == 1 or (jobs == 0 and pl.runtime.is_cuda) or (only is not None and not only):
+        yield []  # one job; "one per core" on a GPU, which one process fills; a selection deciding nothing
+        return
+    n_jobs = job_count(jobs, Machine.here().cpus)
+    why_not = helpers_apply(pl) if n_jobs > 1 else "one core"
+    if why_not is not None:
         if n_jobs > 1:
             notice(f"runtime.jobs = {n_jobs}, but a run on {why_not} measures alone")
         yield []
@@ -126,16 +139,23 @@ def build_helpers(pl: Resolver, claims: Path, only: Sequence[str] | None = None)
             procs.append(proc)
             assert proc.stdin is not None
             with contextlib.suppress(BrokenPipeError):  # a helper that died at once: its exit is reported below
-                proc.stdin.write(json.dumps({**request, "helper": k}))
-                proc.stdin.close()
+                # the request on the first line; the pipe stays open: a helper ends when it closes, so no helper
+                # outlives its run, however the run ends (Ctrl-C, kill -9, a timeout's SIGKILL)
+                proc.stdin.write(json.dumps({**request, "helper": k}) + "\n")
+                proc.stdin.flush()
         pids = ", ".join(str(p.pid) for p in procs)
         notice(f"{len(procs)} build helper(s) started (runtime.jobs = {n_jobs}): pid {pids}")
         yield procs
     finally:
         # (a log may outnumber the helpers by one whose start failed)
         for k, (proc, log) in enumerate(zip(procs, logs, strict=False), start=1):
-            _stop(proc)
-            if proc.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL):
+            try:
+                _stop(proc)
+            except BaseException:  # a second Ctrl-C while stopping: the others still get their pipe closed
+                for other in procs[k:]:
+                    _close(other)
+                raise
+            if proc.returncode not in (0, STOPPED, -signal.SIGTERM, -signal.SIGKILL):
                 log.seek(0)
                 lines = [line for line in log.read().splitlines() if line.strip()]
                 notice(f"build helper {k} ended with exit {proc.returncode}: {lines[-1] if lines else 'no output'}")
@@ -162,15 +182,30 @@ def helper_argv(*args: str) -> list[str]:
     return [sys.executable, "-c", _BOOT, str(package / "__init__.py"), str(package), *args]
 
 
+STOPPED = 75  # a helper's exit when its run closed the pipe (it had not finished)
+
+
+def _close(proc: subprocess.Popen) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        assert proc.stdin is not None
+        proc.stdin.close()
+
+
 def _stop(proc: subprocess.Popen, grace_s: float = 10.0) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
+    """Close the helper's pipe (it ends at once), then make sure it has."""
+    _close(proc)
     try:
         proc.wait(grace_s)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def _end_with_the_run() -> None:
+    """In a helper: wait for the run's end of the pipe to close, then end this process at once (whatever it
+    is building is left as a partial entry, which the store sets aside)."""
+    sys.stdin.read()
+    os._exit(STOPPED)
 
 
 def run_helper(request: dict[str, Any]) -> int:
@@ -192,7 +227,7 @@ def run_helper(request: dict[str, Any]) -> int:
         for s in specs
         if tier in s.expect and not s.expect[tier].undecided and (request["only"] is None or s.id in request["only"])
     ]
-    failed = 0
+    failed, first_failure = 0, ""
     helper, n_helpers = request["helper"], request["jobs"] - 1
     reads_seeds = pl.profile.seeds.over_backbones or any("seed-backbones" in MEASURES[s.measure].needs for s in todo)
     for name in seed_systems(pl.profile)[helper - 1 :: n_helpers] if reads_seeds else ():
@@ -203,22 +238,29 @@ def run_helper(request: dict[str, Any]) -> int:
         except Exception as err:  # the run meets it too and reports it there
             failed += 1
             print(f"{name}: {type(err).__name__}: {err}", flush=True)
+            first_failure = first_failure or f"{name}: {type(err).__name__}: {err}"
     for i in start_order([MEASURES[s.measure].needs for s in todo], helper, request["jobs"]):
         try:
             evaluate(todo[i], pl, tier)
         except Exception as err:  # the run meets it too and reports it there
             failed += 1
             print(f"{todo[i].id}: {type(err).__name__}: {err}", flush=True)
+            first_failure = first_failure or f"{todo[i].id}: {type(err).__name__}: {err}"
+    if failed:
+        print(f"{failed} failure(s) in this helper (the run meets them too), the first: {first_failure}", flush=True)
     return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """A helper: the request (JSON) on stdin. ``--where`` prints the package folder it runs instead."""
+    """A helper: the request (one JSON line) on stdin, which stays open while the run lasts. ``--where``
+    prints the package folder it runs instead."""
     if list(argv or ()) == ["--where"]:
         print(Path(__file__).resolve().parent)
         return 0
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    return run_helper(json.loads(sys.stdin.read()))
+    request = json.loads(sys.stdin.readline())
+    threading.Thread(target=_end_with_the_run, daemon=True).start()
+    return run_helper(request)
 
 
 if __name__ == "__main__":

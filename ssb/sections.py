@@ -207,9 +207,10 @@ class SpecificityConfig:
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """How the work runs, not what it computes: device, precision and the data path (``ssb/device.py``
-    resolves ``auto`` for the machine at hand). None of it enters a backbone's config hash; a bf16 run is
-    told apart in the store keys of what it trains (``device.numerics_tag``)."""
+    """How the work runs, not what it computes: device, precision, threads, processes and the data path
+    (``ssb/device.py`` resolves ``auto`` for the machine at hand). None of it enters a backbone's config hash;
+    what changes a model's last bits (bf16, a fixed number of threads) is told apart in the store keys of
+    what it trains (``device.numerics_tag``)."""
 
     device: str = "auto"  # auto (the GPU when there is one), cpu, cuda, cuda:N
     precision: str = "auto"  # auto (bf16 autocast on a GPU that has it, else fp32), fp32, bf16

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -39,6 +40,14 @@ def test_the_seed_backbones_come_last_listed_first():
     assert seed_systems(load_profile("cpu")) == []
 
 
+@pytest.fixture(autouse=True)
+def _threads_restored():
+    """A resolver at ``[runtime] threads`` sets this process's torch threads: the tests after these keep theirs."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 def _resolver(tmp_path: Path, **changes) -> Resolver:
     profile = load_profile("smoke").replace(runtime={"threads": 1, "jobs": 2})
     return Resolver(profile, ArtifactStore(tmp_path / "store"), tmp_path / "data", **changes)
@@ -46,18 +55,29 @@ def _resolver(tmp_path: Path, **changes) -> Resolver:
 
 @pytest.mark.parametrize(
     ("changes", "why"),
-    [({"retrain": True}, "--retrain"), ({"valid_texts": ("one paragraph of one's own",)}, "validation texts")],
+    [
+        ({"retrain": True}, "--retrain"),
+        ({"valid_texts": ("one paragraph of one's own",)}, "validation texts"),
+        ({"seed_index": 1}, "one seed run's resolver"),
+        ({"profile_changes": {"runtime": {"time_budget_s": 60.0}}}, "a time budget"),
+        ({"profile_changes": {"pretrain": {"lr": 1}}}, "its JSON does not give back"),  # an int in a float field
+    ],
 )
 def test_runs_that_measure_alone_say_why(tmp_path, capsys, changes, why):
+    profile_changes = changes.pop("profile_changes", {})
     pl = _resolver(tmp_path, **changes)
+    pl.profile = pl.profile.replace(**profile_changes)
     assert why in helpers_apply(pl)
     with build_helpers(pl, tmp_path) as procs:
         assert procs == []
-    assert f"runtime.jobs = 2, but a run on {why}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "runtime.jobs = 2, but a run on " in err and why in err and err.count("\n") == 1
 
 
-def test_one_job_starts_nothing(tmp_path, capsys):
+def test_one_job_or_a_selection_deciding_nothing_starts_nothing_and_says_nothing(tmp_path, capsys):
     pl = _resolver(tmp_path)
+    with build_helpers(pl, tmp_path, only=[]) as procs:  # pytest -k of undecided claims only
+        assert procs == []
     pl.profile = pl.profile.replace(runtime={"jobs": 1})
     with build_helpers(pl, tmp_path) as procs:
         assert procs == []

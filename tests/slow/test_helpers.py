@@ -60,3 +60,53 @@ def test_a_helper_that_fails_is_reported_in_one_line_and_costs_no_result(tmp_pat
     assert "1 build helper(s) started" in err
     lines = [line for line in err.splitlines() if "build helper 1 ended with exit 1: " in line]
     assert len(lines) == 1 and "broken.toml" in lines[0]
+
+
+RUN_THAT_HANGS = """
+import sys, time
+from pathlib import Path
+from ssb.api import pipeline
+from ssb.config import load_profile
+from ssb.helpers import build_helpers
+
+# pre-training long enough (minutes) that a helper left to itself would still be at it when the test looks
+profile = load_profile("smoke").replace(runtime={"threads": 1, "jobs": 2}, pretrain={"max_steps": 5000})
+pl = pipeline(profile, cache_dir=sys.argv[1], data_dir=sys.argv[2], progress=False)
+with build_helpers(pl, Path(sys.argv[3])) as procs:
+    print(procs[0].pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_helper_does_not_outlive_a_run_killed_without_cleanup(tmp_path, data_dir):
+    """kill -9 of the run (a timeout's SIGKILL, the OOM killer) closes the helper's pipe: the helper ends too,
+    instead of measuring on for hours and holding the store's locks."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    claims = Path(__file__).resolve().parents[2] / "claims"
+    run = subprocess.Popen(
+        [sys.executable, "-c", RUN_THAT_HANGS, str(tmp_path / "store"), str(data_dir), str(claims)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    helper = int(run.stdout.readline())
+    time.sleep(8)  # the helper is at work: pre-training
+    assert _alive(helper)
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    deadline = time.monotonic() + 15
+    while _alive(helper) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(helper)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in state
