@@ -24,12 +24,15 @@ def committed():
 def test_committed_references_match_the_profile(profile_name, name):
     import re
 
+    ordered = re.fullmatch(r"(.+)-order(\d+)", name)  # another order of the paragraphs ([seeds] data_order)
+    name, data_seed = (ordered.group(1), int(ordered.group(2))) if ordered else (name, None)
     seeded = re.fullmatch(r"(.+)-seed(\d+)", name)  # a backbone of other initial conditions ([seeds] backbone)
     name, seed = (seeded.group(1), int(seeded.group(2))) if seeded else (name, None)
     profile = variant(load_profile(profile_name), name)
     profile = profile if seed is None else profile.replace(backbone={"seed": seed})
+    profile = profile if data_seed is None else profile.replace(backbone={"data_seed": data_seed})
     # find_reference raises StaleReference, naming the retraining command, if the config changed since
-    folder = reference.find_reference(profile, name, seed)
+    folder = reference.find_reference(profile, name, seed, data_seed)
     assert folder is not None
     record = json.loads((folder / "record.json").read_text())
     assert record["backbone_key"] == backbone_key(profile)
