@@ -139,6 +139,7 @@ _NON_NEGATIVE = {
     "fewrel": ("n_relations", "epochs", "weight_decay", "warmup_ratio"),
     "probe": ("token_weight_decay", "label_weight_decay"),
     "variants": ("symmetric_batch_size",),
+    "runtime": ("threads", "jobs"),  # 0: one per core
 }
 _FRACTIONS = {
     "backbone": ("hidden_dropout", "attention_dropout"),
@@ -230,11 +231,6 @@ def validate(profile: Profile, source: str) -> None:
             f"{source}: fields 'runtime.pretrain_share' + 'runtime.fewrel_share' must leave part of the budget to "
             f"the rest of the run (sum < 1), got {rt.pretrain_share + rt.fewrel_share:g}"
         )
-    for name in ("threads", "jobs"):
-        if getattr(rt, name) < 0:
-            raise ConfigError(
-                f"{source}: field 'runtime.{name}' must be >= 0 (0: one per core), got {getattr(rt, name)}"
-            )
     if rt.dataloader_workers < -1:
         raise ConfigError(f"{source}: field 'runtime.dataloader_workers' must be -1 (auto) or >= 0")
     if profile.probe.activation not in ("gelu", "relu", "identity"):
