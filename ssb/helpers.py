@@ -227,7 +227,12 @@ def run_helper(request: dict[str, Any]) -> int:
         for s in specs
         if tier in s.expect and not s.expect[tier].undecided and (request["only"] is None or s.id in request["only"])
     ]
-    failed, first_failure = 0, ""
+    failures: list[str] = []  # the run meets each of them too and reports it there
+
+    def failed(what: str, err: Exception) -> None:
+        failures.append(f"{what}: {type(err).__name__}: {err}")
+        print(failures[-1], flush=True)
+
     helper, n_helpers = request["helper"], request["jobs"] - 1
     reads_seeds = pl.profile.seeds.over_backbones or any("seed-backbones" in MEASURES[s.measure].needs for s in todo)
     for name in seed_systems(pl.profile)[helper - 1 :: n_helpers] if reads_seeds else ():
@@ -235,20 +240,16 @@ def run_helper(request: dict[str, Any]) -> int:
             pl.token_probe(system=name)
         except MissingReference:  # a seed backbone a committed profile lacks: the run's verdict says so
             continue
-        except Exception as err:  # the run meets it too and reports it there
-            failed += 1
-            print(f"{name}: {type(err).__name__}: {err}", flush=True)
-            first_failure = first_failure or f"{name}: {type(err).__name__}: {err}"
+        except Exception as err:
+            failed(name, err)
     for i in start_order([MEASURES[s.measure].needs for s in todo], helper, request["jobs"]):
         try:
             evaluate(todo[i], pl, tier)
-        except Exception as err:  # the run meets it too and reports it there
-            failed += 1
-            print(f"{todo[i].id}: {type(err).__name__}: {err}", flush=True)
-            first_failure = first_failure or f"{todo[i].id}: {type(err).__name__}: {err}"
-    if failed:
-        print(f"{failed} failure(s) in this helper (the run meets them too), the first: {first_failure}", flush=True)
-    return 1 if failed else 0
+        except Exception as err:
+            failed(todo[i].id, err)
+    if failures:
+        print(f"{len(failures)} failure(s) in this helper, the first: {failures[0]}", flush=True)
+    return 1 if failures else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
