@@ -9,7 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import ssb
+
+# fast-tf4 does not rerun this (tox.ini): it tests the code keys and the store, not transformers' API (a probe's
+# training is rerun under 4.x by test_regression.py)
+pytestmark = pytest.mark.no_tf4_rerun
 
 SCRIPT = """
 import sys

@@ -9,6 +9,10 @@ import torch
 
 from ssb.cli import main
 
+# fast-tf4 does not rerun this (tox.ini): it tests process orchestration, and the artifacts the helpers build go
+# through the training and feature paths that test_training.py and test_regression.py rerun under 4.x
+pytestmark = pytest.mark.no_tf4_rerun
+
 SMOKE = Path(__file__).resolve().parents[2] / "ssb" / "profiles" / "smoke.toml"
 
 

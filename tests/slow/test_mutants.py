@@ -9,6 +9,10 @@ import pytest
 
 from tests.mutants import MUTANTS, claim_outcomes, differences, mutated_copy, run_all
 
+# fast-tf4 does not rerun this (tox.ini): planted bugs against the smoke claims test the claims, not transformers'
+# API, and the training they break is rerun under 4.x by test_training.py and test_regression.py
+pytestmark = pytest.mark.no_tf4_rerun
+
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_each_mutant_applies_to_todays_source(mutant, tmp_path):
