@@ -1,6 +1,7 @@
 """Benchmark every stage on a device (a GPU where there is one): the figures of the README's GPU table.
 
     python benchmarks/gpu.py [--device auto] [--shapes cpu,paper-fast] [--batches 32,256] [--steps 300]
+                             [--paths padded,repad,nested,repad+compile] [--stages pretrain,extraction,probe,sweep]
                              [--peak-tflops 989] [--quick] [--json out.json]
 
 For each profile shape in ``--shapes`` (the backbone, vocabulary and sequence length of that profile):
@@ -8,8 +9,14 @@ For each profile shape in ``--shapes`` (the backbone, vocabulary and sequence le
   fused AdamW and data-loader workers on a GPU): optimiser steps/s, real (unpadded) tokens/s, and achieved
   TFLOP/s from the model FLOPs per real token (forward + backward: 3x the forward's matrix products; the
   vocabulary projection only at the 15 % labelled positions, as ``SparseBertForMaskedLM`` does), with
-  the fraction of ``--peak-tflops`` (default: the dense bf16 peak of a known GPU, else none). The time is
-  the Trainer's whole run of ``--steps`` steps, start-up included: a lower bound on the steady rate;
+  the fraction of ``--peak-tflops`` (default: the dense bf16 peak of a known GPU, else none: MFU on real
+  tokens). The time is the Trainer's whole run of ``--steps`` steps, start-up included: a lower bound on the
+  steady rate. Each path of ``--paths`` is one such run, side by side on the same paragraphs: ``padded`` (the
+  HF model's forward over the padded batch), ``repad`` and ``nested`` (``[pretrain] attention``: the real
+  tokens only, ``ssb/unpadded.py``), each with ``+compile`` for ``torch.compile``; a path given twice
+  measures the drift between its runs. Beside them, the share of the padded batches' positions that is
+  padding (the work unpadding can save), from the paragraphs' lengths batched as pre-training batches them
+  (grouped by length);
 - extraction, one token masked at a time over validation paragraphs: masked positions/s;
 - the token probe (``[hidden] -> [hidden] -> [vocab]``) on random features: optimiser steps/s and
   positions/s at the profile's probe batch, and the time one epoch of the profile's training positions takes;
@@ -26,6 +33,7 @@ Real paragraphs come from ``SSB_DATA_DIR``; the paper's vocabulary needs the ``m
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -47,6 +55,7 @@ from ssb.sections import HeadRecipe
 from ssb.tokenizer import load_tokenizer
 from ssb.train import _tokenize, pretrain, tokenizer_artifact
 
+STAGES = ("pretrain", "extraction", "probe", "sweep")
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, SXM parts
 QUICK_CPU_BATCH_DIVISOR = 8  # --quick on a CPU: the smallest batch alone, 32 -> 4
 QUICK_CPU_PARAGRAPHS = 2  # --quick on a CPU: held-out paragraphs of the pre-training's evaluation and the extraction
@@ -74,9 +83,45 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+PATHS = ("padded", "repad", "nested")  # [pretrain] attention; a path may add "+compile"
+
+
+def parse_path(path: str) -> tuple[str, bool]:
+    """``"repad+compile"`` -> ``("repad", True)``: the attention of ``[pretrain]`` and whether to compile."""
+    attention, _, extra = path.partition("+")
+    if attention not in PATHS or extra not in ("", "compile"):
+        raise SystemExit(f"--paths: {path!r} is not one of {', '.join(PATHS)}, each optionally with +compile")
+    return attention, extra == "compile"
+
+
+def padding_share(lengths: np.ndarray, batch: int, multiple: int = 1, seed: int = 0) -> float:
+    """The share of a padded batch's positions that is padding, over one epoch of ``lengths`` batched as
+    pre-training batches them: ``group_by_length`` (transformers' own ``get_length_grouped_indices``: a random
+    order cut into megabatches, each sorted by length), each batch padded to its longest paragraph, rounded up
+    to ``multiple`` (8 on a GPU, as ``ssb.train``'s collator pads)."""
+    from transformers.trainer_pt_utils import get_length_grouped_indices
+
+    order = np.asarray(
+        get_length_grouped_indices(lengths.tolist(), batch, generator=torch.Generator().manual_seed(seed))
+    )
+    real = padded = 0
+    for start in range(0, len(order), batch):
+        chunk = lengths[order[start : start + batch]]
+        real, padded = real + int(chunk.sum()), padded + -(-int(chunk.max()) // multiple) * multiple * len(chunk)
+    return 1 - real / padded
+
+
 def bench_pretrain(
-    profile, runtime, batch: int, steps: int, n_train: int, peak: float | None, n_valid: int = 200
+    profile,
+    runtime,
+    batch: int,
+    steps: int,
+    n_train: int,
+    peak: float | None,
+    n_valid: int = 200,
+    path: str = "padded",
 ) -> dict:
+    attention, compiled = parse_path(path)
     short = profile.replace(
         corpus={"n_train": n_train, "n_valid": n_valid},
         pretrain={
@@ -85,8 +130,10 @@ def bench_pretrain(
             "eval_steps": 0,
             "save_steps": 10**6,
             "logging_steps": 10**6,
+            "attention": attention,
         },
     )
+    runtime = dataclasses.replace(runtime, compile=compiled)  # as the path says, whatever the profile's
     with tempfile.TemporaryDirectory() as tmp:
         store = ArtifactStore(Path(tmp))
         tokenizer = load_tokenizer(tokenizer_artifact(short, store, data_dir()))
@@ -101,13 +148,15 @@ def bench_pretrain(
     b = short.backbone
     flops = pretrain_flops_per_token(b.hidden, b.n_layers, b.intermediate, mean_len, len(tokenizer))
     out = {
+        "path": path,
         "batch": batch,
+        "padding_share": round(padding_share(np.asarray(lengths), batch, 8 if runtime.is_cuda else 1), 3),
         "steps": done,
         "seconds": seconds,
         "steps_per_s": round(done / seconds, 2),
         "real_tokens_per_s": round(tokens_per_s),
         "mean_paragraph_tokens": round(mean_len, 1),
-        "achieved_tflops": round(tokens_per_s * flops / 1e12, 2),
+        "achieved_tflops": round(tokens_per_s * flops / 1e12, 4),
         "peak_memory_gib": _peak_memory_gib(runtime.torch_device),
     }
     if peak:
@@ -195,6 +244,12 @@ def main() -> None:
     parser.add_argument("--shapes", default="cpu,paper-fast", help="profiles whose shapes are measured")
     parser.add_argument("--batches", default="32,256", help="pre-training batch sizes")
     parser.add_argument("--steps", type=int, default=300, help="pre-training steps per batch size")
+    parser.add_argument(
+        "--paths",
+        default=None,
+        help="pre-training paths side by side: padded, repad, nested, each with +compile (default: the profile's)",
+    )
+    parser.add_argument("--stages", default=",".join(STAGES), help=f"stages to measure, of {', '.join(STAGES)}")
     parser.add_argument("--peak-tflops", type=float, default=None, help="the device's dense bf16 peak")
     parser.add_argument(
         "--quick",
@@ -204,10 +259,16 @@ def main() -> None:
     )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
+    for path in args.paths.split(",") if args.paths else ():
+        parse_path(path)  # a wrong name is refused before anything runs
+    stages = args.stages.split(",")
+    if unknown := [s for s in stages if s not in STAGES]:
+        raise SystemExit(f"--stages: {', '.join(unknown)} not among {', '.join(STAGES)}")
     out: dict = {"torch": torch.__version__}
     for name in args.shapes.split(","):
         profile = load_profile(name)
         profile = profile.replace(runtime={"device": args.device})
+        paths = args.paths.split(",") if args.paths else [profile.pretrain.attention]
         runtime = runtime_for(profile.runtime)
         runtime.apply()
         peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in runtime.device_name), None)
@@ -221,22 +282,34 @@ def main() -> None:
             batches = [max(1, min(batches) // QUICK_CPU_BATCH_DIVISOR)]
             n_valid = n_extract = QUICK_CPU_PARAGRAPHS
             out["quick_cpu_batch_divisor"], out["quick_cpu_paragraphs"] = QUICK_CPU_BATCH_DIVISOR, QUICK_CPU_PARAGRAPHS
-        for batch in batches:
+        for batch in batches if "pretrain" in stages else ():
             n_train = max(batch * steps // 4, 400) if args.quick else 20_000
-            shape[f"pretrain_batch{batch}"] = bench_pretrain(profile, runtime, batch, steps, n_train, peak, n_valid)
-            print(f"[bench] {name} pre-training, batch {batch}: {shape[f'pretrain_batch{batch}']}", flush=True)
-        shape["extraction"] = bench_extraction(profile, runtime, n_extract)
-        print(f"[bench] {name} extraction: {shape['extraction']}", flush=True)
-        # training positions of the token probe: 15 % of the real tokens of the profile's probe paragraphs
-        mean_len = next(v["mean_paragraph_tokens"] for k, v in shape.items() if k.startswith("pretrain_batch"))
-        train_positions = int(profile.probe.n_train_paragraphs * mean_len * 0.15)
-        n_probe = 2_000 if args.quick else 100_000
-        shape["token_probe"] = bench_probe(profile, runtime, vocab, n_probe, train_positions)
-        print(f"[bench] {name} token probe: {shape['token_probe']}", flush=True)
-        shape["token_sweep"] = bench_sweep(
-            profile, runtime, vocab, 500 if args.quick else 20_000, 4 if args.quick else 64
-        )
-        print(f"[bench] {name} token sweep: {shape['token_sweep']}", flush=True)
+            for i, path in enumerate(paths):  # the first keeps the key it always had; a path again (drift) its run
+                again = paths[:i].count(path)
+                label = f"pretrain_batch{batch}" + ("" if i == 0 else f"_{path}")
+                label += f"_run{again + 1}" if again else ""
+                shape[label] = bench_pretrain(profile, runtime, batch, steps, n_train, peak, n_valid, path)
+                print(f"[bench] {name} pre-training, batch {batch}, {path}: {shape[label]}", flush=True)
+        if "extraction" in stages:
+            shape["extraction"] = bench_extraction(profile, runtime, n_extract)
+            print(f"[bench] {name} extraction: {shape['extraction']}", flush=True)
+        if "probe" in stages:
+            # training positions of the token probe: 15 % of the real tokens of the profile's probe paragraphs
+            mean_len = next(
+                (v["mean_paragraph_tokens"] for k, v in shape.items() if k.startswith("pretrain_batch")),
+                profile.backbone.max_len / 2,  # without the pre-training stage: a guess, said in the output
+            )
+            train_positions = int(profile.probe.n_train_paragraphs * mean_len * 0.15)
+            if "pretrain" not in stages:
+                shape["probe_mean_paragraph_tokens_guessed"] = mean_len
+            n_probe = 2_000 if args.quick else 100_000
+            shape["token_probe"] = bench_probe(profile, runtime, vocab, n_probe, train_positions)
+            print(f"[bench] {name} token probe: {shape['token_probe']}", flush=True)
+        if "sweep" in stages:
+            shape["token_sweep"] = bench_sweep(
+                profile, runtime, vocab, 500 if args.quick else 20_000, 4 if args.quick else 64
+            )
+            print(f"[bench] {name} token sweep: {shape['token_sweep']}", flush=True)
         out[name] = shape
     print(json.dumps(out, indent=1))
     if args.json:
