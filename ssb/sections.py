@@ -62,9 +62,11 @@ class PretrainConfig:
     warmup_ratio: float = 0.0
     # how a training step treats padding (ssb/unpadded.py): "padded", the HF model's forward over the padded
     # batch; "repad", the real tokens only, repadded for attention alone (1.23x a step on two CPU cores at
-    # the cpu shapes, benchmarks/unpadded.py); "nested", the real tokens only, attention on nested jagged
-    # tensors (varlen kernels on a GPU). The same model and loss, another order of float sums and other
-    # dropout draws: a backbone trained otherwise is another artifact (keyed when not "padded")
+    # the cpu shapes on batches in random order, benchmarks/unpadded.py; within drift on pre-training's
+    # length-grouped batches, 1.45 % padding: benchmarks/gpu.py --paths); "nested", the real tokens only,
+    # attention on nested jagged tensors (varlen kernels on a GPU). The same model and loss, another order of
+    # float sums and other dropout draws: a backbone trained otherwise is another artifact (keyed when not
+    # "padded")
     attention: str = "padded"
 
 
