@@ -259,7 +259,8 @@ def main() -> None:
     )
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args()
-    for path in args.paths.split(",") if args.paths else ():
+    asked = args.paths.split(",") if args.paths else None  # None: each profile's own attention
+    for path in asked or ():
         parse_path(path)  # a wrong name is refused before anything runs
     stages = args.stages.split(",")
     if unknown := [s for s in stages if s not in STAGES]:
@@ -268,7 +269,7 @@ def main() -> None:
     for name in args.shapes.split(","):
         profile = load_profile(name)
         profile = profile.replace(runtime={"device": args.device})
-        paths = args.paths.split(",") if args.paths else [profile.pretrain.attention]
+        paths = asked or [profile.pretrain.attention]
         runtime = runtime_for(profile.runtime)
         runtime.apply()
         peak = args.peak_tflops or next((v for k, v in PEAK_BF16_TFLOPS.items() if k in runtime.device_name), None)

@@ -26,7 +26,8 @@ def test_a_smoke_run_under_a_90s_budget_ends_within_it(data_dir, tmp_path, capsy
     status = main(["reproduce", *common, "--time-budget", f"{BUDGET}s", "--out", str(tmp_path / "r")])
     wall = time.monotonic() - started
     assert status in (0, 1)  # the verdicts are the claims' business; the budget is this test's
-    budget = json.loads((tmp_path / "r" / "report.json").read_text())["time_budget"]
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    budget = report["time_budget"]
     assert budget["budget_s"] == BUDGET and budget["pretrain_steps"] == budget["pretrain_steps_done"] > 20
     # its share, less what the run spent before the plan
     assert budget["pretrain_steps"] * budget["s_per_step"] <= 0.35 * BUDGET - budget["spent_s"] + budget["s_per_step"]
@@ -37,7 +38,6 @@ def test_a_smoke_run_under_a_90s_budget_ends_within_it(data_dir, tmp_path, capsy
     now = calibrate(smoke, ArtifactStore(tmp_path / "c"), data_dir, runtime_for(smoke.runtime))["s_per_step"]
     slowdown = max(1.0, now / budget["s_per_step"])
     assert wall <= BUDGET * slowdown, f"the run took {wall:.1f} s, the machine at {slowdown:.2f}x its calibrated step"
-    report = json.loads((tmp_path / "r" / "report.json").read_text())
     (backbone,) = [  # the reference's, not a short variant's
         p.parent
         for p in (tmp_path / "c" / "backbone").glob("*/record.json")
