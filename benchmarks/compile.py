@@ -4,7 +4,7 @@
 
 Runs ``ssb.train.calibrate`` (the profile's own model, batch and real paragraphs from ``SSB_DATA_DIR``,
 nothing stored) twice, ``runtime.compile`` off and on, back to back in one process, and reports for each
-the first step (warm-up; with ``compile`` also the compilation) and the median step after it. The
+the first step (warm-up; with ``compile`` also the compilation) and the mean step after it. The
 compilation pays back after ``(first_on - first_off) / (step_off - step_on)`` steps when compiled steps are
 faster, never when they are not; the verdict compares that with the profile's ``pretrain.max_steps``.
 """
@@ -30,7 +30,7 @@ from ssb.train import calibrate
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="cpu")
-    parser.add_argument("--steps", type=int, default=12, help="calibration steps per setting (the first is warm-up)")
+    parser.add_argument("--steps", type=int, default=12, help="timed calibration steps a setting (after a warm-up)")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()

@@ -143,8 +143,9 @@ def budget_lines(b: dict[str, Any]) -> list[str]:
     within = "within" if b["wall_s_to_report"] <= b["budget_s"] else "OVER"
     return [
         f"Budget {b['budget_s']:g} s; the run took {b['wall_s_to_report']:g} s to this report ({within} the budget). "
-        f"Pre-training: {b['pretrain_steps']:,} steps chosen at {b['s_per_step']:.3g} s/step (median of "
-        f"{b['calibration_steps'] - 1} calibration steps after one warm-up; {b['spent_s']:g} s spent before the "
+        f"Pre-training: {b['pretrain_steps']:,} steps chosen at {b['s_per_step']:.3g} s/step ("
+        f"{b['calibration_steps'] - 1} calibration steps batched as training's, after one warm-up; "
+        f"{b['spent_s']:g} s spent before the "
         f"plan came out of its share), {b['pretrain_steps_done']} done; "
         f"{b['tokens_seen']:,} tokens seen against the paper's 50 epochs of 90,000 paragraphs "
         f"(~{b['paper_tokens']:,} tokens at this corpus's tokens per paragraph): {share}. FewRel fine-tuning: "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
@@ -38,6 +40,26 @@ def missing_tokenizer_files(folder: Path) -> str | None:
 
 class TokenizerError(RuntimeError):
     pass
+
+
+@contextmanager
+def parallel_tokenization() -> Iterator[None]:
+    """Within the block, a fast tokenizer's batch call (``tokenizer(texts)``) encodes on every core.
+
+    ``TOKENIZERS_PARALLELISM`` is set to ``true`` for the block, then put back as it was: CI, tox and the
+    unattended script set it to ``false`` (the build helpers and data-loader workers fork), which left a
+    paper-lease run tokenizing its 90,000 paragraphs on one thread (~20 s of a loan). ``tokenizers`` reads the
+    variable at each call; a process forked after the block finds it configured again, so the child neither
+    warns nor encodes in parallel. The encodings do not depend on it."""
+    before = os.environ.get("TOKENIZERS_PARALLELISM")
+    os.environ["TOKENIZERS_PARALLELISM"] = "true"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("TOKENIZERS_PARALLELISM", None)
+        else:
+            os.environ["TOKENIZERS_PARALLELISM"] = before
 
 
 def minilm_dir() -> Path | None:

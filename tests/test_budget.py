@@ -1,9 +1,15 @@
 """The time budget's pure parts: durations, the steps that fit, the plan of every budgeted stage."""
 
+import numpy as np
 import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from transformers.trainer_pt_utils import get_length_grouped_indices
 
 from ssb.budget import BudgetError, against_paper, parse_duration, plan, steps_within
 from ssb.config import ConfigError, profile_from_dict
+from ssb.train import calibration_batches
 
 
 @pytest.mark.parametrize("text, seconds", [("90", 90), ("90s", 90), ("8m", 480), ("1.5h", 5400), (" 2 min ", 120)])
@@ -66,3 +72,41 @@ def test_what_the_run_spent_before_the_plan_comes_out_of_pretrainings_share():
         fewrel_max_epochs=1.0,
     )  # fmt: skip
     assert plan(100.0, **kwargs).pretrain_steps == 50 and plan(100.0, spent_s=20.0, **kwargs).pretrain_steps == 30
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    data=st.data(),
+    batch_size=st.integers(1, 16),
+    n_batches=st.integers(1, 20),
+    steps=st.integers(1, 8),
+    multiple=st.sampled_from([1, 8]),
+)
+def test_calibration_batches_are_formed_as_pre_trainings(data, batch_size, n_batches, steps, multiple):
+    """The calibration times batches of the Trainer's own length grouping (one megabatch: the sample sorted
+    longest first, cut into batches), so its padded positions per batch are the grouping's, never more than
+    the same paragraphs batched in their random order; the warm-up is the longest batch, as training starts."""
+    n = batch_size * n_batches  # one megabatch of the sampled paragraphs
+    lengths = data.draw(st.lists(st.integers(1, 64), min_size=n, max_size=n))
+    chosen = calibration_batches(lengths, batch_size, steps, multiple)
+    generator = torch.Generator().manual_seed(data.draw(st.integers(0, 2**31)))
+    grouped = get_length_grouped_indices(lengths, batch_size, mega_batch_mult=n_batches, generator=generator)
+    pad = lambda batch: multiple * -(-max(lengths[i] for i in batch) // multiple) * len(batch)  # noqa: E731
+    theirs = [pad(grouped[b : b + batch_size]) for b in range(0, n, batch_size)]
+    assert chosen["positions_per_step"] == pytest.approx(np.mean(theirs))
+    in_order = [pad(range(b, b + batch_size)) for b in range(0, n, batch_size)]
+    assert chosen["positions_per_step"] <= np.mean(in_order) + 1e-9
+    assert chosen["tokens_per_step"] == pytest.approx(sum(lengths) / n_batches)
+    order = chosen["order"]
+    assert len(order) == batch_size * (1 + steps)
+    first = sorted(lengths, reverse=True)[:batch_size]
+    assert sorted((lengths[i] for i in order[:batch_size]), reverse=True) == first
+
+
+def test_calibration_batches_take_the_middle_of_each_stratum():
+    lengths = list(range(100, 0, -1))  # already longest first: batch b holds 100 - 10b .. 91 - 10b
+    chosen = calibration_batches(lengths, 10, 5)
+    timed = [sorted(chosen["order"][k : k + 10].tolist()) for k in range(10, 60, 10)]
+    assert [t[0] // 10 for t in timed] == [1, 3, 5, 7, 9]  # batches 1, 3, 5, 7, 9 of 10
+    assert chosen["timed_positions"] == [10 * (100 - 10 * b) for b in (1, 3, 5, 7, 9)]  # each its longest, 10 times
+    assert chosen["tokens_per_step"] == pytest.approx(sum(lengths) / 10)

@@ -1,10 +1,13 @@
 """The WordPiece tokenizer trained on a corpus is the same on every run: same pieces, same ids."""
 
 import json
+import os
 import subprocess
 import sys
 
-from ssb.tokenizer import SPECIAL_TOKENS, sorted_vocabulary, train_wordpiece
+import pytest
+
+from ssb.tokenizer import SPECIAL_TOKENS, parallel_tokenization, sorted_vocabulary, train_wordpiece
 
 TRAIN = """
 import json, sys
@@ -65,3 +68,18 @@ def test_the_committed_tokenizer_loads_under_either_transformers_major():
     tokenizer = load_tokenizer(folder)
     assert len(tokenizer) == 8192 and tokenizer.mask_token == "[MASK]" and tokenizer.pad_token_id == 0
     assert tokenizer.convert_tokens_to_ids("[MASK]") == tokenizer.mask_token_id
+
+
+@pytest.mark.parametrize("before", [None, "false", "true"])
+def test_parallel_tokenization_encodes_the_same_and_puts_the_setting_back(monkeypatch, before):
+    if before is None:
+        monkeypatch.delenv("TOKENIZERS_PARALLELISM", raising=False)
+    else:
+        monkeypatch.setenv("TOKENIZERS_PARALLELISM", before)
+    texts = [f"the {w} sat on the mat number {i}" for i, w in enumerate(["cat", "dog", "bird"] * 40)]
+    tok = train_wordpiece(texts, 60)
+    serial = tok(texts, truncation=True, max_length=8)["input_ids"]
+    with parallel_tokenization():
+        assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
+        parallel = tok(texts, truncation=True, max_length=8)["input_ids"]
+    assert parallel == serial and os.environ.get("TOKENIZERS_PARALLELISM") == before
