@@ -66,8 +66,17 @@ def stored_key(folder: Path) -> str:
     return json.loads((folder / MANIFEST).read_text())["meta"].get("key", folder.name)
 
 
-def verify(folder: Path) -> str | None:
-    """None if every file matches the manifest, else a sentence saying what is wrong."""
+# a file verified by this process is not hashed again while its stat is unchanged, if it was last written this
+# long before the verification: a later write then gives it another mtime even on a coarse file-system clock
+SETTLED_NS = 2_000_000_000
+
+
+def verify(folder: Path, verified: set[tuple[str, int, int, int, str]] | None = None) -> str | None:
+    """None if every file matches the manifest, else a sentence saying what is wrong.
+
+    ``verified``: the files this process has already found matching (path, inode, size, mtime, sha256), which
+    are not hashed again while they stand (a run reads an entry many times: a warm cpu run hashed 1.9 GB in
+    1,164 calls for 258 files); a file verified here joins it once settled (``SETTLED_NS``)."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         return f"{folder}: no {MANIFEST}"
@@ -80,10 +89,17 @@ def verify(folder: Path) -> str | None:
         path = folder / name
         if not path.is_file():
             return f"{path}: missing"
-        if path.stat().st_size != entry["bytes"]:
-            return f"{path}: {path.stat().st_size} bytes, manifest says {entry['bytes']}"
+        stat = path.stat()
+        if stat.st_size != entry["bytes"]:
+            return f"{path}: {stat.st_size} bytes, manifest says {entry['bytes']}"
+        seen = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, entry["sha256"])
+        if verified is not None and seen in verified:
+            continue
+        started_ns = time.time_ns()
         if file_sha256(path) != entry["sha256"]:
             return f"{path}: sha256 differs from the manifest"
+        if verified is not None and stat.st_mtime_ns < started_ns - SETTLED_NS:
+            verified.add(seen)
     return None
 
 
@@ -192,6 +208,7 @@ class ArtifactStore:
     read_only: bool = False  # a damaged entry is then ignored (with a notice), never removed
     lock_timeout_s: float = 3_600.0  # how long a build waits for another process building the same key
     said: set[str] = field(default_factory=set, compare=False, repr=False)  # notices given once a store
+    verified: set[tuple[str, int, int, int, str]] = field(default_factory=set, compare=False, repr=False)  # (verify)
 
     def _say_once(self, topic: str, message: str) -> None:
         if topic not in self.said:
@@ -231,7 +248,7 @@ class ArtifactStore:
                 why = "the code that builds them differs from ssb/codekeys.json (python -m ssb.codekeys says what)"
                 self._say_once(kind, f"committed {kind} entries are not used here: {why}; they are rebuilt")
             return fallback()
-        problem = verify(folder)
+        problem = verify(folder, self.verified)
         if problem is None:
             return folder
         if self.read_only:

@@ -157,7 +157,7 @@ class Backbones(ResolverState):
                 return trained_here, key
             # a seed backbone is committed beside the profile's own (ssb/reference/<profile>/<variant>-seed<n>/,
             # <variant>-order<n>/ for another order of the paragraphs)
-            if (committed := find_reference(profile, name, seed, data_seed)) is not None:
+            if (committed := find_reference(profile, name, seed, data_seed, self.store.verified)) is not None:
                 return committed, key
             if profile.name in COMMITTED_PROFILES and (seed is not None or data_seed is not None):
                 flags = train_flags(profile.name, name, seed, data_seed)

@@ -95,11 +95,16 @@ def export_artifact(store: ArtifactStore, kind: str, key: str, profile_name: str
 
 
 def find_reference(
-    profile: Profile, variant: str = "reference", seed: int | None = None, data_seed: int | None = None
+    profile: Profile,
+    variant: str = "reference",
+    seed: int | None = None,
+    data_seed: int | None = None,
+    verified: set | None = None,
 ) -> Path | None:
     """The committed backbone for this profile and variant (``seed``: the one from those initial conditions,
     ``profile`` carrying it as ``backbone.seed``; ``data_seed``: the one trained on that order of the
-    paragraphs, carried as ``backbone.data_seed``), or None if none is committed.
+    paragraphs, carried as ``backbone.data_seed``), or None if none is committed. ``verified``: the files this
+    process has found matching their manifest (``artifacts.verify``; a run's store keeps them).
 
     Raises :class:`StaleReference` if one is committed but was trained under another config, or if its
     files no longer match their manifest.
@@ -120,7 +125,7 @@ def find_reference(
         return None
     folder = reference_dir(profile.name, variant, seed, data_seed)
     if not (folder / "record.json").is_file():
-        return _by_content(profile, folder.name)
+        return _by_content(profile, folder.name, verified)
     record = json.loads((folder / "record.json").read_text())
     expected = backbone_key(profile)
     flags = train_flags(profile.name, variant, seed, data_seed)
@@ -133,19 +138,19 @@ def find_reference(
             f"{folder} is stale: it was trained with config hash {record.get('backbone_key')}, but the "
             f"'{profile.name}' profile's backbone config now hashes to {expected}. {how}"
         )
-    problem = verify(folder)
+    problem = verify(folder, verified)
     if problem:
         raise StaleReference(f"{folder} is damaged ({problem}). {how}")
     return folder
 
 
-def _by_content(profile: Profile, variant: str) -> Path | None:
+def _by_content(profile: Profile, variant: str, verified: set | None = None) -> Path | None:
     """A backbone committed under another profile's name whose recorded config hash is this profile's (a
     copy of ``cpu.toml`` renamed, or with a probe setting changed, trains nothing)."""
     expected = backbone_key(profile)
     for record_path in sorted(ROOT.glob(f"*/{variant}/record.json")):
         record = json.loads(record_path.read_text())
-        if record.get("backbone_key") == expected and verify(record_path.parent) is None:
+        if record.get("backbone_key") == expected and verify(record_path.parent, verified) is None:
             return record_path.parent
     return None
 

@@ -98,3 +98,27 @@ def test_a_lock_wait_says_who_holds_it_and_gives_up_leaving_the_holders_work(tmp
         os.kill(holder.pid, signal.SIGCONT)
         holder.kill()
         holder.wait()
+
+
+def test_an_entry_is_hashed_once_a_process_and_a_later_edit_is_still_caught(tmp_path, monkeypatch, capsys):
+    """A store verifies an entry at every lookup; a file this process found matching is not hashed again while
+    its inode, size and mtime stand, once settled. An edit afterwards (same size) gives it another mtime and is
+    caught; a file written within ``SETTLED_NS`` of its check is hashed at every lookup."""
+    import ssb.artifacts as artifacts
+
+    hashed = []
+    real = artifacts.file_sha256
+    monkeypatch.setattr(artifacts, "file_sha256", lambda path, *a: hashed.append(path.name) or real(path, *a))
+    store = ArtifactStore(tmp_path / "s")
+    folder, _ = store.build("k", "key", lambda f: (f / "w.bin").write_bytes(b"weights!") and None)
+    hashed.clear()
+    store.lookup("k", "key"), store.lookup("k", "key")
+    assert hashed == ["w.bin", "w.bin"]  # just written: not settled, hashed each time
+    old = time.time_ns() - 2 * artifacts.SETTLED_NS
+    os.utime(folder / "w.bin", ns=(old, old))
+    hashed.clear()
+    store.lookup("k", "key"), store.lookup("k", "key"), store.lookup("k", "key")
+    assert hashed == ["w.bin"]  # settled: once
+    (folder / "w.bin").write_bytes(b"weightz!")  # the same size, written now
+    assert store.lookup("k", "key") is None and "is corrupted and will be rebuilt" in capsys.readouterr().err
+    assert ArtifactStore(tmp_path / "s").verified == set()  # a store of its own, a memory of its own
