@@ -25,8 +25,9 @@
 # It installs from the wheels, then runs `ssb reproduce --profile paper-lease` under the profile's time budget
 # (runtime.time_budget_s; --time-budget overrides), and writes into OUT at most 8 flat files: report.md,
 # report.json, figures.tar.gz (the PNGs), records.tar.gz (training records and logs, store-timings.tsv,
-# progress, environment, run.json, reproduce.log) and, with --bench, benchmark.json (`benchmarks/gpu.py
-# --quick` first); a file over 16 MiB is gzipped, and the limits are checked (loan.json lists what was
+# progress, environment, run.json, reproduce.log; with --bench, calibration.json from
+# `benchmarks/calibration.py`) and, with --bench, benchmark.json (`benchmarks/gpu.py --quick` first); a file
+# over 16 MiB is gzipped, and the limits are checked (loan.json lists what was
 # written). --loan makes paper-lease the default profile. The loan's command limit is kept by the script
 # itself: the run is stopped --loan-limit seconds (default 570) after the script started, less 25 s to pack,
 # and what it finished is packed (run.json status "cut-off"; store-timings.tsv says which stages ended
@@ -140,7 +141,7 @@ pack=${pack:-$root/out/$name-pack}
 
 # ------------------------------------------------------------------ the pack folder: never someone else's
 marker=.ssb-pack
-pack_entries=".ssb-pack results records run.json progress.txt environment.txt benchmark.json benchmark.log reproduce.log store-timings.tsv"
+pack_entries=".ssb-pack results records run.json progress.txt environment.txt benchmark.json benchmark.log calibration.json calibration.log reproduce.log store-timings.tsv"
 claim_pack() {  # create $pack, or take over an earlier pack of this script; refuse anything else
   if [ -e "$pack" ] && [ ! -d "$pack" ]; then die "--pack $pack is a file, not a folder"; fi
   if [ -d "$pack" ] && [ -n "$(ls -A "$pack")" ]; then
@@ -220,7 +221,7 @@ pack_loan() {
   pngs=$(cd "$results" 2>/dev/null && ls ./*.png 2>/dev/null)
   [ -n "$pngs" ] && tar -czf "$loan/figures.tar.gz" -C "$results" $pngs
   [ -f "$pack/benchmark.json" ] && cp "$pack/benchmark.json" "$loan/"
-  kept=""; for entry in records run.json progress.txt environment.txt reproduce.log benchmark.log store-timings.tsv; do
+  kept=""; for entry in records run.json progress.txt environment.txt reproduce.log benchmark.log calibration.json calibration.log store-timings.tsv; do
     [ -e "$pack/$entry" ] && kept="$kept $entry"
   done
   tar -czf "$loan/records.tar.gz" -C "$pack" $kept
@@ -282,6 +283,11 @@ if [ "$bench" != 0 ]; then  # first: its figures are packed even if the run is c
   log "benchmarks/gpu.py --device $device $quick"
   python3 benchmarks/gpu.py --device "$device" $quick --json "$pack/benchmark.json" > "$pack/benchmark.log" 2>&1 \
     || log "benchmark failed (see benchmark.log)"
+  # the time budget's calibration against the real pre-training's steps (#38: within 10 %), on the run's profile
+  reps=(--reps 3); [ "$bench" = quick ] && reps=(--reps 1)
+  log "benchmarks/calibration.py --profile $profile --device $device ${reps[*]}"
+  python3 benchmarks/calibration.py --profile "$profile" --device "$device" "${reps[@]}" --json "$pack/calibration.json" \
+    > "$pack/calibration.log" 2>&1 || log "calibration benchmark failed (see calibration.log)"
   log "benchmark done after $(( $(date +%s) - started )) s"
 fi
 limit=()  # a loan: stop the run in time to pack before the command limit (timeout stops its process group)

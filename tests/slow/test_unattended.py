@@ -117,6 +117,8 @@ def test_the_loan_command_packs_within_the_loans_file_limits(tmp_path, data_dir)
     with tarfile.open(out / "records.tar.gz") as tar:
         names = tar.getnames()
         assert json.load(tar.extractfile("run.json"))["status"] == done.returncode
+        calibration = json.load(tar.extractfile("calibration.json"))  # --bench: the budget's calibration measured
+    assert calibration["profile"] == "smoke" and len(calibration["reps"]) == 1 and calibration["reps"][0]["ratio"] > 0
     assert "reproduce.log" in names and "store-timings.tsv" in names
     assert any(n.startswith("records/backbone-") for n in names)
     with tarfile.open(out / "figures.tar.gz") as tar:
