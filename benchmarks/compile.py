@@ -4,7 +4,10 @@
 
 Runs ``ssb.train.calibrate`` (the profile's own model, batch and real paragraphs from ``SSB_DATA_DIR``,
 nothing stored) twice, ``runtime.compile`` off and on, back to back in one process, and reports for each
-the first step (warm-up; with ``compile`` also the compilation) and the mean step after it. The
+the first step (warm-up; with ``compile`` also the compilation) and the step time after it (``calibrate``'s:
+the median time per padded position of its timed steps, times pre-training's mean positions; a compiled
+model recompiles for each new length, and a recompilation within the timed steps falls in the median's tail,
+so the break-even below is then a lower bound). The
 compilation pays back after ``(first_on - first_off) / (step_off - step_on)`` steps when compiled steps are
 faster, never when they are not; the verdict compares that with the profile's ``pretrain.max_steps``.
 """

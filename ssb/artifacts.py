@@ -66,17 +66,18 @@ def stored_key(folder: Path) -> str:
     return json.loads((folder / MANIFEST).read_text())["meta"].get("key", folder.name)
 
 
-# a file verified by this process is not hashed again while its stat is unchanged, if it was last written this
-# long before the verification: a later write then gives it another mtime even on a coarse file-system clock
+# a file verified by this process is not hashed again while its stat is unchanged, if it was last written or
+# changed this long before the verification: a later write then gives it another mtime and ctime even on a coarse
+# file-system clock
 SETTLED_NS = 2_000_000_000
 
 
-def verify(folder: Path, verified: set[tuple[str, int, int, int, str]] | None = None) -> str | None:
+def verify(folder: Path, verified: set[tuple] | None = None) -> str | None:
     """None if every file matches the manifest, else a sentence saying what is wrong.
 
-    ``verified``: the files this process has already found matching (path, inode, size, mtime, sha256), which
-    are not hashed again while they stand (a run reads an entry many times: a warm cpu run hashed 1.9 GB in
-    1,164 calls for 258 files); a file verified here joins it once settled (``SETTLED_NS``)."""
+    ``verified``: the files this process has already found matching (path, device, inode, size, mtime, ctime,
+    sha256), which are not hashed again while they stand (a run reads an entry many times: a warm cpu run hashed
+    1.9 GB in 1,164 calls for 258 files); a file verified here joins it once settled (``SETTLED_NS``)."""
     manifest_path = folder / MANIFEST
     if not manifest_path.is_file():
         return f"{folder}: no {MANIFEST}"
@@ -89,16 +90,17 @@ def verify(folder: Path, verified: set[tuple[str, int, int, int, str]] | None = 
         path = folder / name
         if not path.is_file():
             return f"{path}: missing"
+        started_ns = time.time_ns()
         stat = path.stat()
         if stat.st_size != entry["bytes"]:
             return f"{path}: {stat.st_size} bytes, manifest says {entry['bytes']}"
-        seen = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns, entry["sha256"])
+        # ctime too: a copy that keeps the mtime (cp -p, rsync -a, touch -r) still changes it
+        seen = (str(path), stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, entry["sha256"])
         if verified is not None and seen in verified:
             continue
-        started_ns = time.time_ns()
         if file_sha256(path) != entry["sha256"]:
             return f"{path}: sha256 differs from the manifest"
-        if verified is not None and stat.st_mtime_ns < started_ns - SETTLED_NS:
+        if verified is not None and max(stat.st_mtime_ns, stat.st_ctime_ns) < started_ns - SETTLED_NS:
             verified.add(seen)
     return None
 
@@ -208,7 +210,7 @@ class ArtifactStore:
     read_only: bool = False  # a damaged entry is then ignored (with a notice), never removed
     lock_timeout_s: float = 3_600.0  # how long a build waits for another process building the same key
     said: set[str] = field(default_factory=set, compare=False, repr=False)  # notices given once a store
-    verified: set[tuple[str, int, int, int, str]] = field(default_factory=set, compare=False, repr=False)  # (verify)
+    verified: set[tuple] = field(default_factory=set, compare=False, repr=False)  # files verified (verify)
 
     def _say_once(self, topic: str, message: str) -> None:
         if topic not in self.said:

@@ -65,6 +65,7 @@ class Backbones(ResolverState):
         self._memo["budget-plan"] = None  # the plan's own work (the tokenizer, the data) must not re-enter
         key = config_hash(
             "budget-plan",
+            2,  # 2: calibrated on batches formed as pre-training's (a plan of the random-batch calibration re-plans)
             backbone_key(self.profile),
             self.profile.fewrel,
             self.data_id("corpus"),

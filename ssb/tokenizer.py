@@ -49,8 +49,9 @@ def parallel_tokenization() -> Iterator[None]:
     ``TOKENIZERS_PARALLELISM`` is set to ``true`` for the block, then put back as it was: CI, tox and the
     unattended script set it to ``false`` (the build helpers and data-loader workers fork), which left a
     paper-lease run tokenizing its 90,000 paragraphs on one thread (~20 s of a loan). ``tokenizers`` reads the
-    variable at each call; a process forked after the block finds it configured again, so the child neither
-    warns nor encodes in parallel. The encodings do not depend on it."""
+    variable at each call; where it was set, a process forked after the block finds it set again, so the child
+    neither warns nor encodes in parallel (where it was unset, a child warns, as after any parallel call). The
+    encodings do not depend on it."""
     before = os.environ.get("TOKENIZERS_PARALLELISM")
     os.environ["TOKENIZERS_PARALLELISM"] = "true"
     try:

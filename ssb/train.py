@@ -222,7 +222,7 @@ def calibration_batches(lengths: list[int] | np.ndarray, batch_size: int, steps:
     length-grouped megabatches (``transformers``' ``get_length_grouped_indices``: paragraphs in random order,
     cut into megabatches of ``mega_batch_mult`` batches, each sorted longest first and cut into batches). A batch
     costs what its longest paragraph pads it to (``multiple``: the collator's ``pad_to_multiple_of``), so random
-    batches of the same paragraphs (22 % padding at the ``cpu`` shape, against 1.5 % length-grouped) would time
+    batches of the same paragraphs (22 % padding at the ``cpu`` shape, against 1.1 % length-grouped) would time
     a costlier step than training's. The warm-up is the megabatch's first (longest) batch, as training starts;
     the ``steps`` timed batches are the middle batch of each of ``steps`` equal strata of the sorted
     megabatch.
@@ -273,11 +273,14 @@ def calibrate(
     corpus = read(profile.corpus)
     bb, pt = profile.backbone, profile.pretrain
     n_train = len(corpus.train)
+    if n_train == 0:
+        raise ValueError(f"[corpus] of profile '{profile.name}': no training paragraphs to time a pre-training step on")
     # one megabatch of the Trainer's length-grouped sampler: min(n // (4 batches), 50) batches
     megabatch = max(1, min(n_train // (4 * pt.batch_size), 50)) * pt.batch_size
     sample = np.random.default_rng([bb.seed, 7]).choice(n_train, size=min(megabatch, n_train), replace=False)
+    batch_size = min(pt.batch_size, len(sample))  # a corpus smaller than a batch is one batch
     sampled = _tokenize(tokenizer, [corpus.train[i] for i in sample.tolist()], bb.max_len)
-    chosen = calibration_batches(list(sampled["length"]), pt.batch_size, steps, 8 if runtime.is_cuda else 1)
+    chosen = calibration_batches(list(sampled["length"]), batch_size, steps, 8 if runtime.is_cuda else 1)
     train_set = sampled.select(chosen["order"].tolist())
     _, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
     torch.manual_seed(bb.seed)
@@ -286,7 +289,7 @@ def calibrate(
     with tempfile.TemporaryDirectory(prefix="ssb-calibrate-") as work:
         args = training_arguments(
             Path(work), epochs=1.0, max_steps=1 + steps, lr=pt.lr, weight_decay=pt.weight_decay,
-            batch_size=pt.batch_size, seed=bb.seed, save_steps=10**9, logging_steps=10**9, eval_steps=0,
+            batch_size=batch_size, seed=bb.seed, save_steps=10**9, logging_steps=10**9, eval_steps=0,
             progress=False, group_by_length=False, runtime=runtime,
         )  # fmt: skip
         args.save_strategy = "no"

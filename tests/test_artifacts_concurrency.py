@@ -102,8 +102,9 @@ def test_a_lock_wait_says_who_holds_it_and_gives_up_leaving_the_holders_work(tmp
 
 def test_an_entry_is_hashed_once_a_process_and_a_later_edit_is_still_caught(tmp_path, monkeypatch, capsys):
     """A store verifies an entry at every lookup; a file this process found matching is not hashed again while
-    its inode, size and mtime stand, once settled. An edit afterwards (same size) gives it another mtime and is
-    caught; a file written within ``SETTLED_NS`` of its check is hashed at every lookup."""
+    its inode, size, mtime and ctime stand, once settled. An edit afterwards (same size) changes them and is
+    caught; a file written within ``SETTLED_NS`` of its check is hashed at every lookup; another store (another
+    process) hashes it again."""
     import ssb.artifacts as artifacts
 
     hashed = []
@@ -114,11 +115,13 @@ def test_an_entry_is_hashed_once_a_process_and_a_later_edit_is_still_caught(tmp_
     hashed.clear()
     store.lookup("k", "key"), store.lookup("k", "key")
     assert hashed == ["w.bin", "w.bin"]  # just written: not settled, hashed each time
-    old = time.time_ns() - 2 * artifacts.SETTLED_NS
-    os.utime(folder / "w.bin", ns=(old, old))
+    monkeypatch.setattr(artifacts, "SETTLED_NS", 0)  # settled as soon as written before the check
+    time.sleep(0.05)
     hashed.clear()
     store.lookup("k", "key"), store.lookup("k", "key"), store.lookup("k", "key")
     assert hashed == ["w.bin"]  # settled: once
-    (folder / "w.bin").write_bytes(b"weightz!")  # the same size, written now
+    ArtifactStore(tmp_path / "s").lookup("k", "key")
+    assert hashed == ["w.bin", "w.bin"]  # a store of its own hashes it again
+    time.sleep(0.05)
+    (folder / "w.bin").write_bytes(b"weightz!")  # the same size
     assert store.lookup("k", "key") is None and "is corrupted and will be rebuilt" in capsys.readouterr().err
-    assert ArtifactStore(tmp_path / "s").verified == set()  # a store of its own, a memory of its own

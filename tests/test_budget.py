@@ -110,3 +110,34 @@ def test_calibration_batches_take_the_middle_of_each_stratum():
     assert [t[0] // 10 for t in timed] == [1, 3, 5, 7, 9]  # batches 1, 3, 5, 7, 9 of 10
     assert chosen["timed_positions"] == [10 * (100 - 10 * b) for b in (1, 3, 5, 7, 9)]  # each its longest, 10 times
     assert chosen["tokens_per_step"] == pytest.approx(sum(lengths) / 10)
+
+
+def test_a_calibration_feeds_its_batches_in_the_order_chosen(tmp_path):
+    """``train._InOrder`` overrides the Trainer's sampler (a private hook): if a transformers release renamed
+    it, the calibration would time random batches again."""
+    import datasets
+    from transformers import TrainingArguments
+
+    from ssb.train import _InOrder
+
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+
+        def forward(self, ids):
+            return {"loss": (self.w * ids.float()).sum()}
+
+    seen = []
+
+    def collate(rows):
+        seen.append([r["row"] for r in rows])
+        return {"ids": torch.tensor([r["row"] for r in rows])}
+
+    data = datasets.Dataset.from_dict({"row": [7, 3, 9, 1, 5, 2, 8, 0]})
+    args = TrainingArguments(
+        str(tmp_path), per_device_train_batch_size=2, max_steps=4, report_to=[], save_strategy="no",
+        use_cpu=True, disable_tqdm=True, remove_unused_columns=False, logging_strategy="no",
+    )  # fmt: skip
+    _InOrder(model=Tiny(), args=args, train_dataset=data, data_collator=collate).train()
+    assert seen == [[7, 3], [9, 1], [5, 2], [8, 0]]

@@ -78,8 +78,11 @@ def test_parallel_tokenization_encodes_the_same_and_puts_the_setting_back(monkey
         monkeypatch.setenv("TOKENIZERS_PARALLELISM", before)
     texts = [f"the {w} sat on the mat number {i}" for i, w in enumerate(["cat", "dog", "bird"] * 40)]
     tok = train_wordpiece(texts, 60)
-    serial = tok(texts, truncation=True, max_length=8)["input_ids"]
+    outside = tok(texts, truncation=True, max_length=8)["input_ids"]  # as the setting was
     with parallel_tokenization():
         assert os.environ["TOKENIZERS_PARALLELISM"] == "true"
         parallel = tok(texts, truncation=True, max_length=8)["input_ids"]
-    assert parallel == serial and os.environ.get("TOKENIZERS_PARALLELISM") == before
+    assert parallel == outside and os.environ.get("TOKENIZERS_PARALLELISM") == before
+    with pytest.raises(KeyError), parallel_tokenization():  # put back also when the block fails
+        raise KeyError("x")
+    assert os.environ.get("TOKENIZERS_PARALLELISM") == before
