@@ -60,12 +60,13 @@ class Backbones(ResolverState):
             return
         from .budget import plan
         from .data import load_fewrel
-        from .train import calibrate
+        from .finetune import calibrate_fewrel
+        from .train import calibrate, tokenizer_artifact
 
         self._memo["budget-plan"] = None  # the plan's own work (the tokenizer, the data) must not re-enter
         key = config_hash(
             "budget-plan",
-            2,  # 2: calibrated on batches formed as pre-training's (a plan of the random-batch calibration re-plans)
+            3,  # 2: calibrated on batches formed as pre-training's; 3: FewRel's step measured (older plans re-plan)
             backbone_key(self.profile),
             self.profile.fewrel,
             self.data_id("corpus"),
@@ -81,6 +82,8 @@ class Backbones(ResolverState):
                 flush=True,
             )
             measured = calibrate(self.profile, self.store, self.data_dir, self.runtime, paragraphs=self.paragraphs)
+            tokenizer_dir = tokenizer_artifact(self.profile, self.store, self.data_dir, self.paragraphs)
+            fewrel = calibrate_fewrel(self.profile, tokenizer_dir, self.data_dir, self.runtime)
             fr = self.profile.fewrel
             chosen = plan(
                 rt.time_budget_s,
@@ -95,6 +98,7 @@ class Backbones(ResolverState):
                 fewrel_batch_size=fr.batch_size,
                 fewrel_max_epochs=fr.epochs,
                 spent_s=time.monotonic() - self.started,
+                fewrel_s_per_step=fewrel["s_per_step"],
             )
             return chosen.record()
 

@@ -42,7 +42,7 @@ class Plan:
     tokens_per_step: float  # real (non-padding) positions of a training batch, measured
     pretrain_steps: int
     fewrel_epochs: float
-    fewrel_s_per_step: float  # estimated from the pre-training rate, per position of a batch
+    fewrel_s_per_step: float  # measured on FewRel's own batches (or estimated from pre-training's per position)
     fewrel_steps: int
 
     def record(self) -> dict[str, Any]:
@@ -70,11 +70,14 @@ def plan(
     fewrel_batch_size: int,
     fewrel_max_epochs: float,
     spent_s: float = 0.0,
+    fewrel_s_per_step: float | None = None,
 ) -> Plan:
     """Steps and epochs that fill each stage's share of the budget at the measured rate (pure); what the run
-    spent before the plan (``spent_s``) comes out of pre-training's share."""
+    spent before the plan (``spent_s``) comes out of pre-training's share. ``fewrel_s_per_step``: FewRel's step
+    as measured (``finetune.calibrate_fewrel``); without it, estimated from pre-training's per position."""
     pretrain_steps = steps_within(pretrain_share * budget_s - spent_s, s_per_step)
-    fewrel_s_per_step = s_per_step * fewrel_positions_per_step / positions_per_step
+    if fewrel_s_per_step is None:
+        fewrel_s_per_step = s_per_step * fewrel_positions_per_step / positions_per_step
     fewrel_steps = steps_within(fewrel_share * budget_s, fewrel_s_per_step)
     steps_per_epoch = max(1, math.ceil(fewrel_train_sentences / fewrel_batch_size))
     fewrel_epochs = min(fewrel_max_epochs, fewrel_steps / steps_per_epoch)

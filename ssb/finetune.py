@@ -25,6 +25,52 @@ def classification_accuracy(eval_pred) -> dict[str, float]:
     return {"accuracy": float((np.argmax(eval_pred.predictions, -1) == eval_pred.label_ids).mean())}
 
 
+def calibrate_fewrel(
+    profile: Profile, tokenizer_dir: Path, data_dir: Path | None, runtime: Runtime, steps: int = 6
+) -> dict[str, float]:
+    """Seconds per FewRel fine-tuning step on this runtime, measured as fine-tuning runs (a time budget's plan):
+    a never-trained backbone of the profile's shape as the sequence classifier, the profile's FewRel batch of
+    training sentences in the Trainer's random order padded to each batch's longest (``DataCollatorWithPadding``),
+    one warm-up step, then the median of ``steps`` (nothing is stored). Pre-training's step per padded position
+    does not carry over: at ``paper-lease`` it put FewRel's step at 1.86x pre-training's, and the H200 measured
+    1.49x (docs/performance.md)."""
+    import tempfile
+
+    import datasets
+
+    from .model import build_mlm
+    from .train import StepTimer
+
+    runtime.apply()
+    fr = profile.fewrel
+    split = load_fewrel(fr, data_dir)
+    tokenizer = load_tokenizer(tokenizer_dir)
+    n = min(len(split.train), fr.batch_size * (1 + steps))
+    sample = np.random.default_rng([profile.backbone.seed, 8]).choice(len(split.train), size=n, replace=False)
+    instances = [split.train[i] for i in sample.tolist()]
+    enc = tokenizer([x.marked_text() for x in instances], truncation=True, max_length=fr.max_len)
+    train_set = datasets.Dataset.from_dict({**enc, "labels": [x.label for x in instances]})
+    timer = StepTimer()
+    with tempfile.TemporaryDirectory(prefix="ssb-calibrate-fewrel-") as work:
+        backbone = Path(work) / "backbone"
+        build_mlm(profile.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(backbone))
+        tokenizer.save_pretrained(str(backbone))
+        torch.manual_seed(profile.backbone.seed)
+        model = load_classifier(backbone, len(split.relations))
+        args = training_arguments(
+            Path(work) / "train", epochs=float(1 + steps), max_steps=1 + steps, lr=fr.lr,
+            weight_decay=fr.weight_decay, batch_size=fr.batch_size, seed=profile.backbone.seed, save_steps=10**9,
+            logging_steps=10**9, eval_steps=0, progress=False, group_by_length=False, runtime=runtime,
+        )  # fmt: skip
+        args.save_strategy = "no"
+        Trainer(
+            model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer), train_dataset=train_set,
+            callbacks=[timer],
+        ).train()  # fmt: skip
+    gaps = np.diff(timer.ends)  # [steps]: the warm-up left out
+    return {"s_per_step": float(np.median(gaps)) if len(gaps) else float("nan"), "steps": 1 + steps}
+
+
 def finetune_fewrel(
     profile: Profile,
     backbone_dir: Path,

@@ -149,7 +149,8 @@ def budget_lines(b: dict[str, Any]) -> list[str]:
         f"plan came out of its share), {b['pretrain_steps_done']} done; "
         f"{b['tokens_seen']:,} tokens seen against the paper's 50 epochs of 90,000 paragraphs "
         f"(~{b['paper_tokens']:,} tokens at this corpus's tokens per paragraph): {share}. FewRel fine-tuning: "
-        f"{b['fewrel_epochs']:g} epochs ({b['fewrel_steps']:,} steps, the rate estimated from pre-training's).",
+        f"{b['fewrel_epochs']:g} epochs ({b['fewrel_steps']:,} steps at {b['fewrel_s_per_step']:.3g} s/step, timed on "
+        f"FewRel's own batches).",
     ]
 
 

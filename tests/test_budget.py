@@ -141,3 +141,14 @@ def test_a_calibration_feeds_its_batches_in_the_order_chosen(tmp_path):
     )  # fmt: skip
     _InOrder(model=Tiny(), args=args, train_dataset=data, data_collator=collate).train()
     assert seen == [[7, 3], [9, 1], [5, 2], [8, 0]]
+
+
+def test_a_measured_fewrel_step_is_planned_as_measured():
+    kwargs = dict(
+        pretrain_share=0.5, fewrel_share=0.1, s_per_step=0.12, tokens_per_step=1.0, calibration_steps=7,
+        positions_per_step=256 * 128, fewrel_positions_per_step=32 * 128, fewrel_train_sentences=3200,
+        fewrel_batch_size=32, fewrel_max_epochs=50.0,
+    )  # fmt: skip
+    assert plan(1000.0, **kwargs).fewrel_s_per_step == pytest.approx(0.015)  # estimated per position
+    measured = plan(1000.0, fewrel_s_per_step=0.0625, **kwargs)
+    assert measured.fewrel_s_per_step == 0.0625 and measured.fewrel_steps == 1600  # 100 s of FewRel's share
