@@ -53,7 +53,7 @@ from ssb.paths import data_dir
 from ssb.probe import TokenHead, fit
 from ssb.sections import HeadRecipe
 from ssb.tokenizer import load_tokenizer
-from ssb.train import _tokenize, pretrain, tokenizer_artifact
+from ssb.train import _tokenize, pad_multiple, pretrain, tokenizer_artifact
 
 STAGES = ("pretrain", "extraction", "probe", "sweep")
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0}  # dense, SXM parts
@@ -98,7 +98,7 @@ def padding_share(lengths: np.ndarray, batch: int, multiple: int = 1, seed: int 
     """The share of a padded batch's positions that is padding, over one epoch of ``lengths`` batched as
     pre-training batches them: ``group_by_length`` (transformers' own ``get_length_grouped_indices``: a random
     order cut into megabatches, each sorted by length), each batch padded to its longest paragraph, rounded up
-    to ``multiple`` (8 on a GPU, as ``ssb.train``'s collator pads)."""
+    to ``multiple`` (``ssb.train.pad_multiple``, as its collator pads)."""
     from transformers.trainer_pt_utils import get_length_grouped_indices
 
     order = np.asarray(
@@ -150,7 +150,7 @@ def bench_pretrain(
     out = {
         "path": path,
         "batch": batch,
-        "padding_share": round(padding_share(np.asarray(lengths), batch, 8 if runtime.is_cuda else 1), 3),
+        "padding_share": round(padding_share(np.asarray(lengths), batch, pad_multiple(runtime)), 3),
         "steps": done,
         "seconds": seconds,
         "steps_per_s": round(done / seconds, 2),

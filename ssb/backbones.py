@@ -59,7 +59,6 @@ class Backbones(ResolverState):
         if rt.time_budget_s <= 0 or self.model_dir is not None or "budget-plan" in self._memo:
             return
         from .budget import plan
-        from .data import load_fewrel
         from .finetune import calibrate_fewrel
         from .train import calibrate, tokenizer_artifact
 
@@ -94,7 +93,7 @@ class Backbones(ResolverState):
                 calibration_steps=int(measured["steps"]),
                 positions_per_step=measured["positions_per_step"],
                 fewrel_positions_per_step=fr.batch_size * fr.max_len,
-                fewrel_train_sentences=len(load_fewrel(fr, self.data_dir).train),
+                fewrel_train_sentences=fewrel["train_sentences"],
                 fewrel_batch_size=fr.batch_size,
                 fewrel_max_epochs=fr.epochs,
                 spent_s=time.monotonic() - self.started,

@@ -25,18 +25,25 @@ def classification_accuracy(eval_pred) -> dict[str, float]:
     return {"accuracy": float((np.argmax(eval_pred.predictions, -1) == eval_pred.label_ids).mean())}
 
 
+def _encode(tokenizer, instances, max_len: int):
+    """FewRel sentences (``@ head @``, ``# tail #`` markers) as a dataset of token ids and relation labels."""
+    import datasets
+
+    enc = tokenizer([x.marked_text() for x in instances], truncation=True, max_length=max_len)
+    return datasets.Dataset.from_dict({**enc, "labels": [x.label for x in instances]})
+
+
 def calibrate_fewrel(
     profile: Profile, tokenizer_dir: Path, data_dir: Path | None, runtime: Runtime, steps: int = 6
 ) -> dict[str, float]:
-    """Seconds per FewRel fine-tuning step on this runtime, measured as fine-tuning runs (a time budget's plan):
+    """Seconds per FewRel fine-tuning step on this runtime (and the training sentences), measured as fine-tuning
+    runs (a time budget's plan):
     a never-trained backbone of the profile's shape as the sequence classifier, the profile's FewRel batch of
     training sentences in the Trainer's random order padded to each batch's longest (``DataCollatorWithPadding``),
     one warm-up step, then the median of ``steps`` (nothing is stored). Pre-training's step per padded position
     does not carry over: at ``paper-lease`` it put FewRel's step at 1.86x pre-training's, and the H200 measured
     1.49x (docs/performance.md)."""
     import tempfile
-
-    import datasets
 
     from .model import build_mlm
     from .train import StepTimer
@@ -47,9 +54,7 @@ def calibrate_fewrel(
     tokenizer = load_tokenizer(tokenizer_dir)
     n = min(len(split.train), fr.batch_size * (1 + steps))
     sample = np.random.default_rng([profile.backbone.seed, 8]).choice(len(split.train), size=n, replace=False)
-    instances = [split.train[i] for i in sample.tolist()]
-    enc = tokenizer([x.marked_text() for x in instances], truncation=True, max_length=fr.max_len)
-    train_set = datasets.Dataset.from_dict({**enc, "labels": [x.label for x in instances]})
+    train_set = _encode(tokenizer, [split.train[i] for i in sample.tolist()], fr.max_len)
     timer = StepTimer()
     with tempfile.TemporaryDirectory(prefix="ssb-calibrate-fewrel-") as work:
         backbone = Path(work) / "backbone"
@@ -68,7 +73,11 @@ def calibrate_fewrel(
             callbacks=[timer],
         ).train()  # fmt: skip
     gaps = np.diff(timer.ends)  # [steps]: the warm-up left out
-    return {"s_per_step": float(np.median(gaps)) if len(gaps) else float("nan"), "steps": 1 + steps}
+    return {
+        "s_per_step": float(np.median(gaps)) if len(gaps) else float("nan"),
+        "steps": 1 + steps,
+        "train_sentences": len(split.train),
+    }
 
 
 def finetune_fewrel(
@@ -98,18 +107,11 @@ def finetune_fewrel(
         key = runtime.tag_key(key)
 
     def build(folder: Path | None) -> dict[str, Any]:
-        import datasets
-
         split = load_fewrel(fr, data_dir)
         tokenizer = load_tokenizer(backbone_dir)
         torch.manual_seed(profile.backbone.seed)
         model = load_classifier(backbone_dir, len(split.relations))
-
-        def encode(instances):
-            enc = tokenizer([x.marked_text() for x in instances], truncation=True, max_length=fr.max_len)
-            return datasets.Dataset.from_dict({**enc, "labels": [x.label for x in instances]})
-
-        train_set, test_set = encode(split.train), encode(split.test)
+        train_set, test_set = _encode(tokenizer, split.train, fr.max_len), _encode(tokenizer, split.test, fr.max_len)
         if epochs > 0:
             work = store.work_dir("fewrel", key)
             args = training_arguments(

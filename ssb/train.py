@@ -187,13 +187,20 @@ def _argmax_logits(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return logits.argmax(dim=-1)
 
 
+def pad_multiple(runtime: Runtime) -> int:
+    """The multiple of positions a training batch is padded to: 8 on a GPU, which keeps the tensor cores' tiles
+    full; 1 (each batch's longest) elsewhere."""
+    return 8 if runtime.is_cuda else 1
+
+
 def _mlm_collators(tokenizer: PreTrainedTokenizerBase, mlm_probability: float, runtime: Runtime):
-    """The MLM collator, and the one of training batches: on a GPU padded to a multiple of 8 positions,
-    which keeps the tensor cores' tiles full."""
+    """The MLM collator, and the one of training batches, padded to :func:`pad_multiple` positions."""
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability)
-    if not runtime.is_cuda:
+    if pad_multiple(runtime) == 1:
         return collator, collator
-    return collator, DataCollatorForLanguageModeling(tokenizer, mlm_probability=mlm_probability, pad_to_multiple_of=8)
+    return collator, DataCollatorForLanguageModeling(
+        tokenizer, mlm_probability=mlm_probability, pad_to_multiple_of=pad_multiple(runtime)
+    )
 
 
 class StepTimer(TrainerCallback):
@@ -280,7 +287,7 @@ def calibrate(
     sample = np.random.default_rng([bb.seed, 7]).choice(n_train, size=min(megabatch, n_train), replace=False)
     batch_size = min(pt.batch_size, len(sample))  # a corpus smaller than a batch is one batch
     sampled = _tokenize(tokenizer, [corpus.train[i] for i in sample.tolist()], bb.max_len)
-    chosen = calibration_batches(list(sampled["length"]), batch_size, steps, 8 if runtime.is_cuda else 1)
+    chosen = calibration_batches(list(sampled["length"]), batch_size, steps, pad_multiple(runtime))
     train_set = sampled.select(chosen["order"].tolist())
     _, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
     torch.manual_seed(bb.seed)
