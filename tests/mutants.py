@@ -43,12 +43,12 @@ MUTANTS = (
         "mlm-labels-shifted",
         "MLM labels shifted by one position in pre-training",
         "train.py",
-        "    if not runtime.is_cuda:\n        return collator, collator",
+        "    if pad_multiple(runtime) == 1:\n        return collator, collator",
         "    def shifted(features):\n"
         "        batch = collator(features)\n"
         "        batch['labels'] = torch.roll(batch['labels'], 1, dims=1)\n"
         "        return batch\n\n"
-        "    if not runtime.is_cuda:\n        return collator, shifted",
+        "    if pad_multiple(runtime) == 1:\n        return collator, shifted",
     ),
     Mutant(
         "heads-tied-at-init",
