@@ -144,14 +144,16 @@ def single_node_argmax(
     ``min g_c >= min(g_c(a), g_c(b)) - M_c (b - a)^2 / 8`` with ``M_c = sup|act''| sum_k |D_ck| w_1[k]^2``
     (the error of linear interpolation; for ReLU only on intervals that do not straddle its kink at 0).
     Other intervals are bisected until certified or empty. The result is exact, up to float rounding at
-    near-ties.
+    near-ties. With at most ``8 * grid`` distinct values the head runs on all of them instead: the grid, its
+    bisections and the bounds cost a few hundred evaluations' worth whatever ``m`` is (MiniLM's 384 -> 30,522
+    head on 250 values: 0.25 s a node by the bounds, 0.09 s on every value; on 850 values the two were even).
     """
     activation = getattr(head, "activation", "")
     slope, curvature = ACTIVATION_SLOPE.get(activation), ACTIVATION_CURVATURE.get(activation)
     values, inverse = torch.unique(X[:, node], sorted=True, return_inverse=True)  # [m], [n]
     m = len(values)
     device = X.device
-    if slope is None or m <= 2 * grid:
+    if slope is None or m <= 8 * grid:
         mask = torch.zeros((1, X.shape[1]), dtype=torch.bool, device=device)
         mask[0, node] = True
         return masked_argmax(head, values.unsqueeze(1) * mask.to(X.dtype), mask, label_chunk)[0][inverse]
@@ -170,11 +172,17 @@ def single_node_argmax(
         return out + bias if bias is not None else out
 
     constants: dict[int, torch.Tensor] = {}  # winner -> (L_c, M_c) for every class c, [2, classes]
+    scaled: list[torch.Tensor] = []  # the output weights scaled by |w_1| and by w_1^2, [2, classes, width]
+    factors = torch.tensor([[slope], [curvature]], dtype=X.dtype, device=device)  # [2, 1]
 
     def bound(w: int) -> torch.Tensor:
+        # sum_k |D_ck| |w_1[k]| is the L1 distance between rows c and w of W_out scaled by |w_1| (and by w_1^2
+        # for M_c): cdist takes it without a [classes, width] difference per winner (6x faster at 30,522 x 384)
         if w not in constants:
-            gap = (out_w - out_w[w]).abs()  # [classes, width]
-            constants[w] = torch.stack([slope * (gap @ w1.abs()), curvature * (gap @ w1.square())])
+            if not scaled:
+                scaled.append(torch.stack([out_w * w1.abs(), out_w * w1.square()]))
+            distance = torch.cdist(scaled[0], scaled[0][:, w : w + 1], p=1)[..., 0]  # [2, classes]
+            constants[w] = factors * distance
         return constants[w]
 
     winners = torch.full((m,), -1, dtype=torch.long, device=device)
