@@ -27,6 +27,21 @@ def test_wikitext_and_plain_text(tmp_path):
     assert read_paragraphs(txt) == ["= not a heading in plain text =", "line two"]
 
 
+def test_a_corpus_file_is_read_once_a_process_until_it_changes(tmp_path, monkeypatch):
+    from ssb.data import wikipedia
+
+    path = tmp_path / "p.txt"
+    path.write_text("one\ntwo\n")
+    reads = []
+    monkeypatch.setattr(wikipedia, "_read", lambda p: reads.append(p) or ["one", "two"])
+    first = read_paragraphs(path)
+    first.append("a caller's own edit")  # each caller gets its own list
+    assert read_paragraphs(path) == ["one", "two"] and len(reads) == 1
+    path.write_text("one\ntwo\nthree\n")  # rewritten: read again
+    read_paragraphs(path)
+    assert len(reads) == 2
+
+
 def test_missing_data_names_both_ways(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no data folder and the hub switched off: nothing to read
     with pytest.raises(DataError) as err:
