@@ -16,9 +16,11 @@ from ssb.api import pipeline as make_pipeline
 from ssb.claims import TierError, load_specs, tier_of, verdict_table
 from ssb.config import ConfigError, load_profile, with_device
 from ssb.device import DeviceError, runtime_for
+from ssb.environment import matmul_speed
 from ssb.helpers import build_helpers
 from ssb.paths import cache_dir
 from ssb.pipeline import Pipeline
+from ssb.report_tables import speed_line
 from ssb.verdicts import decided_line
 
 SPECS = load_specs(Path(__file__).parent)
@@ -112,3 +114,6 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"profile: {config.getoption('--ssb-profile')}, tier: {verdicts[0].tier}")
         terminalreporter.write_line(verdict_table(verdicts))
         terminalreporter.write_line(decided_line(verdicts))
+        # the rate this session's times were taken at (~1 s): a cold run's minutes are the machine's as much as ours
+        device = runtime_for(_profile(config)[0].runtime).device
+        terminalreporter.write_line(speed_line(matmul_speed(device), at="the session's end"))

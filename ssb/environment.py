@@ -9,6 +9,7 @@ from __future__ import annotations
 import platform
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -49,5 +50,32 @@ def environment(device: str | None = None) -> dict[str, Any]:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "platform": platform.platform(),
+        "device": device,
+    }
+
+
+def matmul_speed(device: str = "cpu", size: int = 2048, repeat: int = 3) -> dict[str, Any]:
+    """How fast this machine multiplies now: the median rate of ``repeat`` fp32 products ``[size, size] @
+    [size, size]`` on ``device`` at the process's threads, after one warm-up (~1 s on two cores). A run's
+    timings are its machine's: the sweeps run at the matrix products' rate, and this 2-core machine's rate has
+    drifted 2.4-fold between days, so a report carries the rate its times were taken at."""
+    import torch
+
+    dev = torch.device(device)
+    a, b = torch.randn(size, size, device=dev), torch.randn(size, size, device=dev)  # [size, size] each
+
+    def product() -> float:
+        started = time.perf_counter()
+        a @ b
+        if dev.type == "cuda":
+            torch.cuda.synchronize(dev)
+        return time.perf_counter() - started
+
+    product()
+    seconds = sorted(product() for _ in range(repeat))[repeat // 2]
+    return {
+        "fp32_matmul_gflops": round(2 * size**3 / seconds / 1e9, 1),
+        "shape": [size, size, size],
+        "threads": torch.get_num_threads(),
         "device": device,
     }

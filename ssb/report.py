@@ -26,6 +26,7 @@ from .report_tables import (
     selectivity_table,
     specific_count,
     specificity_lines,
+    speed_line,
     table1,
 )
 from .verdicts import decided_line, jsonable, paper_numbers
@@ -243,6 +244,8 @@ def _write_report_files(
     if payload["time_budget"]:
         lines += ["## Time budget", "", *budget_lines(payload["time_budget"]), ""]
     lines += ["## Timings (seconds, this run)", "", *[f"- {k}: {v}" for k, v in result["timings"].items()], ""]
+    if speed := result.get("machine_speed"):  # reports written before it was measured have none
+        lines += [speed_line(speed), ""]
     payload["figures"] = {p.name: file_sha256(p) for p in sorted(out.glob("*.png"))}
     (out / "report.md").write_text("\n".join(lines))
     (out / "report.json").write_text(json.dumps(payload, indent=1))

@@ -138,6 +138,17 @@ def results_table(payload: dict[str, Any]) -> str:
     return "\n".join(rows)
 
 
+def speed_line(speed: dict[str, Any], at: str = "the report's end") -> str:
+    """The machine's matrix-product rate that a run's timings were taken at (``environment.matmul_speed``),
+    measured at ``at``."""
+    n = speed["shape"][0]
+    return (
+        f"This machine at {at}: fp32 matrix products at {speed['fp32_matmul_gflops']:g} GFLOP/s "
+        f"({n} x {n} by {n} x {n} on {speed['device']}, {speed['threads']} threads): this run's times scale "
+        "with it, so compare runs' times only at like rates."
+    )
+
+
 def budget_lines(b: dict[str, Any]) -> list[str]:
     share = f"{b['share_of_paper']:.2%}" if b.get("share_of_paper") is not None else "—"
     within = "within" if b["wall_s_to_report"] <= b["budget_s"] else "OVER"

@@ -17,7 +17,7 @@ from . import systems
 from .api import items_log
 from .config import backbone_key, to_dict
 from .decision import Verdict
-from .environment import environment
+from .environment import environment, matmul_speed
 from .measures import probe_selectivity
 from .metrics import jaccard_pairs
 from .pipeline import Pipeline
@@ -141,6 +141,7 @@ def collect(verdicts: list[Verdict], pl: Pipeline) -> dict[str, Any]:
         "time_budget": budget_record(pl),
         "runtime": pl.runtime.record(),
         "environment": environment(pl.runtime.device_name),
+        "machine_speed": matmul_speed(pl.runtime.device),
         "figure_data": figure_data(verdicts, pl),
     }
     if "heads" in needs:

@@ -47,3 +47,13 @@ def test_an_empty_table_keeps_its_columns():
     empty = Analysis("smoke", 2, None, n_heads=4, width=32)
     assert {"n_pos", "apt", "tokens"} <= set(empty.nodes.columns) and len(empty.nodes) == 0
     assert "n_nodes" in empty.subsets.columns and empty.nodes.index.name == "id"
+
+
+def test_the_machine_speed_is_a_rate_of_the_shape_it_names_and_is_shown_with_the_timings():
+    from ssb.environment import matmul_speed
+    from ssb.report_tables import speed_line
+
+    speed = matmul_speed("cpu", size=128, repeat=3)
+    assert speed["fp32_matmul_gflops"] > 0 and speed["shape"] == [128, 128, 128] and speed["threads"] >= 1
+    line = speed_line(speed)
+    assert f"{speed['fp32_matmul_gflops']:g} GFLOP/s" in line and "128 x 128" in line and "\n" not in line

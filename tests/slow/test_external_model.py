@@ -56,6 +56,8 @@ def test_reproduce_reports_the_model_with_its_figures(external, data_dir, tmp_pa
     assert main(["reproduce", *common, "--model", str(external), "--with-reference", "--out", str(out)]) == 0
     payload = json.loads((out / "report.json").read_text())
     assert payload["environment"]["ssb"] == ssb.__version__ and payload["environment"]["device"]
+    assert payload["machine_speed"]["fp32_matmul_gflops"] > 0  # the rate the timings were taken at, shown beside them
+    assert "GFLOP/s" in (out / "report.md").read_text().split("## Timings")[1]
     rows = payload["extra"][str(external)]
     assert any(r["outcome"] == "pass" for r in rows) and any(r["outcome"] == "skipped" for r in rows)
     assert (out / "model0-fig3_heads.png").is_file() and (out / "model0-fig6_hull.png").is_file()
