@@ -56,9 +56,10 @@ def environment(device: str | None = None) -> dict[str, Any]:
 
 def matmul_speed(device: str = "cpu", size: int = 2048, repeat: int = 3) -> dict[str, Any]:
     """How fast this machine multiplies now: the median rate of ``repeat`` fp32 products ``[size, size] @
-    [size, size]`` on ``device`` at the process's threads, after one warm-up (~1 s on two cores). A run's
-    timings are its machine's: the sweeps run at the matrix products' rate, and this 2-core machine's rate has
-    drifted 2.4-fold between days, so a report carries the rate its times were taken at."""
+    [size, size]`` on ``device`` (TF32 where the runtime allows it on a GPU) at the process's threads, after one
+    warm-up (~1 s on two cores). A run's timings are its machine's: the sweeps run at the matrix products' rate,
+    and on this project's 2-core machine one sweep subset took 0.22 s on one day and 0.63 s on another
+    (docs/performance.md), so a report carries the rate its times were taken at."""
     import torch
 
     dev = torch.device(device)
