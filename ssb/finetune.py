@@ -46,7 +46,7 @@ def calibrate_fewrel(
     import tempfile
 
     from .model import build_mlm
-    from .train import StepTimer
+    from .train import timed_steps
 
     runtime.apply()
     fr = profile.fewrel
@@ -55,23 +55,16 @@ def calibrate_fewrel(
     n = min(len(split.train), fr.batch_size * (1 + steps))
     sample = np.random.default_rng([profile.backbone.seed, 8]).choice(len(split.train), size=n, replace=False)
     train_set = _encode(tokenizer, [split.train[i] for i in sample.tolist()], fr.max_len)
-    timer = StepTimer()
     with tempfile.TemporaryDirectory(prefix="ssb-calibrate-fewrel-") as work:
         backbone = Path(work) / "backbone"
         build_mlm(profile.backbone, len(tokenizer), tokenizer.pad_token_id).save_pretrained(str(backbone))
         tokenizer.save_pretrained(str(backbone))
         torch.manual_seed(profile.backbone.seed)
         model = load_classifier(backbone, len(split.relations))
-        args = training_arguments(
-            Path(work) / "train", epochs=float(1 + steps), max_steps=1 + steps, lr=fr.lr,
-            weight_decay=fr.weight_decay, batch_size=fr.batch_size, seed=profile.backbone.seed, save_steps=10**9,
-            logging_steps=10**9, eval_steps=0, progress=False, group_by_length=False, runtime=runtime,
+        timer = timed_steps(
+            Trainer, model, train_set, DataCollatorWithPadding(tokenizer), steps=steps, lr=fr.lr,
+            weight_decay=fr.weight_decay, batch_size=fr.batch_size, seed=profile.backbone.seed, runtime=runtime,
         )  # fmt: skip
-        args.save_strategy = "no"
-        Trainer(
-            model=model, args=args, data_collator=DataCollatorWithPadding(tokenizer), train_dataset=train_set,
-            callbacks=[timer],
-        ).train()  # fmt: skip
     gaps = np.diff(timer.ends)  # [steps]: the warm-up left out
     return {
         "s_per_step": float(np.median(gaps)) if len(gaps) else float("nan"),

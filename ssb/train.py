@@ -272,7 +272,6 @@ def calibrate(
     steps whose batches are formed as pre-training's (:func:`calibration_batches`). The step time is the median
     time per padded position of the timed steps (one step slowed by the machine does not move it) times the
     mean padded positions of pre-training's batches (a training's time is the sum of its steps, long and short)."""
-    import tempfile
 
     runtime.apply()
     read = _reader(paragraphs, data_dir)
@@ -292,17 +291,10 @@ def calibrate(
     _, train_collator = _mlm_collators(tokenizer, pt.mlm_probability, runtime)
     torch.manual_seed(bb.seed)
     model = build_mlm(bb, len(tokenizer), tokenizer.pad_token_id, sparse=True, attention=pt.attention)
-    timer = StepTimer()
-    with tempfile.TemporaryDirectory(prefix="ssb-calibrate-") as work:
-        args = training_arguments(
-            Path(work), epochs=1.0, max_steps=1 + steps, lr=pt.lr, weight_decay=pt.weight_decay,
-            batch_size=batch_size, seed=bb.seed, save_steps=10**9, logging_steps=10**9, eval_steps=0,
-            progress=False, group_by_length=False, runtime=runtime,
-        )  # fmt: skip
-        args.save_strategy = "no"
-        _InOrder(
-            model=model, args=args, data_collator=train_collator, train_dataset=train_set, callbacks=[timer]
-        ).train()
+    timer = timed_steps(
+        _InOrder, model, train_set, train_collator, steps=steps, lr=pt.lr, weight_decay=pt.weight_decay,
+        batch_size=batch_size, seed=bb.seed, runtime=runtime,
+    )  # fmt: skip
     gaps = np.diff(timer.ends)  # [steps]: the first step (warm-up, compilation) left out
     per_position = gaps / np.asarray(chosen["timed_positions"][: len(gaps)])  # [steps]
     return {
@@ -312,6 +304,27 @@ def calibrate(
         "positions_per_step": chosen["positions_per_step"],
         "steps": 1 + steps,
     }
+
+
+def timed_steps(
+    trainer: type[Trainer], model, train_set, collator, *, steps: int, lr: float, weight_decay: float,
+    batch_size: int, seed: int, runtime: Runtime,
+) -> StepTimer:  # fmt: skip
+    """Train ``model`` one warm-up step and ``steps`` more with ``trainer`` (the Trainer class) in a throwaway
+    folder, saving and logging nothing, and return the timer of its steps' ends (a time budget's calibrations:
+    :func:`calibrate`, ``finetune.calibrate_fewrel``)."""
+    import tempfile
+
+    timer = StepTimer()
+    with tempfile.TemporaryDirectory(prefix="ssb-calibrate-") as work:
+        args = training_arguments(
+            Path(work), epochs=1.0, max_steps=1 + steps, lr=lr, weight_decay=weight_decay, batch_size=batch_size,
+            seed=seed, save_steps=10**9, logging_steps=10**9, eval_steps=0, progress=False, group_by_length=False,
+            runtime=runtime,
+        )  # fmt: skip
+        args.save_strategy = "no"
+        trainer(model=model, args=args, data_collator=collator, train_dataset=train_set, callbacks=[timer]).train()
+    return timer
 
 
 def training_arguments(
