@@ -89,7 +89,8 @@ def _commit_short(args: argparse.Namespace) -> int:
 
 def _commit_probes(args: argparse.Namespace, seed: int | None = None, data_seed: int | None = None) -> int:
     """Train (if missing) and commit the token probes of a system: every block of the reference's, the
-    probe's block of any other system's, for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
+    probe's block of any other system's (and, on the first seed run, every block of a control with
+    ``all_blocks``: random-init), for every seed run of ``[seeds]`` (``ssb/seeds.py``: each run's
     probe has its own seed and its own masking of the training features). The control-task probe serves
     the report's probe-selectivity section alone, which reads run 0: its other runs are not trained."""
     from .reference import export_artifact
@@ -100,11 +101,12 @@ def _commit_probes(args: argparse.Namespace, seed: int | None = None, data_seed:
         system = systems.init_seed(seed).name
     elif data_seed is not None:
         system = systems.data_order(data_seed).name
-    layers = pl.layers() if system == "reference" else (pl.profile.probe.layer,)
+    layers = pl.layers() if systems.get(system).all_blocks else (pl.profile.probe.layer,)
     runs = 1 if system == "control-task" else pl.n_seed_runs
     for k in range(runs):
         run = pl.seed_run(k)
-        for layer in layers:
+        # a control's other blocks serve the specificity pass alone, which measures a control on the first run
+        for layer in layers if k == 0 or system == "reference" else (pl.profile.probe.layer,):
             run.token_probe(layer, system)  # trains it if missing
             where = export_artifact(pl.store, "token-probe", run.token_probe_key(layer, system), args.profile)
             print(f"token probe (block {layer}{f', seed run {k}' if k else ''}): {where}", flush=True)

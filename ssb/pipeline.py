@@ -49,8 +49,9 @@ class Pipeline(Resolver):
     def valid_token_counts(self, name: str = "reference") -> dict[int, int]:
         return nodes.valid_token_counts(self, name)
 
-    def depth(self) -> dict[str, Any]:
-        return depth_experiment.depth(self)
+    def depth(self, name: str = "reference") -> dict[str, Any]:
+        """§7's blocks on system ``name``: see :func:`ssb.experiments.depth.depth`."""
+        return depth_experiment.depth(self, name)
 
     def fewrel(self, system: System | str = "reference") -> dict[str, Any]:
         """Figs. 5-6: see :func:`ssb.experiments.fewrel.fewrel`."""

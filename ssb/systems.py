@@ -83,6 +83,7 @@ class System:
     fewrel: FewRelPath | None = None
     token_control: bool = True  # the token claims can be measured on it as a control
     fewrel_control: bool = False  # the label claims can be measured on it as a control
+    all_blocks: bool = False  # it has token probes at every block of ``probe.depth_layers`` (committed at cpu)
 
     def __post_init__(self) -> None:
         if self.probe not in PROBES:
@@ -192,6 +193,12 @@ def token_controls() -> tuple[str, ...]:
     return tuple(n for n, s in SYSTEMS.items() if s.token_control and n != "reference")
 
 
+def all_block_controls() -> tuple[str, ...]:
+    """The token controls with probes at every block of ``probe.depth_layers`` (the claims that compare blocks
+    are measured on these alone: another system's probes at the other blocks would be trained in the run)."""
+    return tuple(n for n in token_controls() if SYSTEMS[n].all_blocks)
+
+
 def fewrel_controls() -> tuple[str, ...]:
     """The systems the label (FewRel) claims can be measured on besides the reference."""
     return tuple(n for n, s in SYSTEMS.items() if s.fewrel_control and n != "reference")
@@ -204,6 +211,7 @@ REFERENCE = register(
         Pretrained(),
         fewrel=FewRelPath("finetuned"),
         token_control=False,
+        all_blocks=True,
     )
 )
 register(
@@ -233,6 +241,7 @@ register(
         RandomInit(),
         fewrel=FewRelPath("random", finetune=False, result="trained_head"),
         fewrel_control=True,
+        all_blocks=True,  # depth-prominence's control: whatever rises along the blocks without any training
     )
 )
 register(

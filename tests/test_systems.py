@@ -33,6 +33,21 @@ def test_a_registered_control_is_a_control_of_every_token_measure_and_of_the_spe
     assert load_spec(tmp_path / "x.toml").expect["cpu"].checks[0].control == "toy"
 
 
+def test_the_claims_that_compare_blocks_are_measured_on_the_controls_with_probes_at_every_block(toy):
+    """depth-prominence reads a token probe at every block of ``probe.depth_layers``: on a control, those are
+    committed for random-init alone (a toy control registered without them is not measured, rather than having
+    them trained in the run), and symmetric, which has its probe's block only, is not measured either."""
+    assert MEASURES["depth-prominence"].systems == ("random-init",)
+    assert "toy" in MEASURES["head-specialisation"].systems and "symmetric" in MEASURES["head-specialisation"].systems
+    deep = systems.register(
+        System("toy-deep", "a toy control with every block's probes", RandomInit(seed=2), all_blocks=True)
+    )
+    try:
+        assert MEASURES["depth-prominence"].systems == ("random-init", "toy-deep")
+    finally:
+        systems.unregister(deep.name)
+
+
 def test_an_unregistered_control_is_refused_naming_the_controls(tmp_path):
     (tmp_path / "x.toml").write_text(SPEC.format(control="toy"))
     with pytest.raises(SpecError, match=r"x.toml.*'toy'.*random-init"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from . import heads, hull, nodes, selectivity, spontaneity, variants
 from .registry import (
+    ALL_BLOCK_SYSTEMS,
     CONTROLS,
     CURVE,
     EXPERIMENTS,
@@ -35,6 +36,7 @@ from .registry import (
 from .selectivity import probe_selectivity
 
 __all__ = [
+    "ALL_BLOCK_SYSTEMS",
     "CONTROLS",
     "CURVE",
     "EXPERIMENTS",

@@ -37,8 +37,12 @@ _WILDCARDS = {"{n}": r"\d+", "{g}": r"(?:\d+|all)"}
 # (``ssb/systems.py``): a spec's check may name one as its control (``control = "symmetric"``) and is then
 # decided on the paired difference reference - control. Read from the registry when asked, so a control
 # registered after import is one at once.
-TOKEN_SYSTEMS, FEWREL_SYSTEMS = "tokens", "fewrel"
-CONTROLS = {TOKEN_SYSTEMS: systems.token_controls, FEWREL_SYSTEMS: systems.fewrel_controls}
+TOKEN_SYSTEMS, FEWREL_SYSTEMS, ALL_BLOCK_SYSTEMS = "tokens", "fewrel", "tokens at every block"
+CONTROLS = {
+    TOKEN_SYSTEMS: systems.token_controls,
+    FEWREL_SYSTEMS: systems.fewrel_controls,
+    ALL_BLOCK_SYSTEMS: systems.all_block_controls,
+}
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class Measure:
     needs: tuple[str, ...]
     outputs: dict[str, str]  # quantity (may hold {n} / {g}) -> scalar | curve | info
     fn: Callable[..., dict[str, Any]]  # fn(pipeline, system="reference")
-    controls: str = ""  # TOKEN_SYSTEMS or FEWREL_SYSTEMS: the registered controls of that side ("": none)
+    controls: str = ""  # a key of CONTROLS: the registered controls of that side ("": none)
 
     @property
     def systems(self) -> tuple[str, ...]:
@@ -82,8 +86,8 @@ def measure(
     systems: str = "",
 ) -> Callable[[Callable], Callable]:
     """Register a measure under its function's name (``head_specialisation`` -> ``head-specialisation``).
-    ``systems``: TOKEN_SYSTEMS or FEWREL_SYSTEMS, whose controls it can also be measured on (its function
-    then takes ``system=``)."""
+    ``systems``: TOKEN_SYSTEMS, FEWREL_SYSTEMS or ALL_BLOCK_SYSTEMS (the token controls with probes at every
+    block), whose controls it can also be measured on (its function then takes ``system=``)."""
     unknown = set(needs) - set(EXPERIMENTS)
     if unknown:
         raise ValueError(f"unknown experiments {sorted(unknown)}")

@@ -12,7 +12,7 @@ from ..estimate import Est, exact
 from ..protocols import Experiments
 from ..reference import MissingReference
 from .common import _group, _head_sets, _identity, _jaccard_mean, _rng
-from .registry import measure
+from .registry import ALL_BLOCK_SYSTEMS, measure
 
 
 def _learned_ratio(symmetric: float | None, normal: float | None, floor: float) -> Est | None:
@@ -229,12 +229,14 @@ def _mlm_accuracy(pl: Experiments, name: str) -> float | None:
     curves=("n_pos_per_head_vs_block",),
     scalars=("last_over_first",),
     info=("apt_per_head_vs_block", "n_pos_all_heads_vs_block", "union_vs_block", "jaccard_vs_block"),
+    systems=ALL_BLOCK_SYSTEMS,
 )
-def depth_prominence(pl: Experiments) -> dict[str, Any]:
+def depth_prominence(pl: Experiments, system: str = "reference") -> dict[str, Any]:
     """Per block: n_pos per head (the reading checked), APT per head, all heads' n_pos, the union of the
-    heads' recognised tokens and their mean pairwise overlap (Jaccard)."""
+    heads' recognised tokens and their mean pairwise overlap (Jaccard). On the controls with probes at every
+    block (``System.all_blocks``: the never-trained backbone), what depth alone gives."""
     rng = _rng()
-    depth = pl.depth()
+    depth = pl.depth(system)
     blocks = sorted(depth, key=int)
     groups = {b: _group(depth[b]["1"], rng) for b in blocks}
     n_pos = {b: groups[b]["n_pos"] for b in blocks}
