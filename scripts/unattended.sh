@@ -193,6 +193,8 @@ pack_up() {
 import json, pathlib, sys
 rows = []
 for manifest in pathlib.Path(sys.argv[1]).glob("*/*/manifest.json"):
+    if ".tmp-" in manifest.parent.name:  # an entry still being built (renamed into place when done)
+        continue
     try:
         entry = json.loads(manifest.read_text())
     except (OSError, ValueError):

@@ -83,7 +83,8 @@ class System:
     fewrel: FewRelPath | None = None
     token_control: bool = True  # the token claims can be measured on it as a control
     fewrel_control: bool = False  # the label claims can be measured on it as a control
-    all_blocks: bool = False  # it has token probes at every block of ``probe.depth_layers`` (committed at cpu)
+    all_blocks: bool = False  # token probes at every block of ``probe.depth_layers``: the reference's on every seed
+    # run, a control's on the first (the one the specificity pass reads; committed at cpu)
 
     def __post_init__(self) -> None:
         if self.probe not in PROBES:
