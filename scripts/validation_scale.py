@@ -1,0 +1,133 @@
+"""The validation-scale knob read at the largest validation set the data holds, once, outside the claims run.
+
+    python scripts/validation_scale.py [--paragraphs 2000] [--out results/validation-scale/cpu-2000.json]
+
+The `cpu` tier pins few-empty-columns' `zero_diagonal_fraction_*` on the validation set's size: a predicted
+token can only have a positive diagonal if it occurs among the masked validation tokens, and the profile masks
+the tokens of 250 paragraphs against the paper's 90,000. Its evidence is the quantity at 25, 62, 125 and 250
+paragraphs, and a line in log(paragraphs) through the last two points says where the threshold would be met.
+Reading 2,000 paragraphs in every cold run would cost ~8 minutes here (features of ~99,000 masked positions,
+one forward each, and the knob's sweeps over them), so this script reads them once: the `cpu` profile with
+`probe.n_valid_paragraphs` raised, the same committed backbone and block-6 token probe, the same node subsets
+(each head alone, 1, 12 and all 192 nodes; 20 subsets a count), at a tenth, a quarter, half and all of the
+paragraphs. It writes each quantity along the paragraphs (with its bootstrap interval over the subsets) beside
+what the cpu run's two-point trend predicted there; for each of the spec's `<` checks on these quantities at
+the cpu tier, where the trend through the last two points reaches the threshold, from the cpu run's curve and
+from this one, against the paper's 90,000 paragraphs (the rule a `scale` pin is held to); and the run's record
+(profile, code commit, store keys, machine, seconds). One seed run (the first), where the cpu run averages
+three.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+QUANTITIES = ("zero_diagonal_fraction", "zero_diagonal_column_share")
+
+
+def predicted(report: dict, quantity: str, x: float) -> float | None:
+    """What the cpu report's trend (a line in log(paragraphs) through its last two points) gives at ``x``."""
+    curve = report.get(quantity)
+    if not isinstance(curve, dict) or len(curve) < 2:
+        return None
+    (x0, y0), (x1, y1) = sorted((float(k), float(v)) for k, v in curve.items())[-2:]
+    return y1 + (y1 - y0) / np.log(x1 / x0) * np.log(x / x1)
+
+
+def cpu_checks() -> list:
+    """few-empty-columns' checks at the cpu tier (the spec read as the claims read it)."""
+    from ssb.spec import load_spec
+
+    return list(load_spec(ROOT / "claims" / "few-empty-columns.toml").expect["cpu"].checks)
+
+
+def threshold_reached(check, cpu_curves: dict, curves: dict[str, dict[str, float]]) -> dict | None:
+    """Where a `<` check's quantity, along the paragraphs read, reaches its threshold by a line in log(x) through
+    the last two points (``decision.scale_trend``, a scale pin's rule): from the cpu run's curve and from this
+    one; None for a check on another quantity (a control's paired difference, say)."""
+    from ssb.decision import scale_trend
+
+    name = f"{check.quantity}_vs_paragraphs"
+    if check.control is not None or name not in curves:
+        return None
+    out = {"check": check.name, "threshold": check.value, "paper_scale": 90000, "pinned": check.reason}
+    for label, curve in (("from_cpu_run", cpu_curves.get(name, {})), ("from_this_run", curves[name])):
+        x = sorted(curve, key=float)
+        values = [float(curve[k]) for k in x]
+        margins = np.array([check.value - v for v in values])  # `<`: how far below the threshold
+        reached = scale_trend(name, [float(k) for k in x], values, margins).get("threshold_reached_at")
+        out[label] = None if reached is None else float(f"{reached:.3g}")
+        if label == "from_this_run":
+            out["through"] = f"{x[-2]} and {x[-1]} paragraphs"
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--paragraphs", type=int, default=2000)
+    parser.add_argument("--report", default=str(ROOT / "results" / "cpu" / "report.json"))
+    parser.add_argument("--out", default=str(ROOT / "results" / "validation-scale" / "cpu-2000.json"))
+    parser.add_argument("--cache-dir", default=None)
+    args = parser.parse_args()
+
+    from ssb.api import pipeline
+    from ssb.config import load_profile
+    from ssb.environment import matmul_speed
+    from ssb.estimate import means
+
+    profile = load_profile("cpu").replace(probe={"n_valid_paragraphs": args.paragraphs})
+    print(f"validation scale: the cpu profile at {args.paragraphs} validation paragraphs (~8 min here)", flush=True)
+    started = time.time()
+    pl = pipeline(profile, cache_dir=args.cache_dir)
+    scale = pl.validation_scale("reference")  # {paragraphs: {"heads" | "1" | "12" | "192": summary}}
+    seconds = time.time() - started
+    rng = np.random.default_rng(0)
+    measured: dict[str, dict[str, float]] = {}
+    rows = []
+    cpu = json.loads(Path(args.report).read_text())
+    along = next(c["measured"] for c in cpu["claims"] if c["id"] == "few-empty-columns")  # the cpu run's points
+    for k, panel in scale.items():
+        for group, summary in panel.items():
+            for q, est in means(summary["per_subset"], QUANTITIES, rng).items():
+                name = f"{q}_{group}_vs_paragraphs"
+                measured.setdefault(name, {})[k] = float(est.value)
+                guess = predicted(along, name, float(k))
+                rows.append({"quantity": name, "paragraphs": int(k), "measured": round(float(est.value), 4),
+                             "interval": [round(v, 4) for v in est.interval() or ()],
+                             "cpu_trend_predicted": None if guess is None else round(float(guess), 4)})  # fmt: skip
+    reaches = [threshold_reached(check, along, measured) for check in cpu_checks() if check.op == "<"]
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    record = {
+        "what": __doc__.split("\n\n")[0],
+        "profile": "cpu",
+        "n_valid_paragraphs": args.paragraphs,
+        "positions": int(len(pl.valid_paragraphs("reference"))),
+        "code": commit.stdout.strip(),
+        "features_key": pl.valid_features_key("reference"),
+        "probe_key": pl.token_probe(pl.profile.probe.layer)[1],
+        "seconds": round(seconds, 1),
+        "machine_speed": matmul_speed(),
+        "rows": rows,
+        "threshold_reached_at": [r for r in reaches if r is not None],
+    }
+    Path(args.out).write_text(json.dumps(record, indent=1) + "\n")
+    for row in rows:
+        q, k, value, guess = row["quantity"], row["paragraphs"], row["measured"], row["cpu_trend_predicted"]
+        print(f"{q:48s} {k:5d}  {value:.4f}  (the cpu run's trend: {guess})")
+    for r in record["threshold_reached_at"]:
+        print(f"{r['check']:36s} reaches {r['threshold']:g} at {r['from_cpu_run']:g} (cpu run's trend), "
+              f"{r['from_this_run']:g} (through {r['through']}); the paper's {r['paper_scale']:g}")  # fmt: skip
+    print(f"written: {args.out} ({seconds:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
