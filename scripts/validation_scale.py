@@ -21,8 +21,8 @@ three.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -31,6 +31,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 QUANTITIES = ("zero_diagonal_fraction", "zero_diagonal_column_share")
+PAPER_PARAGRAPHS = 90000  # the paper's validation set (the scale pins' paper_scale)
 
 
 def predicted(report: dict, quantity: str, x: float) -> float | None:
@@ -52,22 +53,34 @@ def cpu_checks() -> list:
 def threshold_reached(check, cpu_curves: dict, curves: dict[str, dict[str, float]]) -> dict | None:
     """Where a `<` check's quantity, along the paragraphs read, reaches its threshold by a line in log(x) through
     the last two points (``decision.scale_trend``, a scale pin's rule): from the cpu run's curve and from this
-    one; None for a check on another quantity (a control's paired difference, say)."""
+    one (None where the curve does not move toward the threshold from its first point to its last, or its last
+    two points do not: ``decision.pin_evidence`` then calls it a faithful negative); None for a check that is
+    not a `<` on such a quantity (a control's paired difference, say)."""
     from ssb.decision import scale_trend
 
     name = f"{check.quantity}_vs_paragraphs"
-    if check.control is not None or name not in curves:
+    if check.op != "<" or check.control is not None or name not in curves or len(cpu_curves.get(name, {})) < 2:
         return None
-    out = {"check": check.name, "threshold": check.value, "paper_scale": 90000, "pinned": check.reason}
-    for label, curve in (("from_cpu_run", cpu_curves.get(name, {})), ("from_this_run", curves[name])):
+    out = {"check": check.name, "threshold": check.value, "paper_scale": PAPER_PARAGRAPHS, "pinned": check.reason}
+    for label, curve in (("from_cpu_run", cpu_curves[name]), ("from_this_run", curves[name])):
         x = sorted(curve, key=float)
         values = [float(curve[k]) for k in x]
-        margins = np.array([check.value - v for v in values])  # `<`: how far below the threshold
+        margins = np.array([check.value - v for v in values])  # `<`: how far below the threshold (decision.py's)
         reached = scale_trend(name, [float(k) for k in x], values, margins).get("threshold_reached_at")
-        out[label] = None if reached is None else float(f"{reached:.3g}")
+        toward = margins[-1] > margins[0]
+        out[label] = None if reached is None or not toward else float(f"{reached:.3g}")
         if label == "from_this_run":
             out["through"] = f"{x[-2]} and {x[-1]} paragraphs"
     return out
+
+
+def few_empty_columns_curves(report_path: str) -> dict:
+    """The cpu report's few-empty-columns quantities (its curves along the paragraphs read), or a one-line exit."""
+    try:
+        report = json.loads(Path(report_path).read_text())
+        return next(c["measured"] for c in report["claims"] if c["id"] == "few-empty-columns")
+    except (OSError, ValueError, KeyError, TypeError, StopIteration) as err:
+        sys.exit(f"validation_scale.py: {report_path}: no few-empty-columns claim to compare with ({err!r})")
 
 
 def main() -> int:
@@ -80,8 +93,10 @@ def main() -> int:
 
     from ssb.api import pipeline
     from ssb.config import load_profile
-    from ssb.environment import matmul_speed
+    from ssb.environment import git_commit, matmul_speed
     from ssb.estimate import means
+
+    along = few_empty_columns_curves(args.report)  # the cpu run's points: read before the long part
 
     profile = load_profile("cpu").replace(probe={"n_valid_paragraphs": args.paragraphs})
     print(
@@ -91,13 +106,12 @@ def main() -> int:
     )
     started = time.time()
     pl = pipeline(profile, cache_dir=args.cache_dir)
+    cold = pl.store.lookup("token-features", pl.valid_features_key("reference")) is None
     scale = pl.validation_scale("reference")  # {paragraphs: {"heads" | "1" | "12" | "192": summary}}
     seconds = time.time() - started
     rng = np.random.default_rng(0)
     measured: dict[str, dict[str, float]] = {}
     rows = []
-    cpu = json.loads(Path(args.report).read_text())
-    along = next(c["measured"] for c in cpu["claims"] if c["id"] == "few-empty-columns")  # the cpu run's points
     for k, panel in scale.items():
         for group, summary in panel.items():
             for q, est in means(summary["per_subset"], QUANTITIES, rng).items():
@@ -105,19 +119,22 @@ def main() -> int:
                 measured.setdefault(name, {})[k] = float(est.value)
                 guess = predicted(along, name, float(k))
                 rows.append({"quantity": name, "paragraphs": int(k), "measured": round(float(est.value), 4),
-                             "interval": [round(v, 4) for v in est.interval() or ()],
+                             "interval": None if est.interval() is None else [round(v, 4) for v in est.interval()],
                              "cpu_trend_predicted": None if guess is None else round(float(guess), 4)})  # fmt: skip
-    reaches = [threshold_reached(check, along, measured) for check in cpu_checks() if check.op == "<"]
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    reaches = [threshold_reached(check, along, measured) for check in cpu_checks()]
+    paragraphs = pl.valid_paragraphs("reference")
     record = {
         "what": __doc__.split("\n\n")[0],
         "profile": "cpu",
-        "n_valid_paragraphs": args.paragraphs,
-        "positions": int(len(pl.valid_paragraphs("reference"))),
-        "code": commit.stdout.strip(),
+        "n_valid_paragraphs": int(paragraphs.max()) + 1,  # read (the corpus's validation split caps what is asked)
+        "positions": int(len(paragraphs)),
+        "seed_run": 0,  # the profile's own seeds (probe, subsets); the cpu run's curves average its seed runs
+        "code": git_commit(ROOT),
+        "script_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
         "features_key": pl.valid_features_key("reference"),
         "probe_key": pl.token_probe(pl.profile.probe.layer)[1],
         "seconds": round(seconds, 1),
+        "store": "cold" if cold else "warm (the features read back from the store)",
         "machine_speed": matmul_speed(),
         "rows": rows,
         "threshold_reached_at": [r for r in reaches if r is not None],
@@ -127,8 +144,9 @@ def main() -> int:
         q, k, value, guess = row["quantity"], row["paragraphs"], row["measured"], row["cpu_trend_predicted"]
         print(f"{q:48s} {k:5d}  {value:.4f}  (the cpu run's trend: {guess})")
     for r in record["threshold_reached_at"]:
-        print(f"{r['check']:36s} reaches {r['threshold']:g} at {r['from_cpu_run']:g} (cpu run's trend), "
-              f"{r['from_this_run']:g} (through {r['through']}); the paper's {r['paper_scale']:g}")  # fmt: skip
+        a, b = (f"{r[k]:g}" if r[k] is not None else "never" for k in ("from_cpu_run", "from_this_run"))
+        print(f"{r['check']:36s} reaches {r['threshold']:g} at {a} (cpu run's trend), {b} (through "
+              f"{r['through']}); the paper's {r['paper_scale']:g}")  # fmt: skip
     print(f"written: {args.out} ({seconds:.0f} s)")
     return 0
 

@@ -38,3 +38,20 @@ def test_the_trend_meets_the_threshold_where_the_claims_engine_says_it_does(y0, 
     at = reached["threshold_reached_at"]
     guess = validation_scale.predicted({"q": {str(x1 // 2): y0, str(x1): y1}}, "q", at)
     assert math.isclose(guess, threshold, abs_tol=1e-9)
+
+
+def test_where_a_lt_check_reaches_its_threshold_by_the_scale_pins_rule():
+    from ssb.spec import Check
+
+    check = Check("q", op="<", value=0.05)
+    falling = {"q_vs_paragraphs": {"125": 0.4, "250": 0.3}}  # -0.1 a doubling: 0.05 at 250 * 2**2.5 (3 digits kept)
+    out = validation_scale.threshold_reached(check, falling, {"q_vs_paragraphs": {"1000": 0.2, "2000": 0.1}})
+    assert out["from_cpu_run"] == pytest.approx(250 * 2**2.5, rel=5e-3)
+    assert out["from_this_run"] == pytest.approx(2000 * 2**0.5, rel=5e-3) and out["through"] == "1000 and 2000 paragraphs"
+    rising = {"q_vs_paragraphs": {"1000": 0.1, "2000": 0.2}}  # away from the threshold: never
+    assert validation_scale.threshold_reached(check, falling, rising)["from_this_run"] is None
+    bent = {"q_vs_paragraphs": {"200": 0.1, "1000": 0.3, "2000": 0.2}}  # falls at the end, not from the start
+    assert validation_scale.threshold_reached(check, falling, bent)["from_this_run"] is None
+    paired = Check("q", op="<", value=0.0, control="random-init")  # a paired difference: not a scale reading
+    assert validation_scale.threshold_reached(paired, falling, falling) is None
+    assert validation_scale.threshold_reached(Check("q", op=">", value=0.05), falling, falling) is None
