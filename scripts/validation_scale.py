@@ -10,12 +10,12 @@ Reading 2,000 paragraphs in every cold run would cost ~6-7 minutes here (feature
 one forward each, and the knob's sweeps over them), so this script reads them once: the `cpu` profile with
 `probe.n_valid_paragraphs` raised, the same committed backbone and block-6 token probe, the same node subsets
 (each head alone, 1, 12 and all 192 nodes; 20 subsets a count), at a tenth, a quarter, half and all of the
-paragraphs. It writes each quantity along the paragraphs (with its bootstrap interval over the subsets) beside
-what the cpu run's two-point trend predicted there; for each of the spec's `<` checks on these quantities at
-the cpu tier, where the trend through the last two points reaches the threshold, from the cpu run's curve and
-from this one, against the paper's 90,000 paragraphs (the rule a `scale` pin is held to); and the run's record
-(profile, code commit, store keys, machine, seconds). One seed run (the first), where the cpu run averages
-three.
+paragraphs. It writes each quantity along the paragraphs, read as the claims run's measure reads its knob
+(`measures.heads.scale_curves`: the mean over the subsets, with its bootstrap interval), beside what the cpu
+run's two-point trend predicted there; for each of the spec's `<` checks on these quantities at the cpu tier,
+where the trend through the last two points reaches the threshold, from the cpu run's curve and from this one,
+against the paper's 90,000 paragraphs (the rule a `scale` pin is held to); and the run's record (profile, code
+commit, store keys, machine, seconds). One seed run (the first), where the cpu run averages three.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-QUANTITIES = ("zero_diagonal_fraction", "zero_diagonal_column_share")
 PAPER_PARAGRAPHS = 90000  # the paper's validation set (the scale pins' paper_scale)
 
 
@@ -56,7 +55,7 @@ def threshold_reached(check, cpu_curves: dict, curves: dict[str, dict[str, float
     one (None where the curve does not move toward the threshold from its first point to its last, or its last
     two points do not: ``decision.pin_evidence`` then calls it a faithful negative); None for a check that is
     not a `<` on such a quantity (a control's paired difference, say)."""
-    from ssb.decision import scale_trend
+    from ssb.decision import _scalar_margin, scale_trend
 
     name = f"{check.quantity}_vs_paragraphs"
     if check.op != "<" or check.control is not None or name not in curves or len(cpu_curves.get(name, {})) < 2:
@@ -65,7 +64,7 @@ def threshold_reached(check, cpu_curves: dict, curves: dict[str, dict[str, float
     for label, curve in (("from_cpu_run", cpu_curves[name]), ("from_this_run", curves[name])):
         x = sorted(curve, key=float)
         values = [float(curve[k]) for k in x]
-        margins = np.array([check.value - v for v in values])  # `<`: how far below the threshold (decision.py's)
+        margins = _scalar_margin(check, np.array(values))[0]  # how far on the passing side, as the claims decide
         reached = scale_trend(name, [float(k) for k in x], values, margins).get("threshold_reached_at")
         toward = margins[-1] > margins[0]
         out[label] = None if reached is None or not toward else float(f"{reached:.3g}")
@@ -94,7 +93,7 @@ def main() -> int:
     from ssb.api import pipeline
     from ssb.config import load_profile
     from ssb.environment import git_commit, matmul_speed
-    from ssb.estimate import means
+    from ssb.measures.heads import scale_curves
 
     along = few_empty_columns_curves(args.report)  # the cpu run's points: read before the long part
 
@@ -106,21 +105,18 @@ def main() -> int:
     )
     started = time.time()
     pl = pipeline(profile, cache_dir=args.cache_dir)
-    cold = pl.store.lookup("token-features", pl.valid_features_key("reference")) is None
-    scale = pl.validation_scale("reference")  # {paragraphs: {"heads" | "1" | "12" | "192": summary}}
+    features_key = pl.valid_features_key("reference")
+    cold = pl.store.lookup("token-features", features_key) is None
+    curves = scale_curves(pl.validation_scale("reference"))  # as the claims run reads its knob, at these sizes
     seconds = time.time() - started
-    rng = np.random.default_rng(0)
-    measured: dict[str, dict[str, float]] = {}
+    measured = {name: {k: float(est.value) for k, est in curve.items()} for name, curve in curves.items()}
     rows = []
-    for k, panel in scale.items():
-        for group, summary in panel.items():
-            for q, est in means(summary["per_subset"], QUANTITIES, rng).items():
-                name = f"{q}_{group}_vs_paragraphs"
-                measured.setdefault(name, {})[k] = float(est.value)
-                guess = predicted(along, name, float(k))
-                rows.append({"quantity": name, "paragraphs": int(k), "measured": round(float(est.value), 4),
-                             "interval": None if est.interval() is None else [round(v, 4) for v in est.interval()],
-                             "cpu_trend_predicted": None if guess is None else round(float(guess), 4)})  # fmt: skip
+    for k in sorted({k for curve in curves.values() for k in curve}, key=int):
+        for name, curve in curves.items():
+            est, guess = curve[k], predicted(along, name, float(k))
+            rows.append({"quantity": name, "paragraphs": int(k), "measured": round(float(est.value), 4),
+                         "interval": None if est.interval() is None else [round(v, 4) for v in est.interval()],
+                         "cpu_trend_predicted": None if guess is None else round(float(guess), 4)})  # fmt: skip
     reaches = [threshold_reached(check, along, measured) for check in cpu_checks()]
     paragraphs = pl.valid_paragraphs("reference")
     record = {
@@ -131,7 +127,7 @@ def main() -> int:
         "seed_run": 0,  # the profile's own seeds (probe, subsets); the cpu run's curves average its seed runs
         "code": git_commit(ROOT),
         "script_sha256": hashlib.sha256(Path(__file__).read_bytes()).hexdigest(),
-        "features_key": pl.valid_features_key("reference"),
+        "features_key": features_key,
         "probe_key": pl.token_probe(pl.profile.probe.layer)[1],
         "seconds": round(seconds, 1),
         "store": "cold" if cold else "warm (the features read back from the store)",

@@ -257,11 +257,19 @@ def few_empty_columns(pl: Experiments, system: str = "reference") -> dict[str, A
         out.update({f"{q}_{g}": est for q, est in means(summary["per_subset"], EMPTY_COLUMNS, _rng()).items()})
     if system != "reference":  # a control is compared at the full validation set only
         return out
-    for k, panel in pl.validation_scale(system).items():
-        for g, summary in panel.items():
-            for q, est in means(summary["per_subset"], EMPTY_COLUMNS, _rng()).items():
-                out.setdefault(f"{q}_{g}_vs_paragraphs", {})[k] = est
+    out.update(scale_curves(pl.validation_scale(system)))
     return out
 
 
 EMPTY_COLUMNS = ("zero_diagonal_fraction", "zero_diagonal_column_share")  # §3's reading (inputs), §4's (columns)
+
+
+def scale_curves(scale: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The empty-column quantities along the paragraphs read, ``{"<quantity>_<group>_vs_paragraphs": {paragraphs:
+    estimate}}``, from the panels of ``validation_scale`` (the claims run's, or scripts/validation_scale.py's)."""
+    out: dict[str, dict[str, Any]] = {}
+    for k, panel in scale.items():
+        for g, summary in panel.items():
+            for q, est in means(summary["per_subset"], EMPTY_COLUMNS, _rng()).items():
+                out.setdefault(f"{q}_{g}_vs_paragraphs", {})[k] = est
+    return out
